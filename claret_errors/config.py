@@ -1,0 +1,367 @@
+"""Effective settings: flags > environment > `claret-errors.toml` > defaults, each with its source.
+
+Parses and checks; never prints or exits. A bad file raises ConfigError naming the file, the key and the
+problem. Secrets (token, password) come only from the environment: never a flag, never a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from claret_errors.errors import ConfigError
+from claret_errors.redact import MASK, register_secret
+
+CONFIG_FILENAME = "claret-errors.toml"
+DEFAULT_BASE_URL = "https://plan.claret.app"
+CATEGORIES = (
+    "missing_value",
+    "unknown_reference",
+    "invalid_date",
+    "invalid_number",
+    "out_of_range",
+    "duplicate",
+    "not_allowed",
+    "unclassified",
+)
+FIX_KINDS = ("auto", "suggested", "manual")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A user rule from the config file: a regex on the message to a category and field."""
+
+    name: str
+    pattern: str
+    category: str
+    field: str = ""
+    fix: str = "manual"
+
+
+@dataclass(frozen=True)
+class DetectOverrides:
+    """What the user tells us instead of letting detection guess."""
+
+    row_column: str | None = None
+    row_base: int | str | None = None  # 0, 1, 2 or "line"
+    message_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the tool uses; `sources` says where each scalar came from."""
+
+    tenant: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    out: Path = Path("reports")
+    poll_interval: float = 5.0
+    max_wait: float = 600.0
+    concurrency: int = 8
+    owners: Path | None = None
+    master_data: Path | None = None
+    token: str | None = None
+    email: str | None = None
+    password: str | None = None
+    allow_record_creation: bool = True
+    allow_record_update: bool = False
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    rules: tuple[RuleSpec, ...] = ()
+    detect: DetectOverrides = field(default_factory=DetectOverrides)
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def shown(self) -> list[tuple[str, str, str]]:
+        """(name, value, source) for `config show`, secrets masked."""
+        rows: list[tuple[str, str, str]] = []
+        for f in fields(self):
+            if f.name in ("sources",):
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRET_KEYS and value:
+                text = MASK
+            elif value is None:
+                text = ""
+            elif isinstance(value, DetectOverrides):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ()))
+            elif isinstance(value, tuple) and all(isinstance(r, RuleSpec) for r in value):
+                text = ", ".join(r.name for r in value)
+            elif isinstance(value, Mapping):
+                text = ", ".join(f"{k}={v}" for k, v in value.items())
+            else:
+                text = str(value)
+            rows.append((f.name, text, self.sources.get(f.name, "default")))
+        return rows
+
+
+SECRET_KEYS = frozenset({"token", "password"})
+
+# Scalar settings: name -> (env var, converter). Secrets have an env var but no file key.
+_ENV: dict[str, str] = {
+    "tenant": "CLARET_TENANT",
+    "base_url": "CLARET_BASE_URL",
+    "out": "CLARET_OUT",
+    "poll_interval": "CLARET_POLL_INTERVAL",
+    "max_wait": "CLARET_MAX_WAIT",
+    "concurrency": "CLARET_CONCURRENCY",
+    "owners": "CLARET_OWNERS",
+    "master_data": "CLARET_MASTER_DATA",
+    "token": "CLARET_TOKEN",
+    "email": "CLARET_EMAIL",
+    "password": "CLARET_PASSWORD",
+}
+_FILE_SCALARS = (
+    "tenant",
+    "base_url",
+    "out",
+    "poll_interval",
+    "max_wait",
+    "concurrency",
+    "owners",
+    "master_data",
+    "email",
+)
+_FILE_TABLES = ("import", "aliases", "units", "detect", "rules")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _positive_float(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number of seconds, got {value!r}") from None
+    if not number > 0:
+        raise ValueError(f"must be greater than 0, got {value!r}")
+    return number
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number, got {value!r}")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"must be at least 1, got {value!r}")
+    return number
+
+
+def _base_url(value: Any) -> str:
+    text = _text(value).rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"must start with http:// or https://, got {text!r}")
+    return text
+
+
+def _tenant(value: Any) -> str:
+    text = _text(value)
+    if "/" in text or text in (".", ".."):
+        raise ValueError(f"must be a tenant name without '/', got {text!r}")
+    return text
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "tenant": _tenant,
+    "base_url": _base_url,
+    "out": lambda v: Path(_text(v)),
+    "poll_interval": _positive_float,
+    "max_wait": _positive_float,
+    "concurrency": _positive_int,
+    "owners": lambda v: Path(_text(v)),
+    "master_data": lambda v: Path(_text(v)),
+    "token": _text,
+    "email": _text,
+    "password": lambda v: str(v),
+}
+
+
+def find_config_file(explicit: Path | None, cwd: Path) -> Path | None:
+    """The file given with --config (must exist), else `claret-errors.toml` in the working directory."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError("config file not found", file=str(explicit))
+        return explicit
+    candidate = cwd / CONFIG_FILENAME
+    return candidate if candidate.is_file() else None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+
+
+def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Check and convert the table sections of the file."""
+    where = str(path)
+    out: dict[str, Any] = {}
+    imp = data.get("import", {})
+    if not isinstance(imp, dict):
+        raise ConfigError("must be a table", file=where, key="import")
+    for key, value in imp.items():
+        if key not in ("allow_record_creation", "allow_record_update"):
+            raise ConfigError("unknown key", file=where, key=f"import.{key}")
+        try:
+            out[key] = _bool(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=where, key=f"import.{key}") from None
+
+    aliases = data.get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise ConfigError("must be a table of field = [names]", file=where, key="aliases")
+    parsed_aliases: dict[str, tuple[str, ...]] = {}
+    for name, values in aliases.items():
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError("must be a list of header names", file=where, key=f"aliases.{name}")
+        parsed_aliases[name] = tuple(values)
+    out["aliases"] = parsed_aliases
+
+    units = data.get("units", {})
+    if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
+        raise ConfigError('must be a table of alias = "Unit name"', file=where, key="units")
+    out["units"] = dict(units)
+
+    detect = data.get("detect", {})
+    if not isinstance(detect, dict):
+        raise ConfigError("must be a table", file=where, key="detect")
+    unknown = set(detect) - {"row_column", "row_base", "message_columns"}
+    if unknown:
+        raise ConfigError("unknown key", file=where, key=f"detect.{sorted(unknown)[0]}")
+    row_base = detect.get("row_base")
+    if row_base is not None and row_base not in (0, 1, 2, "line"):
+        raise ConfigError('must be 0, 1, 2 or "line"', file=where, key="detect.row_base")
+    message_columns = detect.get("message_columns", [])
+    if isinstance(message_columns, str):
+        message_columns = [message_columns]
+    if not isinstance(message_columns, list) or not all(isinstance(c, str) for c in message_columns):
+        raise ConfigError("must be a list of column names", file=where, key="detect.message_columns")
+    row_column = detect.get("row_column")
+    if row_column is not None and not isinstance(row_column, str):
+        raise ConfigError("must be a column name", file=where, key="detect.row_column")
+    out["detect"] = DetectOverrides(row_column, row_base, tuple(message_columns))
+
+    rules = data.get("rules", [])
+    if not isinstance(rules, list):
+        raise ConfigError("must be an array of tables ([[rules]])", file=where, key="rules")
+    parsed_rules: list[RuleSpec] = []
+    for i, rule in enumerate(rules):
+        key = f"rules[{i}]"
+        if not isinstance(rule, dict):
+            raise ConfigError("must be a table", file=where, key=key)
+        unknown = set(rule) - {"name", "pattern", "category", "field", "fix"}
+        if unknown:
+            raise ConfigError("unknown key", file=where, key=f"{key}.{sorted(unknown)[0]}")
+        for required in ("pattern", "category"):
+            if not isinstance(rule.get(required), str) or not rule[required]:
+                raise ConfigError("is required", file=where, key=f"{key}.{required}")
+        if rule["category"] not in CATEGORIES:
+            raise ConfigError(f"must be one of {', '.join(CATEGORIES)}", file=where, key=f"{key}.category")
+        fix = rule.get("fix", "manual")
+        if fix not in FIX_KINDS:
+            raise ConfigError(f"must be one of {', '.join(FIX_KINDS)}", file=where, key=f"{key}.fix")
+        try:
+            re.compile(rule["pattern"])
+        except re.error as exc:
+            raise ConfigError(f"not a valid regex: {exc}", file=where, key=f"{key}.pattern") from None
+        parsed_rules.append(
+            RuleSpec(
+                name=str(rule.get("name") or f"config:{i + 1}"),
+                pattern=rule["pattern"],
+                category=rule["category"],
+                field=str(rule.get("field", "")),
+                fix=fix,
+            )
+        )
+    out["rules"] = tuple(parsed_rules)
+    return out
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Merge flags > env > file > defaults. `flags` holds only options the user actually gave."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    path = find_config_file(config_file, cwd)
+    data: dict[str, Any] = _read_file(path) if path else {}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if path:
+        for key in data:
+            if key in SECRET_KEYS:
+                raise ConfigError(
+                    f"secrets do not belong in files; set {_ENV[key]} in the environment",
+                    file=str(path),
+                    key=key,
+                )
+            if key not in _FILE_SCALARS and key not in _FILE_TABLES:
+                raise ConfigError("unknown key", file=str(path), key=key)
+        for key in _FILE_SCALARS:
+            if key in data:
+                try:
+                    value = _CONVERT[key](data[key])
+                except ValueError as exc:
+                    raise ConfigError(str(exc), file=str(path), key=key) from None
+                if isinstance(value, Path) and not value.is_absolute():
+                    value = path.parent / value
+                values[key], sources[key] = value, f"file {path}"
+        tables = _parse_tables(data, path)
+        for key, value in tables.items():
+            values[key] = value
+            if key in ("allow_record_creation", "allow_record_update"):
+                sources[key] = f"file {path}"
+    for key, var in _ENV.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[key] = _CONVERT[key](raw)
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=var) from None
+        sources[key] = f"env {var}"
+    for key, raw in flags.items():
+        if key not in _CONVERT:
+            raise ConfigError("unknown setting", key=key)
+        try:
+            values[key] = _CONVERT[key](raw)
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="--" + key.replace("_", "-")) from None
+        sources[key] = "flag"
+
+    register_secret(values.get("token"))
+    register_secret(values.get("password"))
+    return Settings(**values, config_file=path, sources=sources)

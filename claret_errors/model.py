@@ -1,0 +1,243 @@
+"""The typed values that pass between the pipeline stages, and the one result model reports render.
+
+Plain frozen dataclasses: no I/O, no printing. Frames are polars; every other value is JSON-friendly so
+that `summary.json`, Markdown and HTML are all rendered from the same `JobResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ArtifactKind = Literal["input", "staging", "output", "errors"]
+ARTIFACT_KINDS: tuple[ArtifactKind, ...] = ("input", "staging", "output", "errors")
+Severity = Literal["info", "warning", "error"]
+FixKind = Literal["auto", "suggested", "manual"]
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a file: a schema failure, an odd encoding, a ragged row, drift."""
+
+    file: str
+    check: str
+    message: str
+    column: str = ""
+    row: int | None = None
+    value: str | None = None
+    severity: Severity = "warning"
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """The job's facts, from `status.json` when fetched, else from the folder name and flags."""
+
+    tenant: str
+    job_log_id: str
+    type: str = ""
+    description: str = ""
+    status: str = "unknown"
+    started_at: str | None = None
+    completed_at: str | None = None
+    job_status_link: str | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What loading assumed about formats Claret does not document; shown in every report."""
+
+    encodings: dict[str, str] = field(default_factory=dict)  # file -> encoding used
+    row_column: dict[str, str | None] = field(default_factory=dict)  # kind -> column or None
+    row_base: dict[str, str] = field(default_factory=dict)  # kind -> "0", "1", "2", "line", "prefix"
+    join: dict[str, str] = field(default_factory=dict)  # kind -> "row reference" | "record fields"
+    message_columns: tuple[str, ...] = ()
+    message_layout: str = "one message per cell"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class LoadedJob:
+    """Every artifact of a job as text frames, each row traced back to its input row.
+
+    `input` has `input_row` (Int64, 1-based data row), one String column per input field (canonical
+    names, in the input's order), `_source_file` and `_source_line`. `staging`, `output` and `errors`
+    have the same plus their own columns; their `input_row` is null where no input row matched.
+    `errors` also has `messages` (List[String]: each message of the row, prefix removed).
+    """
+
+    path: Path
+    info: JobInfo
+    profile: str  # "inventory" or "generic"
+    input: pl.DataFrame
+    staging: pl.DataFrame
+    output: pl.DataFrame
+    errors: pl.DataFrame
+    input_columns: tuple[str, ...]  # canonical field names, in input order
+    input_headers: tuple[str, ...]  # the input file's own header names, same order
+    files: dict[str, list[Path]]  # kind -> files, in load order
+    detection: Detection
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The accounting: imported + failed + unaccounted == input_rows, always."""
+
+    input_rows: int
+    imported: int
+    failed: int
+    unaccounted: int
+    anomalies: int
+
+    def adds_up(self) -> bool:
+        return self.imported + self.failed + self.unaccounted == self.input_rows
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    """One line of the taxonomy table: a category on a field."""
+
+    category: str
+    field: str
+    records: int
+    messages: int
+    auto_fixed: int = 0
+
+
+@dataclass
+class Reconciliation:
+    """Every input row accounted for; every message classified and routed to an owner.
+
+    `failed`: one row per failed input row: `input_row`, the input columns, `messages` (List[String]),
+    `categories` (List[String]), `fields` (List[String]), `owner`.
+    `messages`: one row per (input row, message): `input_row`, `message`, `category`, `field`, `fix`,
+    `rule`.
+    `anomalies`: `kind` (in_output_and_errors, duplicate_in_output, duplicate_in_errors,
+    output_without_input, errors_without_input), `input_row` (nullable), `source` (file:line), `detail`.
+    `unaccounted`: the input rows in neither output nor errors.
+    """
+
+    counts: Counts
+    failed: pl.DataFrame
+    messages: pl.DataFrame
+    anomalies: pl.DataFrame
+    unaccounted: pl.DataFrame
+    categories: list[CategoryCount]
+
+
+@dataclass
+class FixResult:
+    """What the fix stage made of the failed rows.
+
+    `rows`: one row per failed input row: `input_row`, `fix` (auto / suggested / manual), `suggestion`.
+    `corrections`: `input_row`, `field`, `before`, `after`, `rule`.
+    `needs_attention`: the failed rows not corrected, with `reason`, `owner`, `suggestion`.
+    """
+
+    rows: pl.DataFrame
+    corrections: pl.DataFrame
+    needs_attention: pl.DataFrame
+    corrected_files: list[Path]
+    auto_fixed_rows: int
+    suggested_rows: int
+    manual_rows: int
+
+
+@dataclass(frozen=True)
+class JobLink:
+    """A link between an original job and the job its corrected rows were resubmitted as."""
+
+    relation: Literal["resubmitted_as", "resubmission_of"]
+    tenant: str
+    job_log_id: str
+    file: str = ""
+
+
+@dataclass
+class JobResult:
+    """Everything known about one job after the pipeline: the one model all outputs render from."""
+
+    info: JobInfo
+    folder: Path
+    counts: Counts | None = None
+    categories: list[CategoryCount] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    detection: Detection = field(default_factory=Detection)
+    loaded: LoadedJob | None = None
+    reconciliation: Reconciliation | None = None
+    fixes: FixResult | None = None
+    links: list[JobLink] = field(default_factory=list)
+    error: str | None = None  # why the job could not be analysed, if it could not
+    exit_code: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """`summary.json` (schema_version 1)."""
+        counts = self.counts or Counts(0, 0, 0, 0, 0)
+        fixes = self.fixes
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tenant": self.info.tenant,
+            "job_log_id": self.info.job_log_id,
+            "type": self.info.type,
+            "status": self.info.status,
+            "timestamps": {
+                "started_at": self.info.started_at,
+                "completed_at": self.info.completed_at,
+            },
+            "job_status_link": self.info.job_status_link,
+            "counts": {
+                "input_rows": counts.input_rows,
+                "imported": counts.imported,
+                "failed": counts.failed,
+                "unaccounted": counts.unaccounted,
+                "anomalies": counts.anomalies,
+            },
+            "categories": [
+                {
+                    "category": c.category,
+                    "field": c.field,
+                    "records": c.records,
+                    "messages": c.messages,
+                    "auto_fixed": c.auto_fixed,
+                }
+                for c in self.categories
+            ],
+            "corrections": {
+                "auto_fixed_rows": fixes.auto_fixed_rows if fixes else 0,
+                "suggested_rows": fixes.suggested_rows if fixes else 0,
+                "manual_rows": fixes.manual_rows if fixes else 0,
+                "files": [p.name for p in fixes.corrected_files] if fixes else [],
+            },
+            "schema_findings": [
+                {
+                    "file": f.file,
+                    "check": f.check,
+                    "column": f.column,
+                    "row": f.row,
+                    "value": f.value,
+                    "message": f.message,
+                    "severity": f.severity,
+                }
+                for f in self.findings
+            ],
+            "detection": {
+                "encodings": self.detection.encodings,
+                "row_column": self.detection.row_column,
+                "row_base": self.detection.row_base,
+                "join": self.detection.join,
+                "message_columns": list(self.detection.message_columns),
+                "message_layout": self.detection.message_layout,
+                "notes": list(self.detection.notes),
+            },
+            "links": [
+                {"relation": k.relation, "tenant": k.tenant, "job_log_id": k.job_log_id, "file": k.file}
+                for k in self.links
+            ],
+            "error": self.error,
+            "exit_code": self.exit_code,
+        }
