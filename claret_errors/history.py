@@ -1,0 +1,220 @@
+"""The history ledger: one line per analysed job in `OUT/<tenant>/history.jsonl`, for trends across nights.
+
+Reads and writes only that file (atomically, under a lock). It never renders anything and never stores a
+message or a cell value: counts only, so the ledger holds nothing sensitive.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from claret_errors.errors import ArtifactError
+from claret_errors.model import JobResult
+
+LEDGER_NAME = "history.jsonl"
+_LOCAL_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One job as it stood when last analysed: the counts a trend needs, nothing more."""
+
+    tenant: str
+    job_log_id: str
+    run_at: str  # ISO 8601, when the tool analysed the job
+    night: str  # YYYY-MM-DD the import ran (job start), else the run's date
+    status: str
+    input_rows: int
+    imported: int
+    failed: int
+    unaccounted: int
+    anomalies: int
+    categories: dict[str, int] = field(default_factory=dict)  # category -> failed records
+    exit_code: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """A rerun of the same job replaces the entry with this key."""
+        return (self.tenant, self.job_log_id)
+
+
+@dataclass(frozen=True)
+class NightTrend:
+    """All jobs of one night summed: the failed share and each category's share of input rows."""
+
+    night: str
+    jobs: int
+    input_rows: int
+    failed: int
+    categories: dict[str, int]
+
+    @property
+    def failed_share(self) -> float:
+        """Failed rows over input rows; 0 for a night with no rows."""
+        return self.failed / self.input_rows if self.input_rows else 0.0
+
+
+def _night_of(result: JobResult, run_at: datetime) -> str:
+    """The job's start date when Claret gave one, else the date of the run."""
+    stamp = result.info.started_at
+    if stamp:
+        try:
+            return datetime.fromisoformat(stamp).date().isoformat()
+        except ValueError:
+            pass
+    return run_at.date().isoformat()
+
+
+def entry_for(result: JobResult, *, run_at: datetime) -> HistoryEntry:
+    """The ledger line of one job result."""
+    counts = result.counts
+    categories: dict[str, int] = {}
+    for cat in result.categories:
+        categories[cat.category] = categories.get(cat.category, 0) + cat.records
+    return HistoryEntry(
+        tenant=result.info.tenant,
+        job_log_id=result.info.job_log_id,
+        run_at=run_at.isoformat(timespec="seconds"),
+        night=_night_of(result, run_at),
+        status=result.info.status,
+        input_rows=counts.input_rows if counts else 0,
+        imported=counts.imported if counts else 0,
+        failed=counts.failed if counts else 0,
+        unaccounted=counts.unaccounted if counts else 0,
+        anomalies=counts.anomalies if counts else 0,
+        categories=categories,
+        exit_code=result.exit_code,
+    )
+
+
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} is not an integer")
+    return value
+
+
+def _parse_line(text: str) -> HistoryEntry:
+    """One ledger line; raises ValueError on anything that is not a well-formed entry."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    cats = data.get("categories") or {}
+    if not isinstance(cats, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in cats.items()
+    ):
+        raise ValueError("categories is not a mapping of names to counts")
+    strings = {k: data.get(k, "") for k in ("tenant", "job_log_id", "run_at", "night", "status")}
+    if not all(isinstance(v, str) for v in strings.values()):
+        raise ValueError("a text field is not a string")
+    return HistoryEntry(
+        **strings,
+        input_rows=_int(data, "input_rows"),
+        imported=_int(data, "imported"),
+        failed=_int(data, "failed"),
+        unaccounted=_int(data, "unaccounted"),
+        anomalies=_int(data, "anomalies"),
+        categories=dict(cats),
+        exit_code=_int(data, "exit_code"),
+    )
+
+
+class History:
+    """The ledger of a tenant's output folder; safe to share between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def open(cls, tenant_dir: Path) -> History:
+        """The ledger of `tenant_dir`; the file is created on the first `record`."""
+        return cls(tenant_dir / LEDGER_NAME)
+
+    def entries(self) -> list[HistoryEntry]:
+        """Every entry, oldest run first; a damaged line raises ArtifactError naming its line."""
+        if not self.path.exists():
+            return []
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArtifactError(f"cannot read the history ledger: {exc}", file=str(self.path)) from exc
+        found: list[HistoryEntry] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                found.append(_parse_line(line))
+            except (ValueError, TypeError) as exc:
+                raise ArtifactError(
+                    f"damaged history entry ({exc}); fix or delete the line", file=str(self.path), line=number
+                ) from exc
+        return sorted(found, key=lambda e: e.run_at)
+
+    def record(self, result: JobResult, *, run_at: datetime) -> None:
+        """Add or replace the job's entry, rewriting the file atomically under a lock."""
+        entry = entry_for(result, run_at=run_at)
+        with self._locked():
+            kept = [e for e in self.entries() if e.key != entry.key]
+            self._write([*kept, entry])
+
+    def trends(self, *, last: int = 14) -> list[NightTrend]:
+        """The last `last` nights, oldest first."""
+        return trend_by_night(self.entries())[-last:]
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with _LOCAL_LOCK, lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _write(self, entries: Sequence[HistoryEntry]) -> None:
+        lines = "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in entries)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".history-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:
+    """Sum the entries of each night, nights in order."""
+    nights: dict[str, list[HistoryEntry]] = {}
+    for entry in entries:
+        nights.setdefault(entry.night, []).append(entry)
+    trends: list[NightTrend] = []
+    for night in sorted(nights):
+        group = nights[night]
+        cats: dict[str, int] = {}
+        for entry in group:
+            for name, records in entry.categories.items():
+                cats[name] = cats.get(name, 0) + records
+        trends.append(
+            NightTrend(
+                night=night,
+                jobs=len(group),
+                input_rows=sum(e.input_rows for e in group),
+                failed=sum(e.failed for e in group),
+                categories=cats,
+            )
+        )
+    return trends

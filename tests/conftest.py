@@ -1,0 +1,241 @@
+"""Shared fixtures: JobResult values built from small, realistic polars frames, as the pipeline makes them.
+
+Other engineers keep their fixtures in their own test files; these are for the reports and the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from claret_errors.model import (
+    CategoryCount,
+    Counts,
+    Detection,
+    Finding,
+    FixResult,
+    JobInfo,
+    JobLink,
+    JobResult,
+    Reconciliation,
+)
+
+COLUMNS = ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "uom")
+
+# (input_row, item, bin, lot, date, qty, uom, [(message, category, field, fix)], owner)
+FAILED_ROWS: list[tuple[int, str, str, str, str, str, str, list[tuple[str, str, str, str]], str]] = [
+    (
+        3,
+        "122-16",
+        "SS-99",
+        "RM19CASRUT.ZAM",
+        "2023-08-01",
+        "120",
+        "Gallon",
+        [("The selected bin name is invalid.", "unknown_reference", "bin_name", "suggested")],
+        "cellar",
+    ),
+    (
+        5,
+        "124",
+        "SS-01",
+        "RM20PN.ZAM",
+        "08/01/2023",
+        "40",
+        "9LE Case",
+        [("The date filled field must match the format Y-m-d.", "invalid_date", "date_filled", "auto")],
+        "warehouse",
+    ),
+    (
+        8,
+        "ZAMNVCAS19",
+        "SS-99",
+        "RM19CAS.ZAM",
+        "2023-13-45",
+        "-5",
+        "Gallon",
+        [
+            ("The selected bin name is invalid.", "unknown_reference", "bin_name", "suggested"),
+            ("The date filled field must match the format Y-m-d.", "invalid_date", "date_filled", "manual"),
+            ("The quantity field must be greater than 0.", "out_of_range", "quantity", "manual"),
+        ],
+        "cellar",
+    ),
+    (
+        11,
+        "999-XX",
+        "T-04",
+        "RM21SB.ZAM",
+        "2023-09-12",
+        "300",
+        "Gallon",
+        [("The selected item name is invalid.", "unknown_reference", "item_name", "manual")],
+        "sales",
+    ),
+    (
+        12,
+        "124",
+        "T-04",
+        "RM21SB.ZAM",
+        "2023-09-12",
+        "12",
+        "9LE Case",
+        [("Tank T-04 is locked for maintenance", "unclassified", "", "manual")],
+        "cellar",
+    ),
+]
+
+
+def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    failed_rows = []
+    message_rows = []
+    for row, item, bin_, lot, date, qty, uom, messages, owner in FAILED_ROWS:
+        failed_rows.append(
+            {
+                "input_row": row,
+                "item_name": item,
+                "bin_name": bin_,
+                "lot_name": lot,
+                "date_filled": date,
+                "quantity": qty,
+                "uom": uom,
+                "messages": [m[0] for m in messages],
+                "categories": sorted({m[1] for m in messages}),
+                "fields": [m[2] for m in messages if m[2]],
+                "owner": owner,
+            }
+        )
+        for message, category, fld, fix in messages:
+            message_rows.append(
+                {
+                    "input_row": row,
+                    "message": message,
+                    "category": category,
+                    "field": fld,
+                    "fix": fix,
+                    "rule": f"builtin.{category}",
+                }
+            )
+    return pl.DataFrame(failed_rows), pl.DataFrame(message_rows)
+
+
+def make_result(tmp: Path, *, job_log_id: str = "4711") -> JobResult:
+    """A finished job of 20 rows: 14 imported, 5 failed (3 categories + unclassified), 1 unaccounted."""
+    failed, messages = _frames()
+    counts = Counts(input_rows=20, imported=14, failed=5, unaccounted=1, anomalies=1)
+    categories = [
+        CategoryCount("unknown_reference", "bin_name", records=2, messages=2, auto_fixed=0),
+        CategoryCount("unknown_reference", "item_name", records=1, messages=1, auto_fixed=0),
+        CategoryCount("invalid_date", "date_filled", records=2, messages=2, auto_fixed=1),
+        CategoryCount("out_of_range", "quantity", records=1, messages=1, auto_fixed=0),
+        CategoryCount("unclassified", "", records=1, messages=1, auto_fixed=0),
+    ]
+    recon = Reconciliation(
+        counts=counts,
+        failed=failed,
+        messages=messages,
+        anomalies=pl.DataFrame(
+            {
+                "kind": ["in_output_and_errors"],
+                "input_row": [7],
+                "source": ["inventory_errors.csv:9"],
+                "detail": ["row 7 is both imported and failed"],
+            }
+        ),
+        unaccounted=pl.DataFrame({"input_row": [17], "item_name": ["122-16"], "bin_name": ["SS-02"]}),
+        categories=categories,
+    )
+    fixes = FixResult(
+        rows=pl.DataFrame(
+            {
+                "input_row": [3, 5, 8, 11, 12],
+                "fix": ["suggested", "auto", "manual", "manual", "manual"],
+                "suggestion": ["bin_name: SS-09?", "", "", "item_name: 999-XY?", ""],
+            }
+        ),
+        corrections=pl.DataFrame(
+            {
+                "input_row": [5],
+                "field": ["date_filled"],
+                "before": ["08/01/2023"],
+                "after": ["2023-08-01"],
+                "rule": ["date.us_to_iso"],
+            }
+        ),
+        needs_attention=pl.DataFrame(
+            {
+                "input_row": [3, 8, 11, 12],
+                "item_name": ["122-16", "ZAMNVCAS19", "999-XX", "124"],
+                "reason": [
+                    "unknown bin SS-99",
+                    "bad date and non-positive quantity",
+                    "unknown item 999-XX",
+                    "unclassified message",
+                ],
+                "owner": ["cellar", "cellar", "sales", "cellar"],
+                "suggestion": ["bin_name: SS-09?", "", "item_name: 999-XY?", ""],
+            }
+        ),
+        corrected_files=[tmp / "corrected" / "inventory_corrected_001.csv"],
+        auto_fixed_rows=1,
+        suggested_rows=1,
+        manual_rows=3,
+    )
+    return JobResult(
+        info=JobInfo(
+            tenant="acme-wines",
+            job_log_id=job_log_id,
+            type="inventory-import",
+            description="Inventory Import",
+            status="completed",
+            started_at="2026-11-27T02:00:05+00:00",
+            completed_at="2026-11-27T02:03:17+00:00",
+            job_status_link=f"https://plan.claret.app/acme-wines/imports/{job_log_id}",
+        ),
+        folder=tmp,
+        counts=counts,
+        categories=categories,
+        findings=[
+            Finding(
+                file="inventory_input.csv",
+                check="quantity_is_number",
+                message="quantity is not a number",
+                column="quantity",
+                row=8,
+                value="-5",
+                severity="warning",
+            )
+        ],
+        detection=Detection(
+            encodings={"inventory_input.csv": "utf-8", "inventory_errors.csv": "utf-8"},
+            row_column={"errors": "row"},
+            row_base={"errors": "1"},
+            join={"errors": "row reference"},
+            message_columns=("error",),
+            message_layout="one message per cell",
+            notes=("row numbers in the errors file start at 1",),
+        ),
+        reconciliation=recon,
+        fixes=fixes,
+        links=[JobLink("resubmitted_as", "acme-wines", "4712", "inventory_corrected_001.csv")],
+        exit_code=3,
+    )
+
+
+@pytest.fixture
+def job_result(tmp_path: Path) -> JobResult:
+    """A realistic analysed job with failures, corrections and owners."""
+    return make_result(tmp_path / "acme-wines" / "4711")
+
+
+@pytest.fixture
+def result_factory(tmp_path: Path) -> Callable[..., JobResult]:
+    """Build more job results under the same tenant folder."""
+
+    def build(job_log_id: str = "4711") -> JobResult:
+        return make_result(tmp_path / "acme-wines" / job_log_id, job_log_id=job_log_id)
+
+    return build
