@@ -1,0 +1,205 @@
+"""Reconciliation: each input row is exactly one of imported, failed or unaccounted; each message classified.
+
+Joins output, errors and staging back to the input on `input_row`, all in polars (no Python loop over rows).
+Anomalies (a row in both output and errors, duplicates, rows with no input row) are counted and listed,
+never dropped. Never prints, never writes files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages
+from claret_errors.config import Settings
+from claret_errors.fields import alias_table
+from claret_errors.model import CategoryCount, Counts, LoadedJob, Reconciliation
+from claret_errors.owners import Owners
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ANOMALY_KINDS = (
+    "in_output_and_errors",
+    "duplicate_in_output",
+    "duplicate_in_errors",
+    "output_without_input",
+    "errors_without_input",
+)
+_MESSAGE_KEY_SEPARATOR = "\x1f"
+
+
+def reconcile(job: LoadedJob, settings: Settings) -> Reconciliation:
+    """Account for every input row of `job`, classify every message, route every failed record."""
+    return reconcile_with(job, RulePack.from_settings(settings), Owners.load(settings.owners), settings)
+
+
+def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Settings) -> Reconciliation:
+    """`reconcile` with the rule pack and owners given (tests and the bench load them once)."""
+    import polars as pl
+
+    rows = pl.Int64
+    inputs = job.input.select(pl.col("input_row").cast(rows), *job.input_columns)
+    known = inputs["input_row"]
+    output = job.output.with_columns(pl.col("input_row").cast(rows), _source())
+    errors = job.errors.with_columns(
+        pl.col("input_row").cast(rows), _source(), pl.col("messages").cast(pl.List(pl.String))
+    )
+
+    output_known = output.filter(pl.col("input_row").is_in(known.implode()))
+    errors_known = errors.filter(pl.col("input_row").is_in(known.implode()))
+    imported_rows = output_known["input_row"].unique()
+    error_rows = errors_known["input_row"].unique()
+
+    anomalies = _anomalies(output, errors, output_known, errors_known, known, error_rows)
+
+    # Errors rows repeated with the same messages are one failure (listed above as duplicates); the same
+    # input row with different messages is Claret's "one message per row" layout: the messages add up.
+    errors_unique = errors_known.with_columns(_message_key()).unique(
+        ["input_row", "_key"], keep="first", maintain_order=True
+    )
+    per_message = (
+        errors_unique.select("input_row", pl.col("messages").alias("message"))
+        .explode("message")
+        .drop_nulls("message")
+    )
+    orphans = (
+        errors.filter(pl.col("input_row").is_null() | ~pl.col("input_row").is_in(known.implode()))
+        .select(pl.lit(None, dtype=rows).alias("input_row"), pl.col("messages").alias("message"))
+        .explode("message")
+        .drop_nulls("message")
+    )
+    all_messages = pl.concat([per_message, orphans])
+    aliases = alias_table(settings.aliases)
+    classified = classify_messages(all_messages["message"], pack, aliases)
+    messages = all_messages.with_columns(classified.select("category", "field", "fix", "rule"))
+
+    per_row = (
+        messages.filter(pl.col("input_row").is_not_null())
+        .group_by("input_row", maintain_order=True)
+        .agg(
+            pl.col("message").alias("messages"),
+            pl.col("category").alias("categories"),
+            pl.col("field").alias("fields"),
+        )
+    )
+    empty_list = pl.lit([], dtype=pl.List(pl.String))
+    failed = (
+        inputs.filter(pl.col("input_row").is_in(error_rows.implode()))
+        .join(per_row, on="input_row", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("messages").fill_null(empty_list),
+            pl.col("categories").fill_null(empty_list),
+            pl.col("fields").fill_null(empty_list),
+        )
+    )
+    failed = failed.with_columns(owners.route(failed).alias("owner"))
+
+    staged = job.staging["input_row"].cast(rows) if "input_row" in job.staging.columns else None
+    unaccounted = inputs.filter(
+        ~pl.col("input_row").is_in(imported_rows.implode()) & ~pl.col("input_row").is_in(error_rows.implode())
+    )
+    unaccounted = unaccounted.with_columns(
+        (pl.col("input_row").is_in(staged.implode()) if staged is not None else pl.lit(False)).alias(
+            "in_staging"
+        )
+    )
+
+    failed_count = failed.height
+    counts = Counts(
+        input_rows=inputs.height,
+        imported=inputs.height - failed_count - unaccounted.height,
+        failed=failed_count,
+        unaccounted=unaccounted.height,
+        anomalies=anomalies.height,
+    )
+    return Reconciliation(
+        counts=counts,
+        failed=failed,
+        messages=messages,
+        anomalies=anomalies,
+        unaccounted=unaccounted,
+        categories=_categories(messages),
+    )
+
+
+def _source() -> pl.Expr:
+    """`file:line` of an artifact row, for the anomaly list."""
+    import polars as pl
+
+    return pl.format("{}:{}", pl.col("_source_file"), pl.col("_source_line")).alias("_source")
+
+
+def _message_key() -> pl.Expr:
+    """The messages of an errors row as one string, to tell a repeated row from more messages."""
+    import polars as pl
+
+    return pl.col("messages").list.join(_MESSAGE_KEY_SEPARATOR).fill_null("").alias("_key")
+
+
+def _anomalies(
+    output: pl.DataFrame,
+    errors: pl.DataFrame,
+    output_known: pl.DataFrame,
+    errors_known: pl.DataFrame,
+    known: pl.Series,
+    error_rows: pl.Series,
+) -> pl.DataFrame:
+    """One row per anomaly: `kind`, `input_row`, `source` (file:line), `detail`."""
+    import polars as pl
+
+    def listed(frame: pl.DataFrame, kind: str, detail: pl.Expr) -> pl.DataFrame:
+        return frame.select(
+            pl.lit(kind).alias("kind"),
+            pl.col("input_row"),
+            pl.col("_source").alias("source"),
+            detail.cast(pl.String).alias("detail"),
+        )
+
+    row = pl.col("input_row").cast(pl.String)
+    both = output_known.filter(pl.col("input_row").is_in(error_rows.implode())).unique(
+        "input_row", keep="first", maintain_order=True
+    )
+    repeated_output = output_known.filter(~pl.col("input_row").is_first_distinct())
+    keyed = errors_known.with_columns(_message_key())
+    repeated_errors = keyed.filter(~pl.struct("input_row", "_key").is_first_distinct())
+    no_input = pl.col("input_row").is_null() | ~pl.col("input_row").is_in(known.implode())
+    reference = (
+        pl.when(pl.col("input_row").is_null())
+        .then(pl.lit("no row reference"))
+        .otherwise(pl.format("row {} is not in the input", pl.col("input_row")))
+    )
+    frames = [
+        listed(both, "in_output_and_errors", pl.format("input row {} is in both output and errors", row)),
+        listed(
+            repeated_output, "duplicate_in_output", pl.format("input row {} appears again in output", row)
+        ),
+        listed(
+            repeated_errors,
+            "duplicate_in_errors",
+            pl.format("input row {} appears again in errors with the same messages", row),
+        ),
+        listed(output.filter(no_input), "output_without_input", reference),
+        listed(errors.filter(no_input), "errors_without_input", reference),
+    ]
+    return pl.concat(frames, how="vertical")
+
+
+def _categories(messages: pl.DataFrame) -> list[CategoryCount]:
+    """One count per (category, field): distinct records and messages; unclassified first, then biggest."""
+    import polars as pl
+
+    table = (
+        messages.group_by("category", "field")
+        .agg(
+            pl.col("input_row").drop_nulls().n_unique().alias("records"),
+            pl.len().alias("messages"),
+        )
+        .sort(
+            [pl.col("category") != UNCLASSIFIED, "records", "messages", "category", "field"],
+            descending=[False, True, True, False, False],
+        )
+    )
+    return [
+        CategoryCount(category=c, field=f, records=r, messages=m)
+        for c, f, r, m in table.select("category", "field", "records", "messages").iter_rows()
+    ]
