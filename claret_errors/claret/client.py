@@ -1,0 +1,442 @@
+"""The Claret HTTP client: one shared async connection pool, bearer auth with re-minting, retries, downloads.
+
+It raises the errors of claret_errors.errors (with the URL concerned) and returns typed values; it never
+prints, never exits, never follows a redirect, and never puts the token into a message, a log or a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import stamina
+
+from claret_errors import __version__
+from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError, parse_status
+from claret_errors.claret.urls import resolve_source
+from claret_errors.config import Settings
+from claret_errors.errors import (
+    ArtifactError,
+    AuthError,
+    ClaretUnavailableError,
+    ConfigError,
+    JobNotFoundError,
+    UsageError,
+)
+from claret_errors.redact import redact, register_secret
+
+log = logging.getLogger("claret_errors.claret")
+T = TypeVar("T")
+
+USER_AGENT = f"claret-errors/{__version__} (httpx/{httpx.__version__})"
+TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=120.0)
+RETRY_AFTER_MAX = 300.0  # a longer Retry-After is answered by giving up, not by sleeping for an hour
+CHUNK = 256 * 1024
+_MAX_MINTS = 10  # re-mint when a token that worked expires; never loop on a refusing server
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+class _Transient(Exception):
+    """A failure worth another attempt: 5xx, 429, a short body. `retry_after` is Claret's own wish."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def backoff_hook(exc: Exception) -> bool | float:
+    """stamina's verdict: retry with backoff (True), after Claret's Retry-After (seconds), or not (False)."""
+    if isinstance(exc, _Transient):
+        if exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= RETRY_AFTER_MAX else False
+        return True
+    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
+
+
+def _connect_only_hook(exc: Exception) -> bool | float:
+    """For calls that must not run twice (uploads): retry only what certainly never reached Claret."""
+    if isinstance(exc, _Transient) and exc.retry_after is not None:
+        return exc.retry_after if exc.retry_after <= RETRY_AFTER_MAX else False
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def claret_message(response: httpx.Response) -> str:
+    """Claret's own explanation from an error body, flattened, bounded and with no control characters."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for key in ("message", "error", "errors"):
+            value = body.get(key)
+            if isinstance(value, str):
+                parts.append(value)
+            elif isinstance(value, dict):
+                for inner in value.values():
+                    items = inner if isinstance(inner, list) else [inner]
+                    parts.extend(str(i) for i in items if isinstance(i, str | int | float))
+    text = " ".join(p.strip() for p in parts if p.strip()) or f"HTTP {response.status_code}"
+    return redact(_CONTROL.sub(" ", text))[:400]
+
+
+def _transient_for(response: httpx.Response) -> _Transient | None:
+    """5xx and 429 are worth retrying; 429 and 503 carry Retry-After."""
+    code = response.status_code
+    if code == 429 or code >= 500:
+        wait = _retry_after(response.headers.get("Retry-After")) if code in (429, 503) else None
+        return _Transient(f"HTTP {code}", wait)
+    return None
+
+
+def _fsync_and_replace(tmp: Path, dest: Path) -> None:
+    """Make the bytes durable, give them their final name, and make the name durable too."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(dest)
+    try:
+        dir_fd = os.open(dest.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class ClaretClient:
+    """One Claret tenant over one shared httpx pool; use as `async with ClaretClient(settings) as c:`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        attempts: int = 6,
+    ) -> None:
+        if not settings.tenant:
+            raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
+        if not settings.token and not (settings.email and settings.password):
+            raise ConfigError(
+                "no credentials: set CLARET_TOKEN, or CLARET_EMAIL and CLARET_PASSWORD", key="CLARET_TOKEN"
+            )
+        self.tenant = settings.tenant
+        self.base_url = settings.base_url.rstrip("/")
+        self.api = f"{self.base_url}/{quote(self.tenant, safe='')}/api/v1"
+        self._email = settings.email
+        self._password = settings.password
+        self._token: str | None = settings.token
+        self._token_proven = False
+        self._minted_by_us = False
+        self._mints = 0
+        self._auth_lock = asyncio.Lock()
+        self._attempts = attempts
+        self._transport = transport
+        self._limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
+        self._http: httpx.AsyncClient | None = None
+        register_secret(self._token)
+
+    async def __aenter__(self) -> ClaretClient:
+        self._http = httpx.AsyncClient(
+            headers={
+                "Accept": "application/json",
+                "X-Requested-With": "XMLHttpRequest",
+                "User-Agent": USER_AGENT,
+            },
+            timeout=TIMEOUT,
+            limits=self._limits,
+            follow_redirects=False,
+            transport=self._transport,
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("ClaretClient used outside `async with`")
+        return self._http
+
+    # -- auth -------------------------------------------------------------------------------------------
+
+    async def _mint(self) -> str:
+        """A fresh token from email and password; AuthError if Claret refuses them."""
+        url = f"{self.api}/tokens/create"
+
+        async def handle(response: httpx.Response) -> str:
+            if response.status_code in (401, 403, 422):
+                raise AuthError(
+                    f"Claret refused the email and password for tenant {self.tenant!r}: "
+                    f"{claret_message(response)}"
+                )
+            if response.status_code != 200:
+                raise ClaretUnavailableError(f"minting a token failed: {claret_message(response)}", url=url)
+            try:
+                token = response.json().get("token")
+            except (ValueError, AttributeError):
+                token = None
+            if not isinstance(token, str) or not token.strip():
+                raise AuthError("Claret's token answer holds no token")
+            register_secret(token.strip())
+            return token.strip()
+
+        params = {"email": self._email or "", "password": self._password or ""}
+        self._mints += 1
+        return await self._retrying(
+            "minting a token", url, lambda: self._send("POST", url, handle, params=params, auth=False)
+        )
+
+    async def _current_token(self) -> str:
+        async with self._auth_lock:
+            if self._token is None:
+                self._token = await self._mint()
+                self._minted_by_us, self._token_proven = True, False
+            return self._token
+
+    async def _refresh(self, rejected: str) -> str:
+        """After a 401: mint again, unless another task already did or a fresh token was refused too."""
+        async with self._auth_lock:
+            if self._token is not None and self._token != rejected:
+                return self._token
+            can_mint = bool(self._email and self._password) and self._mints < _MAX_MINTS
+            fresh_refused = self._minted_by_us and not self._token_proven
+            if not can_mint or fresh_refused:
+                raise AuthError(
+                    f"Claret refused the token for tenant {self.tenant!r} (HTTP 401)"
+                    + ("" if can_mint else "; set CLARET_EMAIL and CLARET_PASSWORD to mint a new one"),
+                    hint="Check the tenant, the base URL and the credentials in the environment.",
+                )
+            log.info("token refused (HTTP 401); minting a new one")
+            self._token = await self._mint()
+            self._minted_by_us, self._token_proven = True, False
+            return self._token
+
+    # -- the request core ---------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+        *,
+        auth: bool = True,
+        **kwargs: Any,
+    ) -> T:
+        """One attempt: send (re-authenticating once on a 401), classify the answer, let `handle` read it."""
+        for _ in range(2):
+            headers = dict(kwargs.pop("headers", None) or {})
+            token = await self._current_token() if auth else None
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            request = self.http.build_request(method, url, headers=headers, **kwargs)
+            kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+            response = await self.http.send(request, stream=True)
+            try:
+                if response.status_code == 401 and token is not None:
+                    await self._refresh(token)
+                    continue
+                if token is not None and token == self._token:
+                    self._token_proven = True
+                transient = _transient_for(response)
+                if transient is not None:
+                    raise transient
+                if 300 <= response.status_code < 400:
+                    raise ClaretUnavailableError(
+                        f"Claret answered HTTP {response.status_code} with a redirect instead of JSON "
+                        "(a login page? check --base-url and --tenant)",
+                        url=url,
+                    )
+                return await handle(response)
+            finally:
+                await response.aclose()
+        raise AuthError(f"Claret refused a freshly minted token for tenant {self.tenant!r} (HTTP 401)")
+
+    async def _retrying(
+        self,
+        what: str,
+        url: str,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        hook: Callable[[Exception], bool | float] = backoff_hook,
+    ) -> T:
+        """Run `attempt` with stamina's exponential backoff and jitter; Claret's Retry-After wins."""
+        try:
+            async for retry in stamina.retry_context(
+                on=hook, attempts=self._attempts, timeout=None, wait_initial=0.5, wait_max=30.0
+            ):
+                with retry:
+                    return await attempt()
+        except _Transient as exc:
+            raise ClaretUnavailableError(f"{what} kept failing: {exc.reason}", url=url) from None
+        except httpx.TransportError as exc:
+            reason = redact(str(exc) or type(exc).__name__)
+            raise ClaretUnavailableError(f"{what} failed: {type(exc).__name__}: {reason}", url=url) from None
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    # -- the API ------------------------------------------------------------------------------------------
+
+    async def status(self, job_log_id: int) -> JobStatus:
+        """The job's current status; JobNotFoundError (exit 7) at once on Claret's 422 'job not found'."""
+        url = f"{self.api}/imports/status/{int(job_log_id)}"
+
+        async def handle(response: httpx.Response) -> JobStatus:
+            await response.aread()
+            code = response.status_code
+            if code == 422 or code == 404:
+                detail = claret_message(response)
+                if code == 404:
+                    detail += " (is the tenant right?)"
+                raise JobNotFoundError(f"job {job_log_id}: {detail}", url=url)
+            if code == 403:
+                raise AuthError(f"job {job_log_id}: Claret forbids this token: {claret_message(response)}")
+            if code != 200:
+                raise ClaretUnavailableError(
+                    f"job {job_log_id}: unexpected HTTP {code}: {claret_message(response)}", url=url
+                )
+            try:
+                body = json.loads(response.content)
+            except (ValueError, UnicodeDecodeError):
+                raise StatusFormatError(
+                    f"job {job_log_id}: Claret's status answer is not JSON "
+                    f"({response.headers.get('content-type', 'no content type')})",
+                    url=url,
+                ) from None
+            return parse_status(body, url=url)
+
+        return await self._retrying(f"job {job_log_id} status", url, lambda: self._send("GET", url, handle))
+
+    async def download(
+        self, source: str, dest: Path, *, on_bytes: Callable[[int], None] | None = None
+    ) -> ManifestEntry:
+        """Stream one artifact to a temp file beside `dest`, check its length, fsync, rename.
+
+        No file ever exists under `dest` unless it is complete. The entry's `path` is `dest`'s name and
+        its category is empty: the caller knows the job folder and the category.
+        """
+        url = resolve_source(self.base_url, source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+
+        async def handle(response: httpx.Response) -> ManifestEntry:
+            code = response.status_code
+            if code != 200:
+                await response.aread()
+                error = ArtifactError if code in (404, 410) else ClaretUnavailableError
+                raise error(f"downloading {source!r} failed: HTTP {code}: {claret_message(response)}")
+            expected = response.headers.get("Content-Length")
+            fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            tmp = Path(name)
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        fh.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                if (
+                    expected is not None
+                    and expected.isdigit()
+                    and response.num_bytes_downloaded != int(expected)
+                ):
+                    raise _Transient(f"got {response.num_bytes_downloaded} of {expected} bytes of {source!r}")
+                await asyncio.to_thread(_fsync_and_replace, tmp, dest)
+            except BaseException:
+                if on_bytes is not None and size:
+                    on_bytes(-size)
+                tmp.unlink(missing_ok=True)
+                raise
+            return ManifestEntry("", source, dest.name, size, digest.hexdigest())
+
+        try:
+            return await self._retrying(
+                f"downloading {source!r}",
+                url,
+                lambda: self._send(
+                    "GET", url, handle, headers={"Accept": "*/*", "Accept-Encoding": "identity"}
+                ),
+            )
+        except OSError as exc:
+            raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
+
+    async def upload_csv(
+        self, data: bytes, filename: str, *, allow_record_creation: bool, allow_record_update: bool
+    ) -> int:
+        """Submit a CSV as a new inventory import and return its job_log_id; retried only when never sent."""
+        url = f"{self.api}/inventory/import/process"
+
+        async def handle(response: httpx.Response) -> int:
+            await response.aread()
+            code = response.status_code
+            if code == 422:
+                raise UsageError(f"Claret rejected {filename!r}: {claret_message(response)}")
+            if code not in (200, 201, 202):
+                raise ClaretUnavailableError(
+                    f"uploading {filename!r}: unexpected HTTP {code}: {claret_message(response)}", url=url
+                )
+            try:
+                body = response.json()
+            except (ValueError, UnicodeDecodeError):
+                body = None
+            candidates = [body, body.get("content") if isinstance(body, dict) else None]
+            for holder in candidates:
+                if isinstance(holder, dict):
+                    value = holder.get("job_log_id")
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        return value
+                    if isinstance(value, str) and value.isdigit():
+                        return int(value)
+            raise ClaretUnavailableError(
+                f"uploading {filename!r}: Claret's answer holds no job_log_id", url=url
+            )
+
+        form = {
+            "allow_record_creation": "1" if allow_record_creation else "0",
+            "allow_record_update": "1" if allow_record_update else "0",
+        }
+        return await self._retrying(
+            f"uploading {filename!r}",
+            url,
+            lambda: self._send("POST", url, handle, files={"file": (filename, data, "text/csv")}, data=form),
+            hook=_connect_only_hook,
+        )

@@ -1,0 +1,311 @@
+"""Fetch: wait for Claret jobs and download every artifact of each into its job folder, resumably.
+
+Per job a folder `OUT/<tenant>/<job_log_id>/` with `status.json`, `manifest.json` and `artifacts/<category>/`.
+A job's failure is an outcome with its exit code, never an exception that stops the other jobs; nothing here
+prints or exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from claret_errors.atomic import atomic_write_json
+from claret_errors.claret.client import ClaretClient
+from claret_errors.claret.models import JobStatus, ManifestEntry
+from claret_errors.claret.urls import local_name, safe_component
+from claret_errors.config import DEFAULT_BASE_URL, Settings
+from claret_errors.errors import (
+    ClaretErrorsError,
+    ConfigError,
+    ExitCode,
+    UsageError,
+    WaitTimeoutError,
+    worst_exit_code,
+)
+from claret_errors.model import JobInfo
+from claret_errors.progress import Progress
+from claret_errors.redact import redact
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
+
+
+@dataclass
+class FetchOutcome:
+    """What became of one job: its folder, its last status, the exit code it contributes, and why."""
+
+    tenant: str
+    job_log_id: str
+    folder: Path
+    status: JobStatus | None
+    exit_code: int
+    error: str | None
+    files: list[ManifestEntry] = field(default_factory=list)
+
+
+def job_info(status: JobStatus, tenant: str) -> JobInfo:
+    """The job's facts for the later stages and the reports."""
+    return JobInfo(
+        tenant=tenant,
+        job_log_id=str(status.job_log_id),
+        type=status.type,
+        description=status.description,
+        status=status.status,
+        started_at=status.started_at,
+        completed_at=status.completed_at,
+        job_status_link=status.job_status_link,
+    )
+
+
+def printable(text: str) -> str:
+    """Untrusted text made safe for a terminal line: no control characters, no secrets, bounded."""
+    return redact(_CONTROL.sub(" ", text))[:500]
+
+
+def job_ids_from(values: Sequence[str]) -> list[str]:
+    """Job ids as canonical decimal strings, deduplicated in order; UsageError names the first bad one."""
+    ids: list[str] = []
+    for value in values:
+        text = value.strip()
+        if not text.isascii() or not text.isdigit() or int(text) == 0:
+            raise UsageError(f"not a job id: {printable(value)!r} (job ids are positive whole numbers)")
+        if str(int(text)) not in ids:
+            ids.append(str(int(text)))
+    return ids
+
+
+def job_folder(settings: Settings, job_log_id: str) -> Path:
+    """`OUT/<tenant>/<job_log_id>`, with the tenant made a safe single path component."""
+    return settings.out / safe_component(settings.tenant or "", fallback="tenant") / job_log_id
+
+
+def resume_command(settings: Settings, job_log_id: str) -> str:
+    """The exact command that picks up waiting for this job where this run gave up."""
+    argv = ["claret-errors", "fetch", job_log_id, "--tenant", settings.tenant or ""]
+    if settings.base_url.rstrip("/") != DEFAULT_BASE_URL:
+        argv += ["--base-url", settings.base_url]
+    argv += ["--out", str(settings.out), "--max-wait", f"{settings.max_wait:g}"]
+    return shlex.join(argv)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(folder: Path, entry: ManifestEntry) -> bool:
+    """True if the entry's file is inside `folder/artifacts` and has exactly the recorded size and hash."""
+    path = folder / entry.path
+    try:
+        inside = path.resolve().is_relative_to((folder / "artifacts").resolve())
+        return (
+            inside and path.is_file() and path.stat().st_size == entry.bytes and _sha256(path) == entry.sha256
+        )
+    except OSError:
+        return False
+
+
+def read_manifest(folder: Path) -> list[ManifestEntry]:
+    """The entries of an earlier run; an unreadable or odd manifest counts as none (files are re-fetched)."""
+    try:
+        data: Any = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return [
+            ManifestEntry(
+                str(f["category"]), str(f["source"]), str(f["path"]), int(f["bytes"]), str(f["sha256"])
+            )
+            for f in data["files"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def write_manifest(folder: Path, entries: Sequence[ManifestEntry]) -> None:
+    atomic_write_json(folder / "manifest.json", {"files": [e.as_json() for e in entries]})
+
+
+def _remove_partials(artifacts: Path) -> None:
+    """Temp files an interrupted run left behind: never complete, never under a final name, so removed."""
+    if artifacts.is_dir():
+        for path in artifacts.glob("*/.*.part"):
+            if _PARTIAL.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def _reusable(path: str, cat_dir: str) -> bool:
+    """An earlier manifest's path is reused only if it is exactly `artifacts/<cat_dir>/<safe name>`."""
+    parts = path.split("/")
+    return len(parts) == 3 and parts[:2] == ["artifacts", cat_dir] and parts[2] == safe_component(parts[2])
+
+
+class _Run:
+    """One fetch run: the client, the bound on requests in flight, the display."""
+
+    def __init__(self, settings: Settings, client: ClaretClient, progress: Progress) -> None:
+        self.settings = settings
+        self.client = client
+        self.progress = progress
+        self.slots = asyncio.Semaphore(settings.concurrency)
+
+    async def wait(self, job_id: str, folder: Path) -> JobStatus:
+        """Poll until `completed` or `failed`; past --max-wait raise WaitTimeoutError with link and resume."""
+        deadline = time.monotonic() + self.settings.max_wait
+        last: JobStatus | None = None
+        while True:
+            async with self.slots:
+                status = await self.client.status(int(job_id))
+            if last is None or status.raw != last.raw:
+                atomic_write_json(folder / "status.json", dict(status.raw))
+            last = status
+            self.progress.status(
+                job_id, status.status, status.progress.completed_steps, status.progress.total_steps
+            )
+            if status.finished:
+                return status
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                link = printable(status.job_status_link or "no job_status_link given")
+                step = f", step {status.progress.completed_steps}/{status.progress.total_steps}"
+                step = step if status.progress.total_steps else ""
+                raise WaitTimeoutError(
+                    f"job {job_id}: gave up waiting after {self.settings.max_wait:g} s "
+                    f"(last status {printable(status.status)!r}{step}); "
+                    f"follow it at {link}; resume with: {resume_command(self.settings, job_id)}"
+                )
+            await asyncio.sleep(min(self.settings.poll_interval, remaining))
+
+    def plan(
+        self, job_id: str, folder: Path, status: JobStatus, previous: dict[tuple[str, str], ManifestEntry]
+    ) -> tuple[dict[tuple[str, str], ManifestEntry], list[tuple[str, str, str]]]:
+        """Split the job's files into those already complete and (category, source, path) still to fetch.
+
+        A file fetched before keeps its local name; new names never collide with any name given before.
+        """
+        taken: dict[str, set[str]] = {}
+        for entry in previous.values():
+            parts = Path(entry.path).parts
+            if len(parts) == 3 and parts[0] == "artifacts":
+                taken.setdefault(parts[1], set()).add(parts[2])
+        done: dict[tuple[str, str], ManifestEntry] = {}
+        todo: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for category, sources in status.files.items():
+            cat_dir = safe_component(category, fallback="other")
+            for source in sources:
+                key = (category, source)
+                if key in seen:
+                    continue
+                seen.add(key)
+                old = previous.get(key)
+                if old is not None and verify(folder, old):
+                    done[key] = old
+                    self.progress.file_done(job_id, old.path, old.bytes, skipped=True)
+                elif old is not None and _reusable(old.path, cat_dir):
+                    todo.append((category, source, old.path))
+                else:
+                    name = local_name(source, taken.setdefault(cat_dir, set()))
+                    taken[cat_dir].add(name)
+                    todo.append((category, source, f"artifacts/{cat_dir}/{name}"))
+        return done, todo
+
+    async def download_all(
+        self, job_id: str, folder: Path, status: JobStatus
+    ) -> tuple[list[ManifestEntry], list[ClaretErrorsError]]:
+        """Every file of every category, the manifest rewritten after each; earlier complete files kept."""
+        previous = {(e.category, e.source): e for e in read_manifest(folder)}
+        _remove_partials(folder / "artifacts")
+        done, todo = self.plan(job_id, folder, status, previous)
+        pending = {(category, source) for category, source, _ in todo}
+        errors: list[ClaretErrorsError] = []
+
+        def save() -> None:
+            """Entries fetched now, plus earlier entries not in this status whose files are still intact."""
+            kept = [
+                e for k, e in previous.items() if k not in done and k not in pending and verify(folder, e)
+            ]
+            write_manifest(folder, [*done.values(), *kept])
+
+        async def one(category: str, source: str, path: str) -> None:
+            try:
+                async with self.slots:
+                    entry = await self.client.download(
+                        source, folder / path, on_bytes=lambda n: self.progress.transferred(job_id, n)
+                    )
+            except ClaretErrorsError as exc:
+                errors.append(exc)
+                return
+            done[(category, source)] = replace(entry, category=category, path=path)
+            save()
+            self.progress.file_done(job_id, path, entry.bytes, skipped=False)
+
+        await asyncio.gather(*(one(*item) for item in todo))
+        save()
+        return list(done.values()), errors
+
+    async def job(self, job_id: str) -> FetchOutcome:
+        tenant = self.settings.tenant or ""
+        folder = job_folder(self.settings, job_id)
+        outcome = FetchOutcome(tenant, job_id, folder, None, 0, None)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            status = await self.wait(job_id, folder)
+            outcome.status = status
+            outcome.files, errors = await self.download_all(job_id, folder, status)
+        except ClaretErrorsError as exc:
+            outcome.exit_code, outcome.error = int(exc.exit_code), printable(str(exc))
+        except OSError as exc:
+            outcome.exit_code = int(ExitCode.UNREADABLE)
+            outcome.error = printable(f"cannot write the job folder {folder}: {exc.strerror or exc}")
+        else:
+            messages = [printable(str(e)) for e in errors]
+            codes = [int(e.exit_code) for e in errors]
+            if status.status == "failed":
+                codes.append(int(ExitCode.JOB_FAILED))
+                messages.insert(
+                    0, f"job {job_id} ended failed; its files (the errors file says why) are in {folder}"
+                )
+            outcome.exit_code = int(worst_exit_code(codes))
+            outcome.error = "; ".join(messages) or None
+        state = outcome.status.status if outcome.status else "unknown"
+        done = f"{state}, {len(outcome.files)} files in {folder}"
+        self.progress.finished(job_id, outcome.exit_code, outcome.error or done)
+        return outcome
+
+
+async def fetch_jobs(
+    job_ids: Sequence[str],
+    settings: Settings,
+    client: ClaretClient,
+    *,
+    progress: Progress | None = None,
+) -> list[FetchOutcome]:
+    """Wait for every job and download its files, all at once on one client, at most --concurrency requests
+    in flight. One outcome per distinct job id, in the order given."""
+    if not settings.tenant:
+        raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
+    run = _Run(settings, client, progress or Progress())
+    return list(await asyncio.gather(*(run.job(job_id) for job_id in job_ids_from(job_ids))))
+
+
+def fetch(
+    job_ids: Sequence[str], settings: Settings, *, progress: Progress | None = None
+) -> list[FetchOutcome]:
+    """`fetch_jobs` with its own client and event loop: the entry point of the CLI and of scripts."""
+    ids = job_ids_from(job_ids)
+
+    async def main() -> list[FetchOutcome]:
+        async with ClaretClient(settings) as client:
+            return await fetch_jobs(ids, settings, client, progress=progress)
+
+    return asyncio.run(main())
