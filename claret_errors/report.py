@@ -1,0 +1,97 @@
+"""Write the reports: per job `report.html`/`report.md`, one pair per owner in `owners/`, and the run index.
+
+The entry points the pipeline calls. Files land atomically, owner names become safe file names confined to
+`owners/`. Rendering lives in report_html / report_md, content in report_view; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from claret_errors.errors import ArtifactError
+from claret_errors.history import History
+from claret_errors.model import JobResult
+from claret_errors.report_html import render_index_html, render_job_html
+from claret_errors.report_md import render_index_md, render_job_md
+from claret_errors.report_view import OwnerLink, build_index_view, build_job_view, owner_counts
+
+OWNERS_DIR = "owners"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def owner_filename(owner: str, taken: set[str]) -> str:
+    """A file stem for an owner: plain names stay readable, anything else gets a hash so none collide."""
+    stem = _UNSAFE.sub("-", owner).strip("-")[:60] or "owner"
+    if stem != owner or stem.lower() in taken:
+        stem = f"{stem}-{hashlib.sha256(owner.encode()).hexdigest()[:8]}"
+    taken.add(stem.lower())
+    return stem
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write via a temporary file and rename, so a reader never sees half a report."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ArtifactError(f"cannot write the report: {exc.strerror or exc}", file=str(path)) from exc
+    return path
+
+
+def write_job_reports(result: JobResult, out_dir: Path, *, history: History | None = None) -> list[Path]:
+    """report.html, report.md, and owners/<owner>.html and .md holding only that owner's records."""
+    trends = history.trends() if history is not None else []
+    taken: set[str] = set()
+    stems = {owner: owner_filename(owner, taken) for owner in owner_counts(result)}
+    links = [
+        OwnerLink(owner, f"{OWNERS_DIR}/{quote(stem)}.html", records)
+        for (owner, records), stem in zip(owner_counts(result).items(), stems.values(), strict=True)
+    ]
+    view = build_job_view(result, owners=links, trends=trends)
+    written = [
+        _write(out_dir / "report.html", render_job_html(view)),
+        _write(out_dir / "report.md", render_job_md(view)),
+    ]
+    owners_dir = out_dir / OWNERS_DIR
+    for owner, stem in stems.items():
+        owner_view = build_job_view(result, owner=owner, trends=trends)
+        written.append(_write(owners_dir / f"{stem}.html", render_job_html(owner_view)))
+        written.append(_write(owners_dir / f"{stem}.md", render_job_md(owner_view)))
+    if owners_dir.is_dir():  # an owner who has no failures this time keeps no stale report
+        for old in owners_dir.iterdir():
+            if old.suffix in (".html", ".md") and old not in written:
+                old.unlink()
+    return written
+
+
+def _job_href(result: JobResult, tenant_dir: Path) -> str:
+    """The job folder relative to the index, as a URL path; a folder elsewhere is linked by its name."""
+    try:
+        rel = result.folder.resolve().relative_to(tenant_dir.resolve())
+    except ValueError:
+        rel = Path(_UNSAFE.sub("-", result.info.job_log_id) or "job")
+    return "/".join(quote(part) for part in rel.parts)
+
+
+def write_run_index(results: Sequence[JobResult], tenant_dir: Path, history: History) -> list[Path]:
+    """index.html and index.md: every job of the run, worst first, with the tenant's trends."""
+    hrefs = [(f"{h}/report.html", f"{h}/report.md") for h in (_job_href(r, tenant_dir) for r in results)]
+    tenant = results[0].info.tenant if results else tenant_dir.name
+    view = build_index_view(list(results), hrefs, history.trends(), tenant)
+    return [
+        _write(tenant_dir / "index.html", render_index_html(view)),
+        _write(tenant_dir / "index.md", render_index_md(view)),
+    ]

@@ -1,0 +1,53 @@
+"""HTML rendering of the report views: one self-contained file per report, CSS inline, SVG charts.
+
+Autoescape is on for every template (`.html.j2`, `.css.j2` and anything else), so every value from a CSV or
+a message is escaped. Nothing here marks a value safe, reads data or writes files.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from claret_errors import __version__
+from claret_errors.charts import accounting_bar, trend_columns
+from claret_errors.report_view import IndexView, JobView
+
+TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
+
+
+@cache
+def environment() -> Environment:
+    """The one HTML environment: autoescape always on, undefined names are errors, not blanks."""
+    return Environment(
+        loader=PackageLoader("claret_errors", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_job_html(view: JobView) -> str:
+    """A job's (or one owner's) report page."""
+    segments = accounting_bar(view.counts) if view.counts else []
+    return (
+        environment()
+        .get_template("job.html.j2")
+        .render(v=view, segments=segments, columns=trend_columns(view.trends), version=__version__)
+    )
+
+
+def render_index_html(view: IndexView) -> str:
+    """The run index page."""
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            v=view,
+            segments=accounting_bar(view.totals),
+            columns=trend_columns(view.trends),
+            version=__version__,
+        )
+    )

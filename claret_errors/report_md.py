@@ -1,0 +1,195 @@
+"""Markdown rendering of the report views: GitHub-flavoured tables that also read as plain text.
+
+Every value is escaped on its way out (a jinja2 `finalize`): pipes, backticks, brackets and backslashes are
+backslash-escaped, `<`, `>` and `&` become entities, and a cell starting like a spreadsheet formula gets a
+leading `'`. Only tables built here from escaped cells pass through as `Md`. Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from claret_errors import __version__
+from claret_errors.report_view import IndexView, JobView, Record, Table, clip
+
+TEMPLATE_EXTENSIONS = ("md.j2",)
+MD_CELL_CAP = 80
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+_SPECIAL = re.compile(r"([\\`|\[\]*])")
+
+
+class Md(str):
+    """Markdown already escaped here; the template's finalize passes it through unchanged."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> Md:
+    """One untrusted value as inert inline Markdown on a single line."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        text = "'" + text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Md(_SPECIAL.sub(r"\\\1", text))
+
+
+def _finalize(value: object) -> object:
+    if isinstance(value, Md):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return escape(value)
+
+
+def _cell(value: object) -> Md:
+    return value if isinstance(value, Md) else escape(clip(value, MD_CELL_CAP))
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[str] = ()) -> Md:
+    """A GFM table padded so its columns line up in plain text too."""
+    head = [escape(h) for h in headers]
+    body = [[_cell(v) for v in row] for row in rows]
+    widths = [max([3, len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(head)]
+    right = [h in numeric for h in headers]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "| "
+        + " | ".join(("-" * (w - 1) + ":") if r else "-" * w for w, r in zip(widths, right, strict=True))
+        + " |"
+    )
+    return Md("\n".join([line(head), rule, *(line(r) for r in body)]))
+
+
+def table(t: Table, numeric: Sequence[str] = ()) -> Md:
+    """A capped view table, with a note pointing at the CSV that holds every row."""
+    if t.total == 0:
+        return Md("None.")
+    text = md_table(t.headers, t.rows, numeric)
+    if t.capped:
+        where = f"; all of them are in `{t.csv}`" if t.csv else ""
+        text = Md(f"{text}\n\n_The first {len(t.rows):,} of {t.total:,} rows{where}._")
+    return text
+
+
+def records_table(view: JobView) -> Md:
+    """Failed records as sent: `⚠` before a faulty cell, `old → new` for a correction."""
+
+    def cell(c_text: str, faulty: bool, fixed_to: str | None) -> Md:
+        if fixed_to is not None:
+            return Md(f"{_cell(c_text)} → {_cell(fixed_to)}")
+        return Md(f"⚠ {_cell(c_text) or '(empty)'}") if faulty else _cell(c_text)
+
+    def row(r: Record) -> list[object]:
+        cells: list[object] = [r.input_row, *(cell(c.text, c.faulty, c.fixed_to) for c in r.cells)]
+        messages = Md(" · ".join(_cell(m) for m in r.messages))
+        return [*cells, messages, r.fix, r.suggestion] + ([] if view.owner else [r.owner])
+
+    headers = ["row", *view.record_columns, "messages", "fix", "suggestion"] + (
+        [] if view.owner else ["owner"]
+    )
+    return md_table(headers, (row(r) for r in view.records), ("row",))
+
+
+@cache
+def environment() -> Environment:
+    """The Markdown environment: no HTML autoescape (not HTML), but every output escaped by `finalize`."""
+    env = Environment(
+        loader=PackageLoader("claret_errors", "templates"),
+        autoescape=False,  # noqa: S701 - Markdown, escaped by _finalize for Markdown and HTML alike
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        md_table=md_table,
+        table=table,
+        category_rows=category_rows,
+        fact_rows=fact_rows,
+        job_rows=job_rows,
+        trends=trends,
+        version=__version__,
+    )
+    return env
+
+
+def render_job_md(view: JobView) -> str:
+    """A job's (or one owner's) report in Markdown."""
+    return environment().get_template("job.md.j2").render(v=view, records=records_table(view))
+
+
+def render_index_md(view: IndexView) -> str:
+    """The run index in Markdown."""
+    return environment().get_template("index.md.j2").render(v=view)
+
+
+def category_rows(view: JobView) -> list[list[object]]:
+    """The category table's rows, first example message only (the HTML shows more)."""
+    return [
+        [
+            c.category,
+            c.field or "—",
+            c.records,
+            c.share,
+            c.messages,
+            c.auto_fixed,
+            c.examples[0] if c.examples else "",
+        ]
+        for c in view.categories
+    ]
+
+
+def fact_rows(view: JobView) -> list[list[object]]:
+    """The job's facts, its link in Claret and its related jobs."""
+    rows: list[list[object]] = [[k, v] for k, v in view.facts]
+    rows.append(["in Claret", view.job_link or "no link given"])
+    rows.extend([rel, f"job {job}" + (f" ({file})" if file else "")] for rel, job, file in view.links)
+    return rows
+
+
+def job_rows(view: IndexView) -> Md:
+    """The index's job table, with the relative links to each job's reports."""
+    headers = [
+        "job",
+        "type",
+        "status",
+        "input rows",
+        "imported",
+        "failed",
+        "unaccounted",
+        "outcome",
+        "report",
+    ]
+    rows = []
+    for j in view.jobs:
+        c = j.counts
+        nums: list[object] = (
+            [c.input_rows, c.imported, c.failed, c.unaccounted] if c else ["-", "-", "-", "-"]
+        )
+        rows.append([j.job_log_id, j.type, j.status, *nums, j.outcome, j.md])
+    return md_table(headers, rows, headers[3:7])
+
+
+def trends(view: JobView | IndexView) -> Md:
+    """Failed share per night and each category's share of input rows, as one table."""
+    if not view.trends:
+        return Md("No earlier runs are recorded yet; trends appear from the second night on.")
+    cats = view.trend_categories
+    headers = ["night", "jobs", "input rows", "failed", "failed share", *cats]
+    rows = []
+    for n in view.trends:
+        shares = [
+            f"{100 * n.categories.get(c, 0) / n.input_rows:.1f} %" if n.input_rows else "0 %" for c in cats
+        ]
+        rows.append([n.night, n.jobs, n.input_rows, n.failed, f"{100 * n.failed_share:.1f} %", *shares])
+    return md_table(headers, rows, headers[1:])
