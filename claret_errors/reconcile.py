@@ -40,10 +40,8 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     rows = pl.Int64
     inputs = job.input.select(pl.col("input_row").cast(rows), *job.input_columns)
     known = inputs["input_row"]
-    output = job.output.with_columns(pl.col("input_row").cast(rows), _source())
-    errors = job.errors.with_columns(
-        pl.col("input_row").cast(rows), _source(), pl.col("messages").cast(pl.List(pl.String))
-    )
+    output = _with_trace(job.output).with_columns(_source())
+    errors = _with_trace(job.errors).with_columns(_source(), pl.col("messages").cast(pl.List(pl.String)))
 
     output_known = output.filter(pl.col("input_row").is_in(known.implode()))
     errors_known = errors.filter(pl.col("input_row").is_in(known.implode()))
@@ -94,15 +92,11 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     )
     failed = failed.with_columns(owners.route(failed).alias("owner"))
 
-    staged = job.staging["input_row"].cast(rows) if "input_row" in job.staging.columns else None
+    staged = _with_trace(job.staging)["input_row"]
     unaccounted = inputs.filter(
         ~pl.col("input_row").is_in(imported_rows.implode()) & ~pl.col("input_row").is_in(error_rows.implode())
     )
-    unaccounted = unaccounted.with_columns(
-        (pl.col("input_row").is_in(staged.implode()) if staged is not None else pl.lit(False)).alias(
-            "in_staging"
-        )
-    )
+    unaccounted = unaccounted.with_columns(pl.col("input_row").is_in(staged.implode()).alias("in_staging"))
 
     failed_count = failed.height
     counts = Counts(
@@ -120,6 +114,22 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         unaccounted=unaccounted,
         categories=_categories(messages),
     )
+
+
+def _with_trace(frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns reconciliation reads, null or empty where an artifact (e.g. a missing file) lacks them."""
+    import polars as pl
+
+    wanted: dict[str, pl.DataType | type[pl.DataType]] = {
+        "input_row": pl.Int64,
+        "_source_file": pl.String,
+        "_source_line": pl.Int64,
+        "messages": pl.List(pl.String),
+    }
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in wanted.items() if name not in frame.columns
+    ]
+    return frame.with_columns(*missing).with_columns(pl.col("input_row").cast(pl.Int64))
 
 
 def _source() -> pl.Expr:

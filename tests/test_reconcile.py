@@ -202,3 +202,13 @@ def test_unaccounted_rows_say_whether_staging_saw_them() -> None:
     job = make_job(2, output_rows=[], error_rows=[], messages=[], staging_rows=[2])
     result = reconcile(job, Settings())
     assert result.unaccounted.select("input_row", "in_staging").rows() == [(1, False), (2, True)]
+
+
+def test_missing_artifact_frames_without_columns_reconcile_as_empty() -> None:
+    """A job with no errors or output file yet must still account for its input, not crash on columns."""
+    job = make_job(2, output_rows=[1], error_rows=[], messages=[])
+    job.errors = pl.DataFrame()
+    job.staging = pl.DataFrame()
+    result = reconcile(job, Settings())
+    assert (result.counts.imported, result.counts.failed, result.counts.unaccounted) == (1, 0, 1)
+    assert result.messages.columns == ["input_row", "message", "category", "field", "fix", "rule"]
