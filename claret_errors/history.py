@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from claret_errors.atomic import atomic_write_text
 from claret_errors.errors import ArtifactError
 from claret_errors.model import JobResult
 
@@ -183,17 +182,7 @@ class History:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _write(self, entries: Sequence[HistoryEntry]) -> None:
-        lines = "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in entries)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".history-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(lines)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).replace(self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(self.path, "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in entries))
 
 
 def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:

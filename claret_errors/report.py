@@ -7,13 +7,12 @@ The entry points the pipeline calls. Files land atomically, owner names become s
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from claret_errors.atomic import atomic_write_text
 from claret_errors.errors import ArtifactError
 from claret_errors.history import History
 from claret_errors.model import JobResult
@@ -35,17 +34,9 @@ def owner_filename(owner: str, taken: set[str]) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
+    """Write atomically, so a reader never sees half a report."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, text)
     except OSError as exc:
         raise ArtifactError(f"cannot write the report: {exc.strerror or exc}", file=str(path)) from exc
     return path

@@ -239,3 +239,97 @@ def result_factory(tmp_path: Path) -> Callable[..., JobResult]:
         return make_result(tmp_path / "acme-wines" / job_log_id, job_log_id=job_log_id)
 
     return build
+
+
+HOSTILE_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "failed_records.csv"
+
+
+def make_hostile_result(tmp: Path) -> JobResult:
+    """A job whose every cell, message, owner, fact and link tries to escape its report."""
+    raw = pl.read_csv(HOSTILE_CSV, infer_schema=False).with_columns(pl.col("input_row").cast(pl.Int64))
+    failed = raw.select(
+        "input_row",
+        *COLUMNS,
+        pl.concat_list(pl.col("message")).alias("messages"),
+        pl.concat_list(pl.col("category")).alias("categories"),
+        pl.concat_list(pl.col("field").fill_null("")).list.filter(pl.element() != "").alias("fields"),
+        "owner",
+    )
+    messages = raw.select(
+        "input_row",
+        "message",
+        "category",
+        pl.col("field").fill_null(""),
+        pl.lit("manual").alias("fix"),
+        pl.lit("<script>rule</script>").alias("rule"),
+    )
+    counts = Counts(input_rows=6, imported=3, failed=3, unaccounted=0, anomalies=0)
+    categories = [
+        CategoryCount("unknown_reference", "bin_name", 1, 1),
+        CategoryCount("unclassified", "", 1, 1),
+        CategoryCount("out_of_range", "quantity", 1, 1),
+    ]
+    hostile = "<script>alert(7)</script>|`x`"
+    return JobResult(
+        info=JobInfo(
+            tenant="acme-wines",
+            job_log_id="666",
+            type="<b>inventory-import</b>",
+            status="completed|`x`",
+            started_at="2026-11-27T02:00:00+00:00",
+            completed_at="2026-11-27T02:01:00+00:00",
+            job_status_link="javascript:alert(6)",
+        ),
+        folder=tmp,
+        counts=counts,
+        categories=categories,
+        findings=[Finding(file="</table>.csv", check="x", message=hostile, column="|", value="=1+1")],
+        detection=Detection(encodings={"<script>.csv": "utf-8"}, notes=(hostile,)),
+        reconciliation=Reconciliation(
+            counts=counts,
+            failed=failed,
+            messages=messages,
+            anomalies=pl.DataFrame(
+                schema={"kind": pl.String, "input_row": pl.Int64, "source": pl.String, "detail": pl.String}
+            ),
+            unaccounted=pl.DataFrame(schema={"input_row": pl.Int64}),
+            categories=categories,
+        ),
+        fixes=FixResult(
+            rows=pl.DataFrame(
+                {
+                    "input_row": [2, 4, 6],
+                    "fix": ["manual"] * 3,
+                    "suggestion": [hostile, "=cmd|' /C calc'!A0", ""],
+                }
+            ),
+            corrections=pl.DataFrame(
+                {
+                    "input_row": [6],
+                    "field": ["quantity"],
+                    "before": ["5"],
+                    "after": ["</td><script>alert(8)</script>"],
+                    "rule": ["x"],
+                }
+            ),
+            needs_attention=pl.DataFrame(
+                {
+                    "input_row": [2, 4],
+                    "reason": [hostile, "</table>"],
+                    "owner": ["../../etc/<script>", "cellar|ops"],
+                    "suggestion": ["", ""],
+                }
+            ),
+            corrected_files=[],
+            auto_fixed_rows=0,
+            suggested_rows=0,
+            manual_rows=3,
+        ),
+        exit_code=3,
+    )
+
+
+@pytest.fixture
+def hostile_result(tmp_path: Path) -> JobResult:
+    """The hostile fixture as a JobResult."""
+    return make_hostile_result(tmp_path / "acme-wines" / "666")
