@@ -1,0 +1,113 @@
+"""Render a job's artifact files (untouched input, staging, output, errors) in a tenant's variant.
+
+Pure: an `ImportOutcome` and a `Variant` in, file names and CSV bytes out. Knows nothing of HTTP or time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from claret_errors.fields import INVENTORY_FIELDS
+from claret_errors.simulator.engine import ImportOutcome
+from claret_errors.simulator.messages import prefixed
+from claret_errors.simulator.scenario import Variant
+
+# Category -> the name part Claret's file names use for it.
+SUFFIX = {"input": "untouched", "staging": "staging", "output": "final", "errors": "errors"}
+
+
+def write_csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _split(rows: list[list[str]], parts: int) -> list[list[list[str]]]:
+    """Rows cut into `parts` consecutive chunks (empty chunks dropped, at least one kept)."""
+    if parts <= 1 or len(rows) <= 1:
+        return [rows]
+    size = -(-len(rows) // parts)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _files(
+    category: str, stem: str, header: list[str], rows: list[list[str]], parts: int
+) -> dict[str, bytes]:
+    chunks = _split(rows, parts)
+    if len(chunks) == 1:
+        return {f"{stem}_{SUFFIX[category]}.csv": write_csv(header, chunks[0])}
+    return {f"{stem}_{SUFFIX[category]}_{i}.csv": write_csv(header, c) for i, c in enumerate(chunks, start=1)}
+
+
+def _reference(input_row: int, variant: Variant) -> int:
+    return input_row - 1 + variant.row_base
+
+
+def staging_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[str, bytes]:
+    """Every row trimmed, with its row reference and whether it passed validation."""
+    header = [variant.row_column, *INVENTORY_FIELDS, "validation_status"]
+    rows = [
+        [
+            str(_reference(t.input_row, variant)),
+            *(values[f] for f in INVENTORY_FIELDS),
+            "valid" if t.outcome == "imported" else "invalid",
+        ]
+        for t, values in zip(outcome.truth, outcome.values, strict=True)
+    ]
+    return _files("staging", stem, header, rows, variant.files_per_category)
+
+
+def output_files(
+    outcome: ImportOutcome, ids: dict[int, int], variant: Variant, stem: str
+) -> dict[str, bytes]:
+    """The records that landed, with their Claret id and whether they were created or updated."""
+    header = [variant.row_column, "id", *INVENTORY_FIELDS, "action"]
+    rows = [
+        [
+            str(_reference(t.input_row, variant)),
+            str(ids[t.input_row]),
+            *(values[f] for f in INVENTORY_FIELDS),
+            t.action or "",
+        ]
+        for t, values in zip(outcome.truth, outcome.values, strict=True)
+        if t.outcome == "imported"
+    ]
+    return _files("output", stem, header, rows, variant.files_per_category)
+
+
+def error_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[str, bytes]:
+    """Failed rows as sent, a row reference and their messages laid out per the variant; {} if none failed."""
+    failed = [(t, outcome.raw_rows[t.input_row - 1]) for t in outcome.truth if t.outcome == "failed"]
+    if not failed:
+        return {}
+    width = max(len(t.reasons) for t, _ in failed)
+    message_header = [variant.message_column]
+    if variant.layout == "columns":
+        message_header = [f"{variant.message_column}_{i}" for i in range(1, width + 1)]
+    header = [*outcome.headers, variant.row_column, *message_header]
+    rows: list[list[str]] = []
+    for truth, raw in failed:
+        reference = _reference(truth.input_row, variant)
+        messages = [r.message for r in truth.reasons]
+        if variant.row_prefix:
+            messages = [prefixed(m, reference) for m in messages]
+        base = [*raw, str(reference)]
+        if variant.layout == "rows":
+            rows.extend([*base, m] for m in messages)
+        elif variant.layout == "columns":
+            rows.append([*base, *messages, *[""] * (width - len(messages))])
+        elif variant.layout == "json":
+            rows.append([*base, json.dumps(messages, ensure_ascii=False)])
+        else:
+            rows.append([*base, variant.separator.join(messages)])
+    return _files("errors", stem, header, rows, variant.files_per_category)
+
+
+def failure_file(message: str, variant: Variant, stem: str) -> dict[str, bytes]:
+    """The errors file of a job that failed as a whole: no row reference, one message."""
+    return _files("errors", stem, [variant.row_column, variant.message_column], [["", message]], 1)

@@ -1,0 +1,307 @@
+"""The HTTP face of the simulated Claret: routing, Sanctum-style auth, Laravel-shaped bodies, injected faults.
+
+A stdlib ThreadingHTTPServer on loopback. Handlers turn requests into `SimState` calls and `Response`
+values; faults from the scenario are applied around them. Never logs request bodies or tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from claret_errors.fields import INVENTORY_FIELDS
+from claret_errors.simulator.artifacts import write_csv
+from claret_errors.simulator.engine import count_records
+from claret_errors.simulator.jobs import status_document
+from claret_errors.simulator.messages import FILE_REQUIRED, TOO_MANY
+from claret_errors.simulator.scenario import FaultRule
+from claret_errors.simulator.state import SimState
+
+MAX_RECORDS = 1000
+MAX_BODY = 50 * 1024 * 1024
+NOT_FOUND_JOB = {
+    "message": "Job not found or you do not have access to this job.",
+    "error": {"error": "Job log ID does not exist"},
+}
+LOGIN_PAGE = (
+    '<!DOCTYPE html><html><head><title>Claret - Log in</title></head><body><form method="post">'
+    '<input name="email" type="email"><input name="password" type="password">'
+    "<button>Log in</button></form></body></html>"
+)
+BAD_GATEWAY = "<html><head><title>{code}</title></head><body><center><h1>{code}</h1></center>"
+BAD_GATEWAY += "<hr><center>nginx</center></body></html>"
+
+
+@dataclass
+class Response:
+    """What a route answers, before faults bend it."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, json.dumps(payload).encode(), "application/json", headers or {})
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "on", "yes")
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """Form fields of a multipart body: name -> (filename, bytes)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    if not isinstance(message, EmailMessage) or not message.is_multipart():
+        return fields
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = (part.get_filename(), payload)
+    return fields
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    """The threading server, holding the simulator's state for its handlers."""
+
+    daemon_threads = True
+    state: SimState
+
+    def __init__(self, port: int, state: SimState) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
+        self.state = state
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request: route, authenticate, answer; faults decided by the state's fault plan."""
+
+    protocol_version = "HTTP/1.1"
+    server: SimulatorServer
+
+    def version_string(self) -> str:
+        return "nginx"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the library never prints, and URLs here may carry credentials."""
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, response: Response, faults: list[FaultRule]) -> None:
+        body = response.body
+        length = len(body)
+        kinds = {f.kind for f in faults}
+        if "malformed_json" in kinds:
+            body = body[: max(len(body) // 2, 1)]
+            length = len(body)
+        if "short_body" in kinds:
+            length = len(body) + max(len(body) // 2, 64)
+        if "drop" in kinds:
+            body = body[: len(body) // 2]
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(length))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if kinds & {"short_body", "drop"}:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        if kinds & {"short_body", "drop"}:
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _fault_response(self, rule: FaultRule) -> Response:
+        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+        if rule.kind == "rate_limit":
+            headers.setdefault("Retry-After", "1")
+            headers.update({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0"})
+            return json_response(429, {"message": "Too Many Attempts."}, headers)
+        if rule.status in (502, 504):
+            page = BAD_GATEWAY.format(code=f"{rule.status} Bad Gateway").encode()
+            return Response(rule.status, page, "text/html", headers)
+        message = "Service Unavailable" if rule.status == 503 else "Server Error"
+        return json_response(rule.status, {"message": message}, headers)
+
+    def _serve(self, method: str) -> None:
+        try:
+            body = self._body() if method == "POST" else b""
+        except ValueError:
+            self._send(json_response(413, {"message": "Payload Too Large"}), [])
+            return
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        parts = path.strip("/").split("/")
+        endpoint, key = self._classify(method, parts, path)
+        faults = self.server.state.faults.decide(endpoint, key, path) if endpoint else []
+        for rule in faults:
+            if rule.kind == "latency":
+                time.sleep(rule.delay)
+        for rule in faults:
+            if rule.kind in ("http_error", "rate_limit"):
+                self._send(self._fault_response(rule), [])
+                return
+            if rule.kind == "drop" and endpoint != "download":
+                self.close_connection = True
+                return
+        response = self._route(method, parts, path, parse_qs(url.query), body)
+        self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
+
+    @staticmethod
+    def _classify(method: str, parts: list[str], path: str) -> tuple[str, str]:
+        """The fault endpoint and per-key counter name of a request ('' if faults never apply)."""
+        tenant = parts[0] if parts else ""
+        api = parts[1:3] == ["api", "v1"]
+        if api and parts[3:] == ["tokens", "create"]:
+            return "token", tenant
+        if api and parts[3:5] == ["imports", "status"] and len(parts) == 6:
+            return "status", f"{tenant}/{parts[5]}"
+        if api and parts[3:] == ["inventory", "import", "process"]:
+            return "upload", tenant
+        if len(parts) > 2 and parts[1] == "download":
+            return "download", path
+        return "", ""
+
+    # -- routes -----------------------------------------------------------------------------------------
+
+    def _route(
+        self, method: str, parts: list[str], path: str, query: dict[str, list[str]], body: bytes
+    ) -> Response:
+        state = self.server.state
+        tenant = parts[0] if parts else ""
+        if tenant not in state.tenants:
+            return json_response(404, {"message": "Not Found"})
+        if parts[1:] == ["login"] and method == "GET":
+            return Response(200, LOGIN_PAGE.encode(), "text/html; charset=UTF-8")
+        if parts[1:] == ["api", "v1", "tokens", "create"] and method == "POST":
+            return self._token(tenant, query)
+        if not self._authenticated(tenant):
+            if self.headers.get("X-Requested-With") == "XMLHttpRequest":
+                return json_response(401, {"message": "Unauthenticated."})
+            location = f"{self.server.base_url}/{tenant}/login"
+            return Response(302, b"", "text/html; charset=UTF-8", {"Location": location})
+        if parts[1:5] == ["api", "v1", "imports", "status"] and len(parts) == 6 and method == "GET":
+            return self._status(tenant, parts[5])
+        if parts[1:] == ["api", "v1", "inventory", "import", "process"] and method == "POST":
+            return self._import(tenant, body)
+        if len(parts) > 2 and parts[1] == "download" and method == "GET":
+            data = state.download(tenant, path)
+            if data is None:
+                return json_response(404, {"message": "File not found."})
+            name = parts[-1].replace('"', "")
+            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            return Response(200, data, "text/csv; charset=UTF-8", headers)
+        return json_response(404, {"message": "Not Found"})
+
+    def _authenticated(self, tenant: str) -> bool:
+        header = self.headers.get("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and self.server.state.token_tenant(token.strip()) == tenant
+
+    def _token(self, tenant: str, query: dict[str, list[str]]) -> Response:
+        email = (query.get("email") or [""])[0]
+        password = (query.get("password") or [""])[0]
+        missing = {
+            f: [f"The {f} field is required."] for f, v in (("email", email), ("password", password)) if not v
+        }
+        if missing:
+            return json_response(422, {"message": next(iter(missing.values()))[0], "errors": missing})
+        state = self.server.state
+        if not state.login(tenant, email, password):
+            return json_response(401, {"message": "The provided credentials are incorrect."})
+        return json_response(200, {"token": state.mint_token(tenant)})
+
+    def _status(self, tenant: str, raw_id: str) -> Response:
+        state = self.server.state
+        job = state.job(tenant, int(raw_id)) if raw_id.isdigit() else None
+        if job is None:
+            return json_response(422, NOT_FOUND_JOB)
+        seen = state.poll(job)
+        variant = state.scenario.variant_for(tenant)
+        return json_response(200, status_document(job, seen, variant, self.server.base_url))
+
+    def _too_many(self, tenant: str, attribute: str) -> Response:
+        wording = self.server.state.scenario.variant_for(tenant).wording
+        message = TOO_MANY[wording].format(attribute=attribute)
+        return json_response(422, {"message": message, "errors": {attribute: [message]}})
+
+    def _import(self, tenant: str, body: bytes) -> Response:
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("application/json"):
+            return self._import_json(tenant, body)
+        fields = _multipart(content_type, body) if content_type.startswith("multipart/form-data") else {}
+        upload = fields.get("file")
+        if upload is None or not upload[1]:
+            return json_response(422, {"message": FILE_REQUIRED, "errors": {"file": [FILE_REQUIRED]}})
+        data = upload[1]
+        if (count_records(data) or 0) > MAX_RECORDS:
+            return self._too_many(tenant, "file")
+        text = {
+            name: value.decode("utf-8", "replace") for name, (_, value) in fields.items() if name != "file"
+        }
+        try:
+            mapping = json.loads(text["mapping"]) if text.get("mapping") else None
+        except json.JSONDecodeError:
+            mapping = None
+        if not isinstance(mapping, dict):
+            mapping = None
+        job = self.server.state.create_job(
+            tenant,
+            data,
+            allow_record_creation=_flag(text.get("allow_record_creation"), True),
+            allow_record_update=_flag(text.get("allow_record_update"), False),
+            mapping={str(k): str(v) for k, v in mapping.items()} if mapping else None,
+        )
+        return json_response(202, {"message": "Import job has been queued.", "job_log_id": job.job_log_id})
+
+    def _import_json(self, tenant: str, body: bytes) -> Response:
+        try:
+            document = json.loads(body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            document = None
+        records = document.get("payload") if isinstance(document, dict) else None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            message = "The payload field is required."
+            return json_response(422, {"message": message, "errors": {"payload": [message]}})
+        if len(records) > MAX_RECORDS:
+            return self._too_many(tenant, "payload")
+        arguments = document.get("arguments") if isinstance(document, dict) else None
+        arguments = arguments if isinstance(arguments, dict) else {}
+        rows = [["" if r.get(f) is None else str(r.get(f)) for f in INVENTORY_FIELDS] for r in records]
+        self.server.state.create_job(
+            tenant,
+            write_csv(INVENTORY_FIELDS, rows),
+            allow_record_creation=bool(arguments.get("allow_record_creation", True)),
+            allow_record_update=bool(arguments.get("allow_record_update", False)),
+        )
+        return json_response(200, {"message": "Import has been queued.", "records": len(records)})
