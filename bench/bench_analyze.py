@@ -1,0 +1,155 @@
+"""Bench the whole offline analyse of a large job against polars' own read and a hand-written pandas join.
+
+`python bench/bench_analyze.py [--rows 1000000]`: load, validate, reconcile, classify, write
+`failed_records.csv`, `messages.csv` and `summary.json`; prints both ratios and the peak memory.
+Targets (issue 6): analyse <= 2x polars reading the four files; >= 10x faster than pandas; memory <= 2x disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from make_job import make_job
+
+from claret_errors.classify import RulePack
+from claret_errors.config import Settings
+from claret_errors.errors import ExitCode
+from claret_errors.load import load_job
+from claret_errors.model import JobResult
+from claret_errors.owners import Owners
+from claret_errors.reconcile import reconcile_with
+from claret_errors.schemas import validate
+
+LIST_SEPARATOR = "; "
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    return sorted((folder / "artifacts").rglob("*.csv"))
+
+
+def polars_read(folder: Path, out: Path) -> None:
+    """The floor: polars reading the same four files as text, nothing else."""
+    for path in _csv_files(folder):
+        pl.read_csv(path, infer_schema=False)
+
+
+def analyse(folder: Path, out: Path) -> None:
+    """The tool's whole offline analyse, as `claret-errors analyze` runs it (without the HTML reports)."""
+    settings = Settings()
+    job = load_job(folder, settings)
+    findings = validate(job)
+    result = reconcile_with(job, RulePack.builtin(), Owners.load(None), settings)
+    out.mkdir(parents=True, exist_ok=True)
+    lists = [c for c, t in result.failed.schema.items() if isinstance(t, pl.List)]
+    result.failed.with_columns(pl.col(lists).list.join(LIST_SEPARATOR)).write_csv(out / "failed_records.csv")
+    result.messages.select("input_row", "message", "category", "field", "fix").write_csv(out / "messages.csv")
+    counts = result.counts
+    code = ExitCode.RECORDS_FAILED if counts.failed or counts.unaccounted else ExitCode.OK
+    summary = JobResult(
+        info=job.info,
+        folder=folder,
+        counts=counts,
+        categories=result.categories,
+        findings=findings,
+        detection=job.detection,
+        exit_code=code,
+    ).summary()
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+def pandas_by_hand(folder: Path, out: Path) -> None:
+    """The same accounting and message table as a careful analyst would write it in pandas."""
+    import pandas as pd
+
+    pack = RulePack.builtin()
+    frames = {p.parent.name: pd.read_csv(p, dtype=str, keep_default_na=False) for p in _csv_files(folder)}
+    source = frames["input"].reset_index(names="input_row")
+    source["input_row"] += 1
+    fields = [c for c in frames["input"].columns]
+    errors = frames["errors"].assign(input_row=lambda f: f["row"].astype("int64"))
+    landed = frames["output"].merge(source[["input_row", *fields]], on=fields, how="inner")
+    failed_rows = source["input_row"].isin(errors["input_row"])
+    imported = source["input_row"].isin(landed["input_row"]) & ~failed_rows
+    messages = (
+        errors[["input_row", "errors"]].assign(message=errors["errors"].str.split("; ")).explode("message")
+    )
+    distinct = {m: pack.classify(m) for m in messages["message"].unique()}
+    messages["category"] = messages["message"].map(lambda m: distinct[m].category)
+    messages["field"] = messages["message"].map(lambda m: distinct[m].field)
+    messages["fix"] = messages["message"].map(lambda m: distinct[m].fix)
+    failed = source[failed_rows].merge(
+        messages.groupby("input_row")
+        .agg(messages=("message", "; ".join), categories=("category", "; ".join))
+        .reset_index(),
+        on="input_row",
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    failed.to_csv(out / "failed_records.csv", index=False)
+    messages[["input_row", "message", "category", "field", "fix"]].to_csv(out / "messages.csv", index=False)
+    counts = {"input_rows": len(source), "imported": int(imported.sum()), "failed": int(failed_rows.sum())}
+    (out / "summary.json").write_text(json.dumps(counts), encoding="utf-8")
+
+
+def best_of(runs: int, work: Callable[[Path, Path], None], folder: Path, out: Path) -> float:
+    """Fastest of `runs` wall-clock runs, in seconds."""
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        work(folder, out)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def rss_mb() -> float:
+    """Resident memory now (Linux /proc), in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-analyze-") as tmp:
+        folder = make_job(Path(tmp) / "job", args.rows, failed_share=0.05, seed=0)
+        disk_mb = sum(p.stat().st_size for p in _csv_files(folder)) / 1e6
+        gc.collect()
+        before = rss_mb()
+        tool = best_of(1, analyse, folder, Path(tmp) / "out-tool")  # first run alone: its peak memory
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB on Linux
+        tool = (
+            min(tool, best_of(args.runs - 1, analyse, folder, Path(tmp) / "out-tool"))
+            if args.runs > 1
+            else tool
+        )
+        floor = best_of(args.runs, polars_read, folder, Path(tmp) / "out-polars")
+        by_hand = best_of(max(1, args.runs - 1), pandas_by_hand, folder, Path(tmp) / "out-pandas")
+        summary = json.loads((Path(tmp) / "out-tool" / "summary.json").read_text())
+    counts = summary["counts"]
+    print(f"job: {args.rows} rows, {disk_mb:.1f} MB of CSV, counts {counts}")
+    print(f"polars read of the 4 files: {floor:.3f} s")
+    print(f"claret-errors analyse:      {tool:.3f} s  -> {tool / floor:.2f}x polars read (target <= 2x)")
+    print(f"pandas by hand:             {by_hand:.3f} s  -> {by_hand / tool:.2f}x our time (target >= 10x)")
+    print(
+        f"memory: {peak - before:.0f} MB above the {before:.0f} MB start (peak RSS {peak:.0f} MB) "
+        f"-> {(peak - before) / disk_mb:.2f}x the CSV bytes on disk (target <= 2x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
