@@ -425,7 +425,8 @@ def build_job_view(
     counts = result.counts
     verdict, ok = _verdict(counts, result.error)
     if owner is not None:
-        verdict = f"{failed_total:,} failed records are routed to {owner}. {verdict}"
+        routed = "failed record is" if failed_total == 1 else "failed records are"
+        verdict = f"{failed_total:,} {routed} routed to {owner}. {verdict}"
 
     facts = [
         ("tenant", info.tenant),

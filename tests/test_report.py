@@ -120,7 +120,7 @@ def test_owner_report_holds_only_that_owners_records(job_result: JobResult) -> N
     assert "999-XX" in sales
     assert "ZAMNVCAS19" not in sales
     assert "SS-99" not in sales
-    assert "1 failed records are routed to sales" in sales
+    assert "1 failed record is routed to sales" in sales
     cellar = " ".join(parse(job_result.folder / "owners" / "cellar.html").text)
     assert "ZAMNVCAS19" in cellar
     assert "999-XX" not in cellar
