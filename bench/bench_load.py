@@ -1,0 +1,89 @@
+"""Measure load + validate of a synthetic job against polars' own read_csv of the same four files.
+
+`python bench/bench_load.py [--rows 1000000] [--folder DIR]`: prints the time ratio (target <= 1.5) and
+peak memory over bytes on disk (target <= 2). Each side runs in a fresh subprocess so peaks do not mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+_POLARS = """
+import json, resource, sys, time
+from pathlib import Path
+import polars as pl
+files = sorted(Path(sys.argv[1]).rglob("*.csv"))
+start = time.perf_counter()
+frames = [pl.read_csv(f, infer_schema=False) for f in files]
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+_OURS = """
+import json, resource, sys, time
+from pathlib import Path
+import polars as pl
+from claret_errors.config import Settings
+from claret_errors.load import load_job
+from claret_errors.schemas import validate
+start = time.perf_counter()
+job = load_job(Path(sys.argv[1]), Settings())
+loaded = time.perf_counter() - start
+findings = validate(job)
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "load_seconds": loaded, "findings": len(findings),
+                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+_BASELINE = """
+import json, resource
+import polars as pl, pandera.polars
+from claret_errors import load, schemas
+print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _run(code: str, folder: Path | None = None) -> dict[str, float]:
+    argv = [sys.executable, "-c", code, *([str(folder)] if folder else [])]
+    done = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=HERE.parent)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    """Make (or reuse) the job, time both sides three times each, print the best of each and the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    folder = args.folder or Path(tempfile.gettempdir()) / f"claret-bench-{args.rows}"
+    if not (folder / "status.json").is_file():
+        sys.path.insert(0, str(HERE))
+        from make_job import make_job
+
+        make_job(folder, args.rows)
+    on_disk = sum(p.stat().st_size for p in folder.rglob("*.csv"))
+    theirs = min((_run(_POLARS, folder) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+    ours = min((_run(_OURS, folder) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+    baseline_kb = _run(_BASELINE)["peak_kb"]
+    growth = (ours["peak_kb"] - baseline_kb) * 1024
+    print(f"job: {folder} ({args.rows} rows, {on_disk / 1e6:.1f} MB of CSV)")
+    print(f"polars read_csv: {theirs['seconds']:.2f} s, peak {theirs['peak_kb'] / 1024:.0f} MiB")
+    print(
+        f"load + validate: {ours['seconds']:.2f} s (load {ours['load_seconds']:.2f} s), "
+        f"peak {ours['peak_kb'] / 1024:.0f} MiB, {ours['findings']:.0f} findings"
+    )
+    print(f"time ratio: {ours['seconds'] / theirs['seconds']:.2f} (target <= 1.5)")
+    print(f"memory over bytes on disk: {growth / on_disk:.2f} (target <= 2; after imports)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Read one CSV file as text: every cell a string, every row with the physical line it starts on.
+
+Polars reads the common case (UTF-8, rectangular); Python's csv module reads what polars cannot read exactly
+(other encodings, ragged rows, blank lines). Odd but usable files give findings; unusable ones raise
+ArtifactError naming the file and line. Never prints, never guesses column meanings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from claret_errors.errors import ArtifactError
+from claret_errors.model import Finding
+
+LINE = "_source_line"
+SNIFF_BYTES = 65536
+MAX_ROW_FINDINGS = 20  # per file and check; the rest are counted in one summary finding
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass
+class TextTable:
+    """One file read as text: `frame` has positional columns `c0..cN` (String) and `_source_line` (Int64)."""
+
+    headers: tuple[str, ...]
+    frame: pl.DataFrame
+    encoding: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+def column_names(width: int) -> list[str]:
+    """Positional names, so blank or duplicate headers never clash before they are mapped."""
+    return [f"c{i}" for i in range(width)]
+
+
+def read_text_csv(path: Path, label: str) -> TextTable:
+    """Read `path` as text; `label` names the file in findings and errors (never an absolute temp path)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ArtifactError(f"cannot read file: {exc.strerror}", file=label) from exc
+    if not head.strip(b"\r\n\t \xef\xbb\xbf"):
+        return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), "utf-8", [_empty(label)])
+    encoding = _sniff_encoding(head)
+    if b"\x00" in head and encoding not in ("utf-16", "utf-32"):
+        raise ArtifactError(
+            "looks binary (NUL bytes), not a CSV file", file=label, line=_line_of(head, b"\x00")
+        )
+    separator = _sniff_separator(head, encoding)
+    if encoding == "utf-8" and separator == ",":
+        table = _read_fast(path, label)
+        if table is not None:
+            return table
+    return _read_exact(path, label, separator)
+
+
+def _empty(label: str) -> Finding:
+    return Finding(label, "empty_file", "the file is empty: no header and no rows", severity="warning")
+
+
+def _line_of(data: bytes, needle: bytes) -> int:
+    return data[: data.find(needle)].count(b"\n") + 1
+
+
+def _sniff_encoding(head: bytes) -> str:
+    """UTF-8 when the first bytes decode as UTF-8 (a split last character allowed), else a legacy guess."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
+
+
+def _sniff_separator(head: bytes, encoding: str) -> str:
+    """Comma unless the header line has none and has semicolons or tabs (a spreadsheet's regional export)."""
+    text = head.decode(encoding if encoding != "windows-1252" else "latin-1", errors="replace")
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in first:
+        return ","
+    for sep in (";", "\t", "|"):
+        if sep in first:
+            return sep
+    return ","
+
+
+def _read_fast(path: Path, label: str) -> TextTable | None:
+    """Polars' reader; None when the file needs the exact reader (ragged, bad bytes, or ambiguous rows)."""
+    try:
+        raw = pl.read_csv(
+            path, has_header=False, infer_schema=False, empty_string_is_null=False, raise_if_empty=False
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if raw.height == 0:
+        return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), "utf-8", [_empty(label)])
+    names = column_names(raw.width)
+    raw.columns = names
+    headers = tuple(str(h) if h is not None else "" for h in raw.row(0))
+    body = raw.slice(1)
+    # A blank line and a short row both read as trailing empty strings: let the exact reader decide.
+    if body.height and body.select((pl.col(names[-1]) == "").any()).item():
+        return None
+    newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True) for n in names)
+    header_lines = 1 + sum(h.count("\n") for h in headers)
+    span = (newlines + 1).cast(pl.Int64)
+    frame = body.with_columns((span.cum_sum() - span + header_lines + 1).alias(LINE))
+    return TextTable(headers, frame, "utf-8")
+
+
+def _decode(data: bytes, label: str) -> tuple[str, str, list[Finding]]:
+    """Decode the whole file: UTF-8 (BOM or not), a UTF-16/32 BOM, else Windows-1252, else Latin-1."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name, []
+            except UnicodeDecodeError as exc:
+                raise ArtifactError(f"not valid {name}: {exc.reason}", file=label) from exc
+    try:
+        return data.decode("utf-8-sig"), "utf-8", []
+    except UnicodeDecodeError as exc:
+        where = data[: exc.start].count(b"\n") + 1
+    for name in ("windows-1252", "latin-1"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        message = f"not UTF-8 (first bad byte on line {where}); decoded as {name.title()}"
+        return text, name, [Finding(label, "encoding", message, row=None, severity="warning")]
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _read_exact(path: Path, label: str, separator: str) -> TextTable:
+    """Python's csv module on the decoded text: ragged rows and blank lines become findings, not crashes."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactError(f"cannot read file: {exc.strerror}", file=label) from exc
+    text, encoding, findings = _decode(data, label)
+    del data
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if separator != ",":
+        findings.append(
+            Finding(label, "separator", f"separated by {separator!r}, not commas", severity="info")
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    headers: list[str] | None = None
+    header_width = 0
+    columns: list[list[str | None]] = []
+    lines: list[int] = []
+    counts = {"blank_line": 0, "short_row": 0, "long_row": 0}
+    last_line = 0
+    try:
+        for record in reader:
+            start, last_line = last_line + 1, reader.line_num
+            if not record:
+                _row_finding(findings, counts, label, "blank_line", start, "blank line skipped", None)
+                continue
+            if headers is None:
+                headers, header_width = record, len(record)
+                columns = [[] for _ in record]
+                continue
+            if len(record) < header_width:
+                message = f"{len(record)} fields where the header has {header_width}; missing ones left empty"
+                _row_finding(findings, counts, label, "short_row", start, message, None)
+            elif len(record) > header_width:
+                extra = separator.join(record[header_width:])
+                message = f"{len(record)} fields where the header has {header_width}; extra fields dropped"
+                _row_finding(findings, counts, label, "long_row", start, message, extra)
+            for i, values in enumerate(columns):
+                values.append(record[i] if i < len(record) else None)
+            lines.append(start)
+    except csv.Error as exc:
+        raise ArtifactError(f"cannot be parsed as CSV: {exc}", file=label, line=last_line + 1) from exc
+    for check, count in counts.items():
+        if count > MAX_ROW_FINDINGS:
+            more = count - MAX_ROW_FINDINGS
+            findings.append(Finding(label, check, f"{more} more rows like this", severity="warning"))
+    if headers is None:
+        findings.append(_empty(label))
+        return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), encoding, findings)
+    names = column_names(header_width)
+    frame = pl.DataFrame(
+        {n: pl.Series(n, v, dtype=pl.String) for n, v in zip(names, columns, strict=True)}
+        | {LINE: pl.Series(LINE, lines, dtype=pl.Int64)}
+    )
+    return TextTable(tuple(headers), frame, encoding, findings)
+
+
+def _row_finding(
+    findings: list[Finding],
+    counts: dict[str, int],
+    label: str,
+    check: str,
+    line: int,
+    message: str,
+    value: str | None,
+) -> None:
+    counts[check] += 1
+    if counts[check] <= MAX_ROW_FINDINGS:
+        findings.append(Finding(label, check, f"line {line}: {message}", row=None, value=value))

@@ -1,0 +1,325 @@
+"""Learn from the data what Claret does not document: which column points back at the input row (and its
+base), which columns hold messages and how several messages share a cell.
+
+Every guess is tested against the input on a sample and written down in plain words. Works on polars frames
+only; never reads files, never loops over every row in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from claret_errors.config import DetectOverrides
+
+INPUT_ROW = "input_row"
+SAMPLE_ROWS = 5000
+AGREEMENT_FLOOR = 0.5  # below this share of agreeing fields, a row column is not trusted
+PREFIX = re.compile(r"(?i)there was an error on row\s+(\d+)")
+_PREFIX_SPLIT = r"(?i)\s*there was an error on row\s+\d+\s*[.:]?\s*"
+_SPLIT = "\x1e"
+ROW_NAMES = frozenset(
+    {
+        "row",
+        "rows",
+        "row_number",
+        "row_num",
+        "rownum",
+        "row_no",
+        "row_index",
+        "row_id",
+        "line",
+        "line_number",
+        "line_no",
+        "lineno",
+        "input_row",
+        "source_row",
+        "record",
+        "record_number",
+        "record_no",
+        "index",
+        "csv_row",
+        "csv_line",
+        "original_row",
+    }
+)
+MESSAGE_NAMES = frozenset(
+    {
+        "reason",
+        "reasons",
+        "failure",
+        "failure_reason",
+        "detail",
+        "details",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+    }
+)
+DELIMITERS: tuple[tuple[str, str], ...] = (("\n", "newline"), (" | ", "' | '"), ("; ", "'; '"))
+BASES = ("1", "2", "0", "line")  # preference order when the data cannot tell them apart
+
+
+@dataclass
+class RowLink:
+    """How one artifact's rows were tied to input rows: the resulting `input_row` and what was assumed."""
+
+    input_row: pl.Series
+    column: str | None
+    base: str
+    join: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MessageLayout:
+    """Where an errors file keeps its messages and how they share a cell."""
+
+    columns: tuple[str, ...]
+    delimiter: str | None
+    json_list: bool
+    prefixed: bool
+
+    def describe(self) -> str:
+        """The layout in plain words, for the report."""
+        if not self.columns:
+            return "no message column found"
+        parts = [f"{len(self.columns)} message columns" if len(self.columns) > 1 else "one message column"]
+        if self.json_list:
+            parts.append("a JSON list per cell")
+        elif self.delimiter is not None:
+            name = dict(DELIMITERS)[self.delimiter]
+            parts.append(f"several messages per cell separated by {name}")
+        else:
+            parts.append("one message per cell")
+        if self.prefixed:
+            parts.append("'There was an error on row N.' prefixes removed")
+        return ", ".join(parts)
+
+
+def _norm(expr: pl.Expr) -> pl.Expr:
+    """Trimmed, case-folded text: how two cells are compared when deciding they mean the same value."""
+    return expr.cast(pl.String).str.strip_chars().str.to_lowercase().fill_null("")
+
+
+def detect_messages(frame: pl.DataFrame, skip: Sequence[str], overrides: DetectOverrides) -> MessageLayout:
+    """Message columns by the override, else by name, else by content (sentences), tested on a sample."""
+    present = [c for c in frame.columns if c not in skip]
+    if overrides.message_columns:
+        columns = [c for c in overrides.message_columns if c in frame.columns]
+    else:
+        columns = [c for c in present if _message_name(c)]
+        if not columns:
+            columns = [c for c in present if _looks_like_sentences(frame.get_column(c).head(SAMPLE_ROWS))]
+    sample = [
+        v
+        for c in columns
+        for v in frame.get_column(c).head(SAMPLE_ROWS).drop_nulls().to_list()
+        if isinstance(v, str) and v.strip()
+    ]
+    json_list = bool(sample) and sum(_json_list(v) is not None for v in sample) >= 0.8 * len(sample)
+    delimiter = None
+    if not json_list:
+        for sep, _name in DELIMITERS:
+            if sum(sep in v.strip() for v in sample) >= max(1, 0.05 * len(sample)):
+                delimiter = sep
+                break
+    prefixed = any(PREFIX.search(v) for v in sample)
+    return MessageLayout(tuple(columns), delimiter, json_list, prefixed)
+
+
+def _message_name(name: str) -> bool:
+    return "error" in name or "message" in name or name in MESSAGE_NAMES
+
+
+def _looks_like_sentences(values: pl.Series) -> bool:
+    text = values.drop_nulls()
+    if text.len() == 0 or text.dtype != pl.String:
+        return False
+    words = text.str.count_matches(" ", literal=True).mean()
+    return isinstance(words, float) and words >= 3
+
+
+def _json_list(value: str) -> list[str] | None:
+    text = value.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, list):
+        return None
+    return [str(x) for x in parsed if x is not None]
+
+
+def messages_column(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series:
+    """`messages` (List[String]): every message of each row, split by the layout, prefixes removed."""
+    if not layout.columns:
+        return pl.Series("messages", [[] for _ in range(frame.height)], dtype=pl.List(pl.String))
+    lists: list[pl.Series] = []
+    for name in layout.columns:
+        col = frame.get_column(name).cast(pl.String)
+        if layout.json_list:
+            parsed = [_json_list(v) if v is not None else [] for v in col.to_list()]
+            texts = [p if p is not None else [v] for p, v in zip(parsed, col.to_list(), strict=True)]
+            lists.append(pl.Series(name, [_SPLIT.join(t) for t in texts], dtype=pl.String))
+        else:
+            cell = col.fill_null("")
+            if layout.delimiter is not None:
+                cell = cell.str.replace_all("\r\n", "\n", literal=True)
+                cell = cell.str.replace_all(layout.delimiter, _SPLIT, literal=True)
+            lists.append(cell)
+    joined = pl.DataFrame(lists).select(pl.concat_str(pl.all(), separator=_SPLIT).alias("messages"))
+    return joined.select(
+        pl.col("messages")
+        .str.replace_all(_PREFIX_SPLIT, _SPLIT)
+        .str.split(_SPLIT)
+        .list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0))
+    ).to_series()
+
+
+def prefix_rows(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series | None:
+    """The N of the first 'There was an error on row N.' in each row's messages, when there are any."""
+    if not layout.prefixed:
+        return None
+    found = pl.DataFrame([frame.get_column(c).cast(pl.String) for c in layout.columns]).select(
+        pl.coalesce(pl.col(c).str.extract(PREFIX.pattern, 1) for c in layout.columns)
+    )
+    return found.to_series()
+
+
+def link_rows(
+    kind: str,
+    frame: pl.DataFrame,
+    source: pl.DataFrame,
+    fields: Sequence[str],
+    overrides: DetectOverrides,
+    prefix: pl.Series | None = None,
+) -> RowLink:
+    """Tie each row of `frame` to an input row: the best-agreeing (column, base), else the record's fields.
+
+    `source` is the input frame (`input_row`, `_source_line`, fields); `fields` the input fields.
+    """
+    shared = [f for f in fields if f in frame.columns]
+    candidates: dict[str, pl.Series] = {}
+    notes: list[str] = []
+    if overrides.row_column:
+        if overrides.row_column in frame.columns:
+            candidates[overrides.row_column] = frame.get_column(overrides.row_column)
+        else:
+            notes.append(f"{kind}: configured row column {overrides.row_column!r} is not in the file")
+    if not candidates:
+        for name in frame.columns:
+            if name in shared or name.startswith("_"):
+                continue
+            if name in ROW_NAMES or _all_integers(frame.get_column(name).head(SAMPLE_ROWS)):
+                candidates[name] = frame.get_column(name)
+        if prefix is not None:
+            candidates["message prefix"] = prefix
+    forced_base = None if overrides.row_base is None else str(overrides.row_base)
+    best: tuple[float, int, int, str, str] | None = None
+    for name, values in candidates.items():
+        for base in (forced_base,) if forced_base else BASES:
+            score = _agreement(frame.head(SAMPLE_ROWS), values.head(SAMPLE_ROWS), base, source, shared)
+            # Ties go to a real column over the message prefix, then to the likelier base.
+            column_first = 0 if name == "message prefix" else 1
+            rank = (score, column_first, -BASES.index(base) if base in BASES else 0, name, base)
+            if best is None or rank[:3] > best[:3]:
+                best = rank
+    if best is not None and (best[0] >= AGREEMENT_FLOOR or not shared or forced_base):
+        score, _, _, name, base = best
+        rows = _pointed_rows(candidates[name], base, source)
+        how = f"{score:.0%} of sampled rows agree with the input row they point at"
+        if not shared:
+            how = "no shared fields to check against; chosen from the range of values"
+        label = "row numbers in the message prefix" if name == "message prefix" else f"column {name!r}"
+        base_name = "physical line numbers" if base == "line" else f"{base}-based"
+        notes.append(f"{kind}: {label} read as {base_name} ({how})")
+        stored_base = "prefix" if name == "message prefix" else base
+        column = None if name == "message prefix" else name
+        return RowLink(rows, column, stored_base, "row reference", notes)
+    if shared:
+        if best is not None:
+            notes.append(
+                f"{kind}: no row column agrees with the input (best {best[0]:.0%}); joined on fields"
+            )
+        else:
+            notes.append(f"{kind}: no row column; joined on the record fields {', '.join(shared)}")
+        return RowLink(_join_on_fields(frame, source, shared), None, "fields", "record fields", notes)
+    notes.append(f"{kind}: neither a row column nor input fields; rows cannot be linked to input rows")
+    return RowLink(pl.Series(INPUT_ROW, [None] * frame.height, dtype=pl.Int64), None, "fields", "none", notes)
+
+
+def _all_integers(values: pl.Series) -> bool:
+    text = values.cast(pl.String).drop_nulls().str.strip_chars()
+    text = text.filter(text != "")
+    return text.len() > 0 and bool(text.str.contains(r"^\d{1,12}$").all())
+
+
+def _pointed_rows(values: pl.Series, base: str, source: pl.DataFrame) -> pl.Series:
+    """The input_row each value points at under `base`; null where it points outside the input."""
+    number = values.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+    frame = pl.DataFrame({"v": number})
+    if base == "line":
+        lines = source.select(pl.col("_source_line").alias("v"), pl.col(INPUT_ROW))
+        return frame.join(lines, on="v", how="left", maintain_order="left").get_column(INPUT_ROW)
+    shifted = frame.select((pl.col("v") + 1 - int(base)).alias(INPUT_ROW)).to_series()
+    in_range = shifted.is_between(1, source.height)
+    return shifted.zip_with(in_range.fill_null(False), pl.Series([None], dtype=pl.Int64)).alias(INPUT_ROW)
+
+
+def _agreement(
+    sample: pl.DataFrame, values: pl.Series, base: str, source: pl.DataFrame, shared: Sequence[str]
+) -> float:
+    """Mean share of shared fields equal (trimmed, case-folded) between each row and the row it points at."""
+    rows = _pointed_rows(values, base, source)
+    if sample.height == 0 or source.height == 0:
+        return 0.0
+    if not shared:
+        return int(rows.is_not_null().sum()) / sample.height
+    # input_row N is row N-1 of the input frame: gather, no join over the whole input.
+    pointed = (
+        source.select(shared)
+        .gather((rows - 1).fill_null(0))
+        .with_columns(pl.Series("_hit", rows.is_not_null()))
+    )
+    left = sample.select(shared)
+    equal = [
+        ((_norm(pl.col(f)) == _norm(pl.col(f"{f}__in"))) & pl.col("_hit")).cast(pl.Float64) for f in shared
+    ]
+    both = pl.concat([left, pointed.rename({f: f"{f}__in" for f in shared})], how="horizontal")
+    total = both.select(pl.sum_horizontal(equal).sum()).item()
+    return float(total) / len(shared) / sample.height
+
+
+def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[str]) -> pl.Series:
+    """Pair each record of `frame` with the input row holding the same normalised fields.
+
+    When the input repeats a record, the k-th occurrence in `frame` pairs with the k-th in the input;
+    otherwise every repeat in `frame` points at the one input row (reconcile reports it as a duplicate).
+    Records are compared by a 64-bit hash of their normalised fields, so no million-row key strings.
+    """
+    key = pl.struct([_norm(pl.col(f)).alias(f) for f in shared]).hash(seed=0).alias("_key")
+    left = frame.select(key)
+    right = source.select(key, pl.col(INPUT_ROW))
+    if right.get_column("_key").is_unique().all():
+        joined = left.join(right, on="_key", how="left", maintain_order="left")
+    else:
+        left, right = _with_occurrence(left), _with_occurrence(right)
+        joined = left.join(right, on=["_key", "_occ"], how="left", maintain_order="left")
+    return joined.get_column(INPUT_ROW)
+
+
+def _with_occurrence(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_occ`: 0 for the first row with its `_key`, 1 for the second... (a sort, not a window: faster)."""
+    ordered = frame.with_row_index("_pos").sort("_key", "_pos")
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(pl.col("_key") != pl.col("_key").shift(1)).then(pos).otherwise(None)
+    ordered = ordered.with_columns((pos - start.fill_null(0).cum_max()).alias("_occ"))
+    return ordered.sort("_pos").drop("_pos")

@@ -1,0 +1,255 @@
+"""Load a job folder (as fetch writes it) or a plain folder of CSVs into typed text frames: `load_job`.
+
+Finds each category's files, reads them as text, maps headers to canonical fields, and ties every staging,
+output and errors row back to its input row. Odd files give findings; an unusable input raises ArtifactError.
+Never prints, never validates values (that is schemas.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from claret_errors.config import Settings
+from claret_errors.csvread import LINE, TextTable, read_text_csv
+from claret_errors.detect import INPUT_ROW, detect_messages, link_rows, messages_column, prefix_rows
+from claret_errors.errors import ArtifactError
+from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
+from claret_errors.model import ARTIFACT_KINDS, ArtifactKind, Detection, Finding, JobInfo, LoadedJob, Severity
+
+SOURCE_FILE = "_source_file"
+RESERVED = frozenset({INPUT_ROW, SOURCE_FILE, LINE, "messages"})
+_MISSING_SEVERITY: dict[str, Severity] = {"staging": "warning", "output": "warning", "errors": "info"}
+INVENTORY_MIN_FIELDS = 4  # this many inventory fields among the input headers make it an inventory file
+_KINDS: dict[str, ArtifactKind] = {kind: kind for kind in ARTIFACT_KINDS}
+# Plain-folder names, most specific first: "input_errors.csv" is an errors file.
+_NAME_KINDS: tuple[tuple[str, ArtifactKind], ...] = (
+    ("error", "errors"),
+    ("staging", "staging"),
+    ("final", "output"),
+    ("output", "output"),
+    ("untouched", "input"),
+    ("input", "input"),
+)
+
+
+def load_job(
+    path: Path, settings: Settings, *, tenant: str | None = None, job_id: str | None = None
+) -> LoadedJob:
+    """Every artifact of the job at `path` as text frames tied to input rows, with what was assumed."""
+    if not path.is_dir():
+        raise ArtifactError("not a folder", file=str(path))
+    findings: list[Finding] = []
+    files = _find_files(path, findings)
+    info = _job_info(path, tenant, job_id, findings)
+    if not files["input"]:
+        raise ArtifactError(
+            "no input file (expected artifacts/input/*.csv or a file named *input*)", file=str(path)
+        )
+    tables = {kind: [(p, read_text_csv(p, _label(path, p))) for p in files[kind]] for kind in ARTIFACT_KINDS}
+    encodings = {_label(path, p): t.encoding for kind in ARTIFACT_KINDS for p, t in tables[kind]}
+    for kind in ARTIFACT_KINDS:
+        for _p, table in tables[kind]:
+            findings.extend(table.findings)
+    input_headers = next((t.headers for _p, t in tables["input"] if t.headers), ())
+    if not input_headers:
+        raise ArtifactError(
+            "the input file is empty: no header row", file=_label(path, files["input"][0]), line=1
+        )
+    aliases = alias_table(settings.aliases)
+    mapped = [aliases.get(normalize_header(h), normalize_header(h)) for h in input_headers]
+    profile = "inventory" if len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS else "generic"
+    mapping: Mapping[str, str] = aliases if profile == "inventory" else {}
+    frames = {kind: _concat(path, tables[kind], mapping, findings) for kind in ARTIFACT_KINDS}
+    source = frames["input"].with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(INPUT_ROW))
+    input_columns = tuple(c for c in source.columns if c not in RESERVED)
+    source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
+    detection, linked = _link(frames, source, input_columns, settings, encodings)
+    for kind in ("staging", "output", "errors"):
+        if not files[kind]:
+            message = f"no {kind} file; treated as empty"
+            findings.append(Finding(kind, "missing_file", message, severity=_MISSING_SEVERITY[kind]))
+    return LoadedJob(
+        path=path,
+        info=info,
+        profile=profile,
+        input=source,
+        staging=linked["staging"],
+        output=linked["output"],
+        errors=linked["errors"],
+        input_columns=input_columns,
+        input_headers=tuple(h.replace("\ufeff", "") for h in input_headers),
+        files={kind: list(files[kind]) for kind in ARTIFACT_KINDS},
+        detection=detection,
+        findings=findings,
+    )
+
+
+def _label(root: Path, path: Path) -> str:
+    """The file as findings and errors name it: relative to the job folder, never a full local path."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[Path]]:
+    """`artifacts/<kind>/*.csv` of a job folder, else the CSVs of a plain folder classified by name."""
+    found: dict[ArtifactKind, list[Path]] = {kind: [] for kind in ARTIFACT_KINDS}
+    artifacts = root / "artifacts"
+    if artifacts.is_dir():
+        for entry in sorted(artifacts.rglob("*")):
+            if not entry.is_file() or entry.is_symlink():
+                continue
+            kind = _KINDS.get(entry.parent.name) if entry.parent.parent == artifacts else None
+            if kind is not None and entry.suffix.lower() in (".csv", ".txt"):
+                found[kind].append(entry)
+            else:
+                label = _label(root, entry)
+                findings.append(
+                    Finding(label, "unrecognised_file", "not an artifact CSV; ignored", severity="info")
+                )
+        return found
+    for entry in sorted(root.iterdir()):
+        if not entry.is_file() or entry.is_symlink() or entry.suffix.lower() != ".csv":
+            continue
+        name = entry.name.lower()
+        kind = next((k for word, k in _NAME_KINDS if word in name), None)
+        if kind is None:
+            message = "name says neither input, staging, output nor errors; ignored"
+            findings.append(Finding(entry.name, "unrecognised_file", message, severity="warning"))
+        else:
+            found[kind].append(entry)
+    return found
+
+
+def _job_info(root: Path, tenant: str | None, job_id: str | None, findings: list[Finding]) -> JobInfo:
+    """From status.json's content when present (tenant from OUT/<tenant>/<job_id>), else the arguments."""
+    status = root / "status.json"
+    if status.is_file():
+        try:
+            data: Any = json.loads(status.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            findings.append(Finding("status.json", "unreadable", f"ignored: {exc}", severity="warning"))
+        else:
+            content = data.get("content", data) if isinstance(data, dict) else {}
+            if isinstance(content, dict):
+                raw_stamps = content.get("timestamps")
+                stamps: dict[str, Any] = raw_stamps if isinstance(raw_stamps, dict) else {}
+                return JobInfo(
+                    tenant=root.resolve().parent.name or tenant or "local",
+                    job_log_id=_text(content.get("job_log_id")) or job_id or root.name,
+                    type=_text(content.get("type")) or "",
+                    description=_text(content.get("description")) or "",
+                    status=_text(content.get("status")) or "unknown",
+                    started_at=_text(stamps.get("started_at")),
+                    completed_at=_text(stamps.get("completed_at")),
+                    job_status_link=_text(content.get("job_status_link")),
+                )
+    return JobInfo(tenant=tenant or "local", job_log_id=job_id or root.name)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def _canonical_names(headers: Sequence[str], aliases: Mapping[str, str]) -> list[str]:
+    """Header -> canonical field; blank headers become `column_N`, repeats get `_2`, `_3`..."""
+    names: list[str] = []
+    taken = set(RESERVED)
+    for i, header in enumerate(headers, start=1):
+        norm = normalize_header(header)
+        base = aliases.get(norm, norm) or f"column_{i}"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _concat(
+    root: Path, tables: list[tuple[Path, TextTable]], aliases: Mapping[str, str], findings: list[Finding]
+) -> pl.DataFrame:
+    """One frame for a category: its files in order, each row keeping `_source_file` and `_source_line`."""
+    parts: list[pl.DataFrame] = []
+    first: list[str] | None = None
+    for path, table in tables:
+        if not table.headers:
+            continue
+        names = _canonical_names(table.headers, aliases)
+        label = _label(root, path)
+        if first is None:
+            first = names
+        elif names != first:
+            message = f"columns differ from the first file of this kind ({', '.join(names)})"
+            findings.append(Finding(label, "header_mismatch", message, severity="warning"))
+        renamed = table.frame.rename(dict(zip(table.frame.columns[: len(names)], names, strict=True)))
+        parts.append(renamed.with_columns(pl.lit(label, dtype=pl.String).alias(SOURCE_FILE)))
+    if not parts:
+        return pl.DataFrame(schema={SOURCE_FILE: pl.String, LINE: pl.Int64})
+    frame = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    own = [c for c in frame.columns if c not in (SOURCE_FILE, LINE)]
+    return frame.select(*own, SOURCE_FILE, LINE)
+
+
+def _link(
+    frames: Mapping[ArtifactKind, pl.DataFrame],
+    source: pl.DataFrame,
+    fields: Sequence[str],
+    settings: Settings,
+    encodings: dict[str, str],
+) -> tuple[Detection, dict[str, pl.DataFrame]]:
+    """Tie staging, output and errors rows to input rows and split the errors' messages."""
+    row_column: dict[str, str | None] = {}
+    row_base: dict[str, str] = {}
+    join: dict[str, str] = {}
+    notes: list[str] = []
+    linked: dict[str, pl.DataFrame] = {}
+    errors = frames["errors"]
+    layout = detect_messages(errors, [*fields, SOURCE_FILE, LINE], settings.detect)
+    for kind in ("staging", "output", "errors"):
+        frame = frames[kind]
+        prefix = prefix_rows(frame, layout) if kind == "errors" else None
+        if frame.height == 0:
+            out = _with_row(frame, pl.Series(INPUT_ROW, [], dtype=pl.Int64))
+            if kind == "errors":
+                out = out.with_columns(pl.Series("messages", [], dtype=pl.List(pl.String)))
+            linked[kind] = out
+            continue
+        link = link_rows(kind, frame, source, fields, settings.detect, prefix)
+        row_column[kind], row_base[kind], join[kind] = link.column, link.base, link.join
+        notes.extend(link.notes)
+        out = _with_row(frame, link.input_row)
+        if kind == "errors":
+            out = out.with_columns(messages_column(frame, layout))
+        linked[kind] = out
+    description = layout.describe()
+    err = linked["errors"]
+    if err.height and err.get_column(INPUT_ROW).drop_nulls().is_duplicated().any():
+        description += "; one row per message (the same input row repeated)"
+    detection = Detection(
+        encodings=encodings,
+        row_column=row_column,
+        row_base=row_base,
+        join=join,
+        message_columns=layout.columns,
+        message_layout=description,
+        notes=tuple(notes),
+    )
+    return detection, linked
+
+
+def _with_row(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """`input_row` first, then the file's own columns, then the source columns."""
+    own = [c for c in frame.columns if c not in (SOURCE_FILE, LINE)]
+    if SOURCE_FILE not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(SOURCE_FILE))
+    if LINE not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE))
+    return frame.with_columns(rows.alias(INPUT_ROW).cast(pl.Int64)).select(INPUT_ROW, *own, SOURCE_FILE, LINE)

@@ -1,0 +1,178 @@
+"""Pandera models (polars backend) for the inventory profile's input, staging, output and errors, and
+`validate`: every failure collected (lazy) and turned into Findings, plus schema drift in plain words.
+
+Checks values; never reads files and never changes a frame. The fix stage pre-flights corrected files with
+`input_schema()`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from claret_errors.fields import INVENTORY_FIELDS
+from claret_errors.model import Finding, LoadedJob
+
+MAX_LENGTH = 255
+INPUT_ROW = "input_row"
+NUMBER = r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*$"  # decimals fine; no sign other than +, no thousands separators
+_DESCRIBE = {
+    "required": "a value is required",
+    "date_ymd": "not a date in Y-m-d form (e.g. 2023-08-01)",
+    "positive_number": "not a positive number (decimals fine, no thousands separators)",
+    f"str_length(None, {MAX_LENGTH})": f"longer than {MAX_LENGTH} characters",
+    "linked_row": "input_row must be a data row number (1 or more)",
+}
+
+
+def _required(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars().fill_null(0) > 0)
+
+
+def _date_ymd(data: PolarsData) -> pl.LazyFrame:
+    text = pl.col(data.key).str.strip_chars()
+    return data.lazyframe.select(
+        (text == "")
+        | (
+            text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+            & text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        )
+    )
+
+
+def _positive_number(data: PolarsData) -> pl.LazyFrame:
+    text = pl.col(data.key).str.strip_chars()
+    number = text.str.strip_chars_start("+").cast(pl.Float64, strict=False)
+    return data.lazyframe.select((text == "") | (text.str.contains(NUMBER) & (number > 0)).fill_null(False))
+
+
+def _length() -> pa.Check:
+    return pa.Check.str_length(max_value=MAX_LENGTH)
+
+
+def _text_column(*checks: pa.Check) -> pa.Column:
+    return pa.Column(pl.String, checks=[_length(), *checks], nullable=True, required=False)
+
+
+def input_schema() -> pa.DataFrameSchema:
+    """The inventory input as Claret's documentation states it: six required text fields, dates Y-m-d,
+    positive quantities, nothing over 255 characters. Missing columns are reported as drift, not here."""
+    required = pa.Check(_required, name="required", ignore_na=False)
+    columns = {name: _text_column(required) for name in INVENTORY_FIELDS}
+    columns["date_filled"] = _text_column(required, pa.Check(_date_ymd, name="date_ymd"))
+    columns["quantity"] = _text_column(required, pa.Check(_positive_number, name="positive_number"))
+    return pa.DataFrameSchema(columns, name="inventory input", strict=False)
+
+
+def _linked_row(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key) >= 1)
+
+
+def _artifact_schema(kind: str, *, messages: bool = False) -> pa.DataFrameSchema:
+    """Staging, output and errors: a nullable `input_row` that points at a data row, source columns."""
+    columns: dict[str, pa.Column] = {
+        INPUT_ROW: pa.Column(pl.Int64, checks=[pa.Check(_linked_row, name="linked_row")], nullable=True),
+        "_source_file": pa.Column(pl.String, nullable=True),
+        "_source_line": pa.Column(pl.Int64, nullable=True),
+    }
+    if messages:
+        columns["messages"] = pa.Column(pl.List(pl.String), nullable=False)
+    return pa.DataFrameSchema(columns, name=f"inventory {kind}", strict=False)
+
+
+def validate(job: LoadedJob) -> list[Finding]:
+    """Schema findings: drift first, then every failing value (file, column, check, row, value)."""
+    findings: list[Finding] = []
+    first_input = job.files["input"][0].name if job.files.get("input") else "input"
+    if job.profile == "inventory":
+        findings.extend(drift(job.input_columns, job.input_headers, first_input))
+        findings.extend(_run(input_schema(), job.input, "input"))
+    else:
+        message = f"columns are not the inventory fields ({', '.join(job.input_columns)}); generic profile"
+        findings.append(Finding(first_input, "profile", message, severity="info"))
+    findings.extend(_run(_artifact_schema("staging"), job.staging, "staging"))
+    findings.extend(_run(_artifact_schema("output"), job.output, "output"))
+    findings.extend(_run(_artifact_schema("errors", messages=True), job.errors, "errors"))
+    return findings
+
+
+def drift(columns: Sequence[str], headers: Sequence[str], file: str) -> list[Finding]:
+    """Missing, extra and renamed columns against the inventory profile, in plain words."""
+    findings: list[Finding] = []
+    missing = [f for f in INVENTORY_FIELDS if f not in columns]
+    extra = [c for c in columns if c not in INVENTORY_FIELDS]
+    for canonical, header in zip(columns, headers, strict=False):
+        if canonical in INVENTORY_FIELDS and header.strip() != canonical:
+            message = f"column {header!r} read as {canonical!r}"
+            findings.append(Finding(file, "renamed_column", message, column=canonical, severity="info"))
+    for name in missing:
+        close = difflib.get_close_matches(name, extra, n=1, cutoff=0.75)
+        if close:
+            message = f"column {name!r} is missing; {close[0]!r} looks like it renamed"
+            findings.append(
+                Finding(file, "renamed_column", message, column=name, value=close[0], severity="error")
+            )
+            extra.remove(close[0])
+        else:
+            message = f"column {name!r} is missing: Claret requires it for every record"
+            findings.append(Finding(file, "missing_column", message, column=name, severity="error"))
+    for name in extra:
+        message = f"extra column {name!r} is not an inventory field; Claret will ignore or reject it"
+        findings.append(Finding(file, "extra_column", message, column=name, severity="warning"))
+    order = [c for c in columns if c in INVENTORY_FIELDS]
+    if not missing and order != list(INVENTORY_FIELDS):
+        message = f"columns are not in the documented order ({', '.join(INVENTORY_FIELDS)})"
+        findings.append(Finding(file, "column_order", message, severity="info"))
+    return findings
+
+
+def _run(schema: pa.DataFrameSchema, frame: pl.DataFrame, kind: str) -> list[Finding]:
+    """Validate lazily and turn every failure case into a Finding; `row` is the input row where known."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _findings(exc.failure_cases, frame, kind)
+    return []
+
+
+def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Finding]:
+    index = cases.get_column("index").cast(pl.Int64)
+    positions = index.fill_null(0).clip(0, max(frame.height - 1, 0))
+    has_rows = frame.height > 0
+    rows = frame.get_column(INPUT_ROW).gather(positions) if has_rows and INPUT_ROW in frame.columns else None
+    files = (
+        frame.get_column("_source_file").gather(positions)
+        if has_rows and "_source_file" in frame.columns
+        else None
+    )
+    lines = (
+        frame.get_column("_source_line").gather(positions)
+        if has_rows and "_source_line" in frame.columns
+        else None
+    )
+    findings: list[Finding] = []
+    for i, case in enumerate(cases.iter_rows(named=True)):
+        located = case["index"] is not None
+        file = str(files[i]) if located and files is not None and files[i] is not None else kind
+        row = rows[i] if located and rows is not None else None
+        line = lines[i] if located and lines is not None else None
+        check = str(case["check"])
+        what = _DESCRIBE.get(check, check)
+        where = f"line {line}: " if line is not None else ""
+        value = case["failure_case"]
+        findings.append(
+            Finding(
+                file=file,
+                check=check.split("(")[0],
+                message=f"{where}{case['column']}: {what}",
+                column=str(case["column"] or ""),
+                row=int(row) if row is not None else None,
+                value=None if value is None else str(value),
+                severity="error" if kind == "input" else "warning",
+            )
+        )
+    return findings
