@@ -1,0 +1,159 @@
+"""Every HTML report opened in headless Chromium: no console errors, no network, not blank, numbers shown.
+
+Debian's `chromium` (installed by `.ci/run`) driven by Playwright; one browser for the module.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from claret_errors.history import History
+from claret_errors.model import JobResult
+from claret_errors.report import write_job_reports, write_run_index
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="Debian chromium not installed (.ci/run installs it)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every page of this module."""
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Visit:
+    """What happened while a page was open."""
+
+    text: str
+    png: bytes
+    console: list[str] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    scripts: int = 0
+
+
+def visit(browser: Browser, path: Path) -> Visit:
+    """Open a report as file://, blocking and recording every request that is not a local file."""
+    page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    network: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r: Route) -> None:
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            network.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return Visit(
+            text=page.inner_text("body"),
+            png=page.screenshot(full_page=False),
+            console=console,
+            network=network,
+            dialogs=dialogs,
+            scripts=page.evaluate("document.scripts.length"),
+        )
+    finally:
+        page.close()
+
+
+def distinct_bytes(png: bytes) -> int:
+    """Distinct byte values in the PNG's decompressed pixel data: a blank page has very few."""
+    pos, data = 8, b""
+    while pos < len(png):
+        length = int.from_bytes(png[pos : pos + 4], "big")
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"IDAT":
+            data += png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    return len(set(zlib.decompress(data)))
+
+
+def assert_clean(found: Visit) -> None:
+    assert found.console == []
+    assert found.network == []
+    assert found.dialogs == []
+    assert found.scripts == 0
+    assert distinct_bytes(found.png) > 200  # a line of plain text gives ~170, a blank page 4
+
+
+def test_every_job_and_owner_report_renders_offline(browser: Browser, job_result: JobResult) -> None:
+    """A data owner opens these from a mail or a share: they must render fully with no network at all."""
+    written = write_job_reports(job_result, job_result.folder)
+    pages = [p for p in written if p.suffix == ".html"]
+    assert len(pages) == 4
+    for path in pages:
+        found = visit(browser, path)
+        assert_clean(found)
+        assert "Did the import land?" in found.text
+    main = visit(browser, job_result.folder / "report.html")
+    assert "6 of 20 rows did not land: 5 failed, 1 unaccounted for" in main.text
+    for label, number in (("INPUT ROWS", "20"), ("IMPORTED", "14"), ("FAILED", "5"), ("UNACCOUNTED", "1")):
+        assert f"{label}\n{number}" in main.text
+
+
+def test_run_index_renders_offline_with_headline_numbers(
+    browser: Browser, job_result: JobResult, tmp_path: Path
+) -> None:
+    """The index is the first page opened in the morning."""
+    tenant_dir = tmp_path / "acme-wines"
+    history = History.open(tenant_dir)
+    history.record(job_result, run_at=datetime(2026, 11, 27, 6, tzinfo=UTC))
+    [index_html, _] = write_run_index([job_result], tenant_dir, history)
+    found = visit(browser, index_html)
+    assert_clean(found)
+    assert "6 of 20 rows did not land" in found.text
+    assert "4711" in found.text
+
+
+def test_hostile_report_runs_no_script_and_fires_no_dialog(
+    browser: Browser, hostile_result: JobResult
+) -> None:
+    """`<script>alert(1)</script>` in a cell must stay text in a real browser, in every report."""
+    written = write_job_reports(hostile_result, hostile_result.folder)
+    for path in (p for p in written if p.suffix == ".html"):
+        found = visit(browser, path)
+        assert_clean(found)
+    main = visit(browser, hostile_result.folder / "report.html")
+    assert "<script>alert(1)</script>" in main.text
+    assert "=cmd|' /C calc'!A0" in main.text
+
+
+def test_blank_page_fails_the_not_blank_check(browser: Browser, tmp_path: Path) -> None:
+    """The blank-screenshot check must be able to fail, or it proves nothing."""
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!DOCTYPE html><html lang='en'><title>x</title><body></body></html>")
+    assert distinct_bytes(visit(browser, blank).png) <= 200
