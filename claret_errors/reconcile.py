@@ -26,6 +26,8 @@ ANOMALY_KINDS = (
     "errors_without_input",
 )
 _MESSAGE_KEY_SEPARATOR = "\x1f"
+# Columns reconciliation adds to the failed records; an input column of the same name gets "_input" appended.
+ADDED_COLUMNS = frozenset({"messages", "categories", "fields", "owner", "in_staging"})
 
 
 def reconcile(job: LoadedJob, settings: Settings) -> Reconciliation:
@@ -38,10 +40,13 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     import polars as pl
 
     rows = pl.Int64
-    inputs = job.input.select(pl.col("input_row").cast(rows), *job.input_columns)
+    inputs = job.input.select(
+        pl.col("input_row").cast(rows),
+        *(pl.col(c).alias(f"{c}_input" if c in ADDED_COLUMNS else c) for c in job.input_columns),
+    )
     known = inputs["input_row"]
-    output = _with_trace(job.output).with_columns(_source())
-    errors = _with_trace(job.errors).with_columns(_source(), pl.col("messages").cast(pl.List(pl.String)))
+    output = _with_trace(job.output)
+    errors = _with_trace(job.errors).with_columns(pl.col("messages").cast(pl.List(pl.String)))
 
     output_known = output.filter(pl.col("input_row").is_in(known.implode()))
     errors_known = errors.filter(pl.col("input_row").is_in(known.implode()))
@@ -136,7 +141,7 @@ def _source() -> pl.Expr:
     """`file:line` of an artifact row, for the anomaly list."""
     import polars as pl
 
-    return pl.format("{}:{}", pl.col("_source_file"), pl.col("_source_line")).alias("_source")
+    return pl.format("{}:{}", pl.col("_source_file"), pl.col("_source_line")).alias("source")
 
 
 def _message_key() -> pl.Expr:
@@ -161,7 +166,7 @@ def _anomalies(
         return frame.select(
             pl.lit(kind).alias("kind"),
             pl.col("input_row"),
-            pl.col("_source").alias("source"),
+            _source(),
             detail.cast(pl.String).alias("detail"),
         )
 

@@ -212,3 +212,14 @@ def test_missing_artifact_frames_without_columns_reconcile_as_empty() -> None:
     result = reconcile(job, Settings())
     assert (result.counts.imported, result.counts.failed, result.counts.unaccounted) == (1, 0, 1)
     assert result.messages.columns == ["input_row", "message", "category", "field", "fix", "rule"]
+
+
+def test_input_column_named_like_an_added_column_is_kept_apart() -> None:
+    """An input header `owner` must not be overwritten by the routed owner, nor break the join."""
+    job = make_job(1, output_rows=[], error_rows=[1], messages=[["The selected uom is invalid."]])
+    job.input = job.input.rename({"uom": "owner"})
+    job.input_columns = ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "owner")
+    result = reconcile(job, Settings())
+    row = result.failed.row(0, named=True)
+    assert row["owner_input"] == "uom-1"
+    assert row["owner"] == "unassigned"
