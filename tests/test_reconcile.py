@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claret_errors.config import RuleSpec, Settings
 from claret_errors.model import Detection, JobInfo, LoadedJob
@@ -223,3 +225,28 @@ def test_input_column_named_like_an_added_column_is_kept_apart() -> None:
     row = result.failed.row(0, named=True)
     assert row["owner_input"] == "uom-1"
     assert row["owner"] == "unassigned"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_input=st.integers(0, 12),
+    output_rows=st.lists(st.one_of(st.none(), st.integers(0, 15)), max_size=15),
+    error_rows=st.lists(st.one_of(st.none(), st.integers(0, 15)), max_size=15),
+)
+def test_counts_always_add_up_and_buckets_partition_the_input(
+    n_input: int, output_rows: list[int | None], error_rows: list[int | None]
+) -> None:
+    """Whatever Claret writes (repeats, strays, rows in both), the report never claims an impossible count."""
+    messages = [["The selected uom is invalid."] for _ in error_rows]
+    result = reconcile(make_job(n_input, output_rows, error_rows, messages), Settings())
+    everyone = set(range(1, n_input + 1))
+    failed = set(result.failed["input_row"].to_list())
+    unaccounted = set(result.unaccounted["input_row"].to_list())
+    assert result.counts.adds_up()
+    assert failed == everyone & {r for r in error_rows if r is not None}
+    assert unaccounted == everyone - failed - {r for r in output_rows if r is not None}
+    assert result.counts.anomalies == result.anomalies.height
+    assert (
+        result.messages.height
+        == len(error_rows) - result.anomalies.filter(pl.col("kind") == "duplicate_in_errors").height
+    )
