@@ -55,6 +55,17 @@ def duration(start: str | None, end: str | None) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
+def when(stamp: str | None) -> str:
+    """An ISO 8601 stamp for people: `2026-11-27 02:00:05 UTC`; anything unreadable is shown as given."""
+    if not stamp:
+        return "unknown"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
 def pct(part: int, whole: int) -> str:
     """A share for people: `12.5 %`, `<0.1 %` for tiny non-zero shares, `0 %` for none."""
     if not whole or not part:
@@ -148,6 +159,7 @@ class JobView:
     detection: list[tuple[str, str]]
     corrections: list[tuple[str, str]]
     links: list[tuple[str, str, str]]
+    next_steps: list[str]
     owners: list[OwnerLink] = field(default_factory=list)
     trends: list[NightTrend] = field(default_factory=list)
     trend_categories: list[str] = field(default_factory=list)
@@ -379,6 +391,33 @@ def _detection(result: JobResult) -> list[tuple[str, str]]:
     return [(clip(k), clip(v)) for k, v in items]
 
 
+def rows_of(n: int) -> str:
+    """`1 row`, `2 rows`."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def _next_steps(result: JobResult, by_owner: Table, attention: Table) -> list[str]:
+    """Two or three sentences on what to do this morning, from the fix stage's counts."""
+    fx = result.fixes
+    if fx is None:
+        return []
+    steps = []
+    ready = fx.auto_fixed_rows + fx.suggested_rows
+    if fx.corrected_files and ready:
+        files = ", ".join(p.name for p in fx.corrected_files[:3]) + (
+            " …" if len(fx.corrected_files) > 3 else ""
+        )
+        steps.append(
+            f"{rows_of(fx.auto_fixed_rows)} corrected automatically and {rows_of(fx.suggested_rows)} with a "
+            f"suggestion: check and resubmit {files}."
+        )
+    if by_owner.total:
+        who = ", ".join(f"{row[0]} ({row[1]})" for row in by_owner.rows[:6])
+        more = f" and {by_owner.total - 6} more owners" if by_owner.total > 6 else ""
+        steps.append(f"{rows_of(attention.total)} need a person: {who}{more}. See needs_attention.csv.")
+    return steps
+
+
 def _verdict(counts: Counts | None, error: str | None) -> tuple[str, bool]:
     if counts is None:
         return (
@@ -433,8 +472,8 @@ def build_job_view(
         ("job", info.job_log_id),
         ("type", info.type or info.description),
         ("status", info.status),
-        ("started", info.started_at or "unknown"),
-        ("completed", info.completed_at or "unknown"),
+        ("started", when(info.started_at)),
+        ("completed", when(info.completed_at)),
         ("duration", duration(info.started_at, info.completed_at) or "unknown"),
     ]
     corrections: list[tuple[str, str]] = []
@@ -447,6 +486,7 @@ def build_job_view(
             ("corrected files", ", ".join(p.name for p in fx.corrected_files) or "none"),
         ]
     attention_by_owner, attention = _attention(result, owner, owner_rows)
+    next_steps = _next_steps(result, attention_by_owner, attention) if owner is None else []
     anomalies = (
         _table(
             recon.anomalies,
@@ -511,6 +551,7 @@ def build_job_view(
         findings=findings,
         detection=_detection(result),
         corrections=corrections,
+        next_steps=next_steps,
         links=[(k.relation.replace("_", " "), clip(k.job_log_id), clip(k.file)) for k in result.links],
         owners=owners or [],
         trends=trends or [],
