@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 UNCLASSIFIED = "unclassified"
 BUILTIN_PACK = "laravel.toml"
-# Messages are untrusted: classification looks at this many characters at most (the message is kept whole).
-MAX_MATCH_CHARS = 2000
+# Messages are untrusted: rules see this many characters at most (Laravel messages are far shorter; the
+# message itself is kept whole), which bounds the regex work per distinct message.
+MAX_MATCH_CHARS = 500
 # "There was an error on row 5." / "Row 5:" in front of the message, as Claret may write it.
 ROW_PREFIX = r"(?i)^\s*(?:there was an error on row\s*#?\s*\d+\s*[.:,;-]?\s*|row\s*#?\s*\d+\s*[.:;-]\s*)"
 _ROW_PREFIX = re.compile(ROW_PREFIX)
