@@ -203,6 +203,7 @@ class ClaretClient:
         url = f"{self.api}/tokens/create"
 
         async def handle(response: httpx.Response) -> str:
+            await response.aread()
             if response.status_code in (401, 403, 422):
                 raise AuthError(
                     f"Claret refused the email and password for tenant {self.tenant!r}: "
@@ -276,6 +277,8 @@ class ClaretClient:
                     continue
                 if token is not None and token == self._token:
                     self._token_proven = True
+                if response.status_code != 200:
+                    await response.aread()
                 transient = _transient_for(response)
                 if transient is not None:
                     raise transient

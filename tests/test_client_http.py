@@ -1,0 +1,270 @@
+"""The Claret client over a real loopback socket: headers, token minting, retries, atomic downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import stamina
+from test_client_support import Reply, Scripted, scripted_server, status_body
+
+from claret_errors import __version__
+from claret_errors.claret.client import ClaretClient, _Transient, backoff_hook
+from claret_errors.config import Settings
+from claret_errors.errors import AuthError, ClaretUnavailableError, ConfigError, ExitCode, JobNotFoundError
+
+TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
+STATUS = "/demo/api/v1/imports/status/12"
+MINT = "/demo/api/v1/tokens/create"
+
+
+@pytest.fixture(autouse=True)
+def no_backoff() -> Iterator[None]:
+    """Retries without sleeping, three attempts: fast tests that still exercise every retry path."""
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+@pytest.fixture
+def server() -> Iterator[Scripted]:
+    with scripted_server() as script:
+        yield script
+
+
+def settings_for(server: Scripted, **overrides: object) -> Settings:
+    values: dict[str, object] = {"tenant": "demo", "base_url": server.base_url, "token": TOKEN}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def status_of(settings: Settings, job: int = 12) -> object:
+    async def go() -> object:
+        async with ClaretClient(settings) as client:
+            return await client.status(job)
+
+    return asyncio.run(go())
+
+
+def test_every_call_carries_auth_ajax_json_and_user_agent_headers(server: Scripted) -> None:
+    """Without X-Requested-With Claret answers an expired token with an HTML login page instead of a 401."""
+    server.on("GET", STATUS, Reply(body=status_body(12, "pending", {})))
+    status_of(settings_for(server))
+    headers = server.requests(STATUS)[0].headers
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["x-requested-with"] == "XMLHttpRequest"
+    assert headers["accept"] == "application/json"
+    assert headers["user-agent"].startswith(f"claret-errors/{__version__}")
+
+
+def test_token_is_minted_from_email_and_password_when_none_is_given(server: Scripted) -> None:
+    """CLARET_EMAIL + CLARET_PASSWORD is the documented way to get a token; it is minted once and reused."""
+    server.on("POST", MINT, Reply(body={"token": TOKEN}))
+    server.on("GET", STATUS, Reply(body=status_body(12, "pending", {})))
+    settings = settings_for(server, token=None, email="ops@example.com", password="s3cret-pass")
+
+    async def go() -> None:
+        async with ClaretClient(settings) as client:
+            await client.status(12)
+            await client.status(12)
+
+    asyncio.run(go())
+    mint = server.requests(MINT)
+    assert len(mint) == 1 and mint[0].query == {"email": ["ops@example.com"], "password": ["s3cret-pass"]}
+    assert all(s.headers["authorization"] == f"Bearer {TOKEN}" for s in server.requests(STATUS))
+
+
+def test_expired_token_is_minted_again_once_then_the_call_succeeds(server: Scripted) -> None:
+    """A token that worked and then expires must not kill a long wait: mint a new one and carry on."""
+    fresh = "8|NewTokenNewTokenNewToken0123456789"
+    server.on("POST", MINT, Reply(body={"token": TOKEN}), Reply(body={"token": fresh}))
+    ok = Reply(body=status_body(12, "pending", {}))
+    server.dynamic(
+        "GET",
+        STATUS,
+        lambda seen: (
+            ok
+            if seen.headers["authorization"].endswith(fresh) or len(server.requests(STATUS)) == 1
+            else Reply(401, {"message": "Unauthenticated."})
+        ),
+    )
+    settings = settings_for(server, token=None, email="ops@example.com", password="pw-pw-pw")
+
+    async def go() -> None:
+        async with ClaretClient(settings) as client:
+            await client.status(12)
+            await client.status(12)
+
+    asyncio.run(go())
+    assert len(server.requests(MINT)) == 2
+    assert server.requests(STATUS)[-1].headers["authorization"] == f"Bearer {fresh}"
+
+
+def test_refused_fresh_token_gives_up_with_exit_six_and_no_token_in_message(server: Scripted) -> None:
+    """Minting again once is the contract; a second refusal is an auth error, not a retry loop."""
+    server.on("POST", MINT, Reply(body={"token": TOKEN}))
+    server.on("GET", STATUS, Reply(401, {"message": "Unauthenticated."}))
+    settings = settings_for(server, token=None, email="ops@example.com", password="pw-pw-pw")
+    with pytest.raises(AuthError) as info:
+        status_of(settings)
+    assert info.value.exit_code == ExitCode.AUTH
+    assert TOKEN not in str(info.value) and "pw-pw-pw" not in str(info.value)
+    assert len(server.requests(MINT)) == 1 and len(server.requests(STATUS)) == 1
+
+
+def test_given_token_refused_without_password_is_exit_six(server: Scripted) -> None:
+    """With only CLARET_TOKEN there is nothing to mint from: say so instead of retrying."""
+    server.on("GET", STATUS, Reply(401, {"message": "Unauthenticated."}))
+    with pytest.raises(AuthError, match="CLARET_EMAIL"):
+        status_of(settings_for(server))
+
+
+def test_wrong_password_is_exit_six_with_claret_message(server: Scripted) -> None:
+    """A refused login is a configuration problem for the user, reported once, never retried."""
+    server.on("POST", MINT, Reply(401, {"message": "Invalid credentials."}))
+    with pytest.raises(AuthError, match="Invalid credentials"):
+        status_of(settings_for(server, token=None, email="a@b.c", password="wrong-pass"))
+    assert len(server.requests(MINT)) == 1
+
+
+def test_job_not_found_is_final_at_once_with_claret_message(server: Scripted) -> None:
+    """A 422 'job not found' will not change by retrying: exit 7 with Claret's own words, one request."""
+    server.on(
+        "GET",
+        "/demo/api/v1/imports/status/99",
+        Reply(
+            422,
+            {
+                "message": "Job not found or you do not have access to this job.",
+                "error": {"error": "Job log ID does not exist"},
+            },
+        ),
+    )
+    with pytest.raises(JobNotFoundError) as info:
+        status_of(settings_for(server), 99)
+    assert info.value.exit_code == ExitCode.UNAVAILABLE
+    assert "Job not found or you do not have access to this job." in str(info.value)
+    assert "Job log ID does not exist" in str(info.value)
+    assert len(server.requests("/status/99")) == 1
+
+
+def test_server_errors_are_retried_then_succeed(server: Scripted) -> None:
+    """A 500 or a 503 is Claret having a bad moment; the next attempt usually works."""
+    server.on(
+        "GET",
+        STATUS,
+        Reply(500, {"message": "Server Error"}),
+        Reply(503, {"message": "busy"}, headers={"Retry-After": "0"}),
+        Reply(body=status_body(12, "completed", {})),
+    )
+    status = status_of(settings_for(server))
+    assert getattr(status, "status", None) == "completed"
+    assert len(server.requests(STATUS)) == 3
+
+
+def test_server_errors_that_persist_become_exit_seven_naming_the_url(server: Scripted) -> None:
+    """After the retries run out the user needs the URL and the last problem, not a traceback."""
+    server.on("GET", STATUS, Reply(502, b"bad gateway"))
+    with pytest.raises(ClaretUnavailableError) as info:
+        status_of(settings_for(server))
+    assert info.value.exit_code == ExitCode.UNAVAILABLE
+    assert "HTTP 502" in str(info.value) and info.value.url == server.base_url + STATUS
+    assert len(server.requests(STATUS)) == 3
+
+
+def test_unreachable_claret_is_exit_seven() -> None:
+    """A closed port is 'Claret unreachable', exit 7, with the URL."""
+    settings = Settings(tenant="demo", base_url="http://127.0.0.1:9", token=TOKEN)
+    with pytest.raises(ClaretUnavailableError) as info:
+        status_of(settings)
+    assert "ConnectError" in str(info.value) and info.value.url is not None
+
+
+def test_retry_after_is_what_the_retry_waits_on_429_and_503() -> None:
+    """Claret says how long to back off; waiting less gets us throttled again, waiting far more gives up."""
+    assert backoff_hook(_Transient("HTTP 429", 7.0)) == 7.0
+    assert backoff_hook(_Transient("HTTP 500")) is True
+    assert backoff_hook(_Transient("HTTP 429", 3600.0)) is False
+    assert backoff_hook(httpx.ReadTimeout("slow")) is True
+    assert backoff_hook(ValueError("bug")) is False
+
+
+def test_rate_limit_is_retried_and_obeyed(server: Scripted) -> None:
+    """A 429 with Retry-After is not an error: the call succeeds after Claret's pause."""
+    server.on(
+        "GET",
+        STATUS,
+        Reply(429, {"message": "Too Many Attempts."}, headers={"Retry-After": "0"}),
+        Reply(body=status_body(12, "in_progress", {})),
+    )
+    assert getattr(status_of(settings_for(server)), "status", None) == "in_progress"
+
+
+def test_html_login_page_instead_of_json_is_named_not_crashed(server: Scripted) -> None:
+    """A proxy or a missing header can turn JSON into HTML; the error must say what came back."""
+    server.on("GET", STATUS, Reply(200, b"<html>login</html>", headers={"Content-Type": "text/html"}))
+    with pytest.raises(ClaretUnavailableError, match="not JSON"):
+        status_of(settings_for(server))
+
+
+def test_missing_tenant_or_credentials_is_a_config_error() -> None:
+    """Exit 2 with a clear message beats a 404 from a URL with an empty tenant."""
+    with pytest.raises(ConfigError, match="tenant"):
+        ClaretClient(Settings(token=TOKEN))
+    with pytest.raises(ConfigError, match="CLARET_TOKEN"):
+        ClaretClient(Settings(tenant="demo"))
+
+
+def download(settings: Settings, source: str, dest: Path) -> object:
+    async def go() -> object:
+        async with ClaretClient(settings) as client:
+            return await client.download(source, dest)
+
+    return asyncio.run(go())
+
+
+def test_download_lands_complete_with_size_and_sha256(server: Scripted, tmp_path: Path) -> None:
+    """The manifest entry must describe exactly the bytes on disk."""
+    data = b"item_name,bin_name\n" * 5000
+    server.on("GET", "/demo/download/e.csv", Reply(body=data, headers={"Content-Type": "text/csv"}))
+    dest = tmp_path / "a" / "e.csv"
+    entry = download(settings_for(server), "/demo/download/e.csv", dest)
+    assert dest.read_bytes() == data
+    assert getattr(entry, "bytes", None) == len(data)
+    assert getattr(entry, "sha256", None) == hashlib.sha256(data).hexdigest()
+    assert server.requests("/download/")[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["e.csv"]
+
+
+def test_cut_download_is_retried_and_never_left_under_its_name(server: Scripted, tmp_path: Path) -> None:
+    """A connection cut mid-body must not leave a short file that a rerun would trust."""
+    data = b"x" * 100_000
+    server.on("GET", "/demo/download/e.csv", Reply(body=data[:1000], length=len(data)), Reply(body=data))
+    dest = tmp_path / "e.csv"
+    download(settings_for(server), "/demo/download/e.csv", dest)
+    assert dest.read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir()] == ["e.csv"]
+
+
+def test_download_that_keeps_being_cut_fails_without_any_file(server: Scripted, tmp_path: Path) -> None:
+    """When every attempt is short, nothing exists under the final name and no temp file is left."""
+    server.on("GET", "/demo/download/e.csv", Reply(body=b"abc", length=5000))
+    dest = tmp_path / "e.csv"
+    with pytest.raises(ClaretUnavailableError):
+        download(settings_for(server), "/demo/download/e.csv", dest)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_off_origin_download_is_refused_without_contacting_anyone(server: Scripted, tmp_path: Path) -> None:
+    """The token must never travel to a host Claret's answer names: refused before a request exists."""
+    with scripted_server() as evil:
+        evil.on("GET", "/steal.csv", Reply(body=b"gotcha"))
+        with pytest.raises(Exception, match="refused") as info:
+            download(settings_for(server), evil.base_url + "/steal.csv", tmp_path / "x.csv")
+        assert evil.requests() == [] and server.requests() == []
+    assert info.value.__class__.__name__ == "UnsafeSourceError"
+    assert TOKEN not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,143 @@
+"""A scripted HTTP server on a real loopback socket, for the cases the simulator cannot produce on purpose
+(hostile artifact paths, a second origin that must never be contacted, exact header checks).
+
+Holds no tests; the client and fetch tests import it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Reply:
+    """One canned answer; `length` overrides Content-Length to play a connection cut mid-body."""
+
+    status: int = 200
+    body: bytes | dict[str, Any] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    length: int | None = None
+
+
+@dataclass
+class Seen:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+class Scripted:
+    """Routes (method, path) to a queue of replies; the last reply of a queue repeats."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], list[Reply] | Callable[[Seen], Reply]] = {}
+        self.seen: list[Seen] = []
+        self.base_url = ""
+        self._lock = threading.RLock()
+
+    def on(self, method: str, path: str, *replies: Reply) -> None:
+        self.routes[(method, path)] = list(replies)
+
+    def dynamic(self, method: str, path: str, make: Callable[[Seen], Reply]) -> None:
+        self.routes[(method, path)] = make
+
+    def answer(self, seen: Seen) -> Reply:
+        with self._lock:
+            self.seen.append(seen)
+            route = self.routes.get((seen.method, seen.path))
+            if route is None:
+                return Reply(404, {"message": "Not Found"})
+            if callable(route):
+                return route(seen)
+            return route.pop(0) if len(route) > 1 else route[0]
+
+    def requests(self, path_part: str = "") -> list[Seen]:
+        with self._lock:
+            return [s for s in self.seen if path_part in s.path]
+
+
+def _handler(script: Scripted) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            size = int(self.headers.get("Content-Length") or 0)
+            if size:
+                self.rfile.read(size)
+            reply = script.answer(
+                Seen(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                )
+            )
+            body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+            self.send_response(reply.status)
+            if not isinstance(reply.body, bytes):
+                self.send_header("Content-Type", "application/json")
+            for key, value in reply.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(reply.length if reply.length is not None else len(body)))
+            if reply.length is not None:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    return Handler
+
+
+@contextmanager
+def scripted_server() -> Iterator[Scripted]:
+    """A Scripted server on 127.0.0.1 with a free port, shut down afterwards."""
+    script = Scripted()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
+    server.daemon_threads = True
+    script.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield script
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def status_body(job_log_id: int, status: str, files: dict[str, list[str]], **extra: Any) -> dict[str, Any]:
+    """A documented status answer."""
+    done = status in ("completed", "failed")
+    content: dict[str, Any] = {
+        "job_log_id": job_log_id,
+        "status": status,
+        "type": "inventory-import",
+        "description": "Inventory Import",
+        "progress": {
+            "completed_steps": 4 if done else 1,
+            "total_steps": 4,
+            "current_step": None if done else "x",
+        },
+        "files": files,
+        "job_status_link": f"https://plan.claret.app/demo/job-logs/{job_log_id}",
+        "timestamps": {"started_at": "2024-01-01T00:00:00Z", "completed_at": None},
+        "user_id": 1,
+    }
+    content.update(extra)
+    return {"message": "Job status retrieved successfully", "content": content}
