@@ -15,9 +15,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from claret_errors.config import Settings
 from claret_errors.history import History
+from claret_errors.load import load_job
 from claret_errors.model import JobResult
+from claret_errors.reconcile import reconcile
 from claret_errors.report import write_job_reports, write_run_index
+from claret_errors.simulator import artifacts
+from claret_errors.simulator.engine import validate
+from claret_errors.simulator.master import Inventory, load_master
+from claret_errors.simulator.scenario import Variant
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -35,6 +42,46 @@ pytestmark = [
         shutil.which(CHROMIUM) is None, reason="Debian chromium not installed (.ci/run installs it)"
     ),
 ]
+
+
+NIGHTLY = b"""item_name,bin_name,lot_name,date_filled,quantity,uom
+122-16,SS-01,RM19CASRUT.ZAM,2023-08-01,10,Gallon
+122-16,SS-99,RM19CASRUT.ZAM,2023-08-01,10,Gallon
+122-17,SS-02,RM19MERRUT.ZAM,08/01/2023,-4,Gallon
+999-XX,SS-01,RM19CASRUT.ZAM,2023-08-01,5,Gallon
+122-16,SS-02,RM19CASRUT.ZAM,2023-08-03,7,Liter
+"""
+
+
+def simulator_job(tmp: Path) -> JobResult:
+    """A job as the simulator's engine would leave it, loaded and reconciled by the real stages."""
+    folder = tmp / "artifacts"
+    folder.mkdir(parents=True)
+    master = load_master()
+    variant = Variant(row_prefix=True)
+    outcome = validate(NIGHTLY, master, Inventory.from_master(master), variant)
+    (folder / "nightly_input.csv").write_bytes(NIGHTLY)
+    ids = {t.input_row: 9000 + t.input_row for t in outcome.truth}
+    for files in (
+        artifacts.staging_files(outcome, variant, "nightly"),
+        artifacts.output_files(outcome, ids, variant, "nightly"),
+        artifacts.error_files(outcome, variant, "nightly"),
+    ):
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    job = load_job(folder, Settings(), tenant="acme-wines", job_id="5001")
+    recon = reconcile(job, Settings())
+    return JobResult(
+        info=job.info,
+        folder=tmp / "acme-wines" / "5001",
+        counts=recon.counts,
+        categories=recon.categories,
+        findings=job.findings,
+        detection=job.detection,
+        loaded=job,
+        reconciliation=recon,
+        exit_code=3,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +204,17 @@ def test_blank_page_fails_the_not_blank_check(browser: Browser, tmp_path: Path) 
     blank = tmp_path / "blank.html"
     blank.write_text("<!DOCTYPE html><html lang='en'><title>x</title><body></body></html>")
     assert distinct_bytes(visit(browser, blank).png) <= 200
+
+
+def test_simulator_job_reports_render_offline(browser: Browser, tmp_path: Path) -> None:
+    """Frames from the real load and reconcile stages, not only hand-built ones, must render cleanly."""
+    result = simulator_job(tmp_path)
+    written = write_job_reports(result, result.folder)
+    pages = [p for p in written if p.suffix == ".html"]
+    assert len(pages) == 2  # the job's report and the one owner every record is routed to
+    for path in pages:
+        assert_clean(visit(browser, path))
+    found = visit(browser, result.folder / "report.html")
+    assert "3 of 5 rows did not land: 3 failed, 0 unaccounted for." in found.text
+    assert "No corrections were attempted for this job." in found.text
+    assert "SS-99" in found.text
