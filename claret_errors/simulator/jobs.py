@@ -87,7 +87,7 @@ def view(job: Job, elapsed: float, poll: int, lifecycle: Lifecycle) -> JobView:
         phase = min(phase, poll - 1)
     phase = min(phase, NEVER_FINISH_PHASE if job.ending == "never" else job.end_phase)
     if poll in lifecycle.backwards_polls:
-        phase = max(phase - 1, 0)
+        phase = max(phase - 2, 0)  # below the previous poll's phase, even when polls pace the phases
     finished = job.ending != "never" and phase >= job.end_phase
     status = (
         ("failed" if job.ending == "failed" else "completed")

@@ -50,8 +50,10 @@ class Simulator:
             self._server = SimulatorServer(self._port, self.state)
         except OSError as exc:
             raise UsageError(f"cannot listen on 127.0.0.1:{self._port}: {exc.strerror}") from exc
+        server = self._server
+        # A short poll interval keeps `stop` (and so every test's teardown) quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="claret-simulator", daemon=True
+            target=lambda: server.serve_forever(poll_interval=0.02), name="claret-simulator", daemon=True
         )
         self._thread.start()
         return self

@@ -1,0 +1,275 @@
+"""The simulated Claret over real loopback HTTP: endpoints, auth rules, 422s and downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from claret_errors.simulator import Simulator, make_nightly_csv
+
+XHR = {"X-Requested-With": "XMLHttpRequest"}
+GOOD = (
+    b"item_name,bin_name,lot_name,date_filled,quantity,uom\r\n"
+    b"124,SS-01,RM19CASRUT.ZAM,2023-08-01,40,9LE Case\r\n"
+)
+SEED_KEYS = {
+    "job_log_id", "status", "type", "description", "progress",
+    "files", "job_status_link", "timestamps", "user_id",
+}  # fmt: skip
+
+
+def api(sim: Simulator, tenant: str | None = None, token: str | None = None) -> httpx.Client:
+    """A client on the tenant's API root, authenticated with a fresh token unless one is given."""
+    name = tenant or sim.tenant
+    headers = {**XHR, "Authorization": f"Bearer {token or sim.mint_token(name)}"}
+    return httpx.Client(base_url=f"{sim.base_url}/{name}/api/v1", headers=headers, timeout=10)
+
+
+def upload(client: httpx.Client, data: bytes, **form: str) -> httpx.Response:
+    return client.post(
+        "/inventory/import/process", files={"file": ("nightly.csv", data, "text/csv")}, data=form
+    )
+
+
+def poll_until_done(client: httpx.Client, job_id: int, limit: int = 200) -> list[dict[str, object]]:
+    """Every status content seen until the job is completed or failed."""
+    seen: list[dict[str, object]] = []
+    for _ in range(limit):
+        content = client.get(f"/imports/status/{job_id}").json()["content"]
+        seen.append(content)
+        if content["status"] in ("completed", "failed"):
+            return seen
+    raise AssertionError(f"job {job_id} did not finish in {limit} polls")
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(speed=0, tenants=("demo", "other")) as running:
+        yield running
+
+
+def test_token_create_with_the_tenants_credentials_returns_a_sanctum_token(sim: Simulator) -> None:
+    """Clients mint tokens from CLARET_EMAIL/CLARET_PASSWORD; the token must then open the API."""
+    response = httpx.post(
+        f"{sim.base_url}/demo/api/v1/tokens/create", params={"email": sim.email, "password": sim.password}
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    number, _, secret = token.partition("|")
+    assert number.isdigit() and len(secret) == 40 and secret.isalnum()
+    assert api(sim, token=token).get("/imports/status/999").status_code == 422  # authenticated, unknown job
+
+
+def test_token_create_with_a_wrong_password_is_refused_with_401(sim: Simulator) -> None:
+    """A wrong password must be an auth failure (exit 6), not a server error."""
+    response = httpx.post(
+        f"{sim.base_url}/demo/api/v1/tokens/create",
+        params={"email": sim.email, "password": "nope"},
+        headers=XHR,
+    )
+    assert response.status_code == 401
+    assert "token" not in response.json()
+
+
+def test_token_create_without_parameters_is_a_laravel_422(sim: Simulator) -> None:
+    """Missing query parameters answer Laravel's validation shape: message plus errors per field."""
+    response = httpx.post(f"{sim.base_url}/demo/api/v1/tokens/create", headers=XHR)
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "email": ["The email field is required."],
+        "password": ["The password field is required."],
+    }
+
+
+def test_missing_token_with_xhr_header_gets_json_401(sim: Simulator) -> None:
+    """With X-Requested-With, Claret answers the JSON 401 our client turns into a re-mint."""
+    response = httpx.get(f"{sim.base_url}/demo/api/v1/imports/status/1", headers=XHR)
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthenticated."}
+
+
+def test_missing_token_without_xhr_header_redirects_to_an_html_login_page(sim: Simulator) -> None:
+    """Without X-Requested-With, Laravel redirects to the login page: the trap the header avoids."""
+    response = httpx.get(f"{sim.base_url}/demo/api/v1/imports/status/1")
+    assert response.status_code == 302
+    login = httpx.get(response.headers["Location"])
+    assert login.status_code == 200
+    assert login.headers["Content-Type"].startswith("text/html")
+    assert "<form" in login.text
+
+
+def test_invalid_bearer_token_is_refused(sim: Simulator) -> None:
+    """A made-up token must not open anything."""
+    client = api(sim, token="7|" + "x" * 40)
+    assert client.get("/imports/status/1").status_code == 401
+
+
+def test_token_of_one_tenant_is_refused_on_another_tenants_urls(sim: Simulator) -> None:
+    """Tenants are separate Claret databases: a token is only valid on its own tenant's paths."""
+    client = api(sim, "other", token=sim.mint_token("demo"))
+    assert client.get("/imports/status/1").status_code == 401
+
+
+def test_job_of_another_tenant_is_not_found_422(sim: Simulator) -> None:
+    """A tenant must see nothing of another's jobs: the documented 422 body, not the job."""
+    job_id = sim.submit_csv(GOOD, tenant="other")
+    response = api(sim, "demo").get(f"/imports/status/{job_id}")
+    assert response.status_code == 422
+    assert response.json() == {
+        "message": "Job not found or you do not have access to this job.",
+        "error": {"error": "Job log ID does not exist"},
+    }
+
+
+def test_files_of_another_tenant_cannot_be_downloaded(sim: Simulator) -> None:
+    """Artifact paths carry the tenant; another tenant's token must not fetch them, even via its own path."""
+    job_id = sim.submit_csv(GOOD, tenant="other")
+    path = api(sim, "other").get(f"/imports/status/{job_id}").json()["content"]["files"]["input"][0]
+    demo_headers = {**XHR, "Authorization": f"Bearer {sim.mint_token('demo')}"}
+    assert httpx.get(sim.base_url + path, headers=demo_headers).status_code == 401
+    hijack = path.replace("/other/download/", "/demo/download/", 1)
+    assert httpx.get(sim.base_url + hijack, headers=demo_headers).status_code == 404
+
+
+def test_unknown_job_is_not_found_422(sim: Simulator) -> None:
+    """Polling a job id that never existed is the same 422 as someone else's job."""
+    assert api(sim).get("/imports/status/424242").status_code == 422
+    assert api(sim).get("/imports/status/abc").status_code == 422
+
+
+def test_csv_upload_answers_202_with_a_job_log_id_to_poll(sim: Simulator) -> None:
+    """The multipart upload is how resubmit creates jobs; its id must be pollable right away."""
+    client = api(sim)
+    response = upload(client, GOOD)
+    assert response.status_code == 202
+    job_id = response.json()["job_log_id"]
+    assert client.get(f"/imports/status/{job_id}").json()["content"]["job_log_id"] == job_id
+
+
+def test_csv_upload_honours_a_field_mapping_from_the_files_headers(sim: Simulator) -> None:
+    """Uploads may carry a mapping from the file's own headers to Claret's fields."""
+    data = b"Item,Tank,Lot,Filled,Qty,Unit\n124,SS-01,RM19CASRUT.ZAM,2023-08-01,40,Each\n"
+    mapping = {"Item": "item_name", "Tank": "bin_name", "Lot": "lot_name", "Filled": "date_filled",
+               "Qty": "quantity", "Unit": "uom"}  # fmt: skip
+    job_id = upload(api(sim), data, mapping=json.dumps(mapping)).json()["job_log_id"]
+    assert [t.outcome for t in sim.ground_truth(job_id)] == ["imported"]
+
+
+def test_upload_without_a_file_is_a_laravel_422(sim: Simulator) -> None:
+    """A form without the file field is a validation error naming the field."""
+    response = api(sim).post("/inventory/import/process", data={"allow_record_creation": "1"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"file": ["The file field is required."]}
+
+
+def test_json_payload_import_answers_200_and_creates_a_job(sim: Simulator) -> None:
+    """The JSON import answers 200 without a job id (the job shows in the UI only), yet it is processed."""
+    record = {"item_name": "124", "bin_name": "SS-02", "lot_name": "BT19CHA01", "date_filled": "2023-08-01",
+              "quantity": 12.5, "uom": "Each"}  # fmt: skip
+    body = {"source": "api", "arguments": {"allow_record_creation": True}, "payload": [record]}
+    response = api(sim).post("/inventory/import/process", json=body)
+    assert response.status_code == 200
+    assert "job_log_id" not in response.json()
+    assert [t.action for t in sim.ground_truth(1)] == ["created"]
+
+
+def test_more_than_1000_csv_records_are_refused_with_a_laravel_422(sim: Simulator) -> None:
+    """Claret takes at most 1000 records a request; resubmit must split, and see why if it does not."""
+    response = upload(api(sim), make_nightly_csv(1001, seed=1, error_share=0))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"] == "The file field must not have more than 1000 items."
+    assert body["errors"] == {"file": [body["message"]]}
+    assert sim.state.jobs == {}
+
+
+def test_more_than_1000_json_records_are_refused_with_a_laravel_422(sim: Simulator) -> None:
+    """The JSON import has the same limit, reported on the payload field."""
+    record = {"item_name": "124", "bin_name": "SS-02", "lot_name": "BT19CHA01", "date_filled": "2023-08-01",
+              "quantity": "1", "uom": "Each"}  # fmt: skip
+    response = api(sim).post("/inventory/import/process", json={"payload": [record] * 1001})
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["payload"]
+
+
+def test_exactly_1000_records_are_accepted(sim: Simulator) -> None:
+    """The limit is inclusive: a full corrected file of 1000 rows must go through."""
+    assert upload(api(sim), make_nightly_csv(1000, seed=2, error_share=0)).status_code == 202
+
+
+def test_status_document_has_exactly_the_seed_documents_shape(sim: Simulator) -> None:
+    """Our client's models are written against this shape; any drift would hide real-service bugs."""
+    body = api(sim).get(f"/imports/status/{sim.submit_csv(GOOD)}").json()
+    assert body["message"] == "Job status retrieved successfully"
+    content = body["content"]
+    assert set(content) == SEED_KEYS
+    assert content["type"] == "inventory-import" and content["description"] == "Inventory Import"
+    assert set(content["progress"]) == {"completed_steps", "total_steps", "current_step"}
+    assert set(content["timestamps"]) == {"started_at", "completed_at"}
+    assert all(isinstance(paths, list) for paths in content["files"].values())
+    assert content["job_status_link"].endswith("/demo/job-logs/1")
+
+
+def test_every_artifact_downloads_with_the_bearer_token_and_a_content_length(sim: Simulator) -> None:
+    """The demo's promise: all four categories, byte-exact, each with Content-Length."""
+    data = make_nightly_csv(60, seed=5)
+    client = api(sim)
+    job_id = upload(client, data).json()["job_log_id"]
+    files = poll_until_done(client, job_id)[-1]["files"]
+    assert isinstance(files, dict) and set(files) == {"input", "staging", "output", "errors"}
+    bodies = {}
+    for category, paths in files.items():
+        response = client.get(sim.base_url + paths[0])
+        assert response.status_code == 200
+        assert int(response.headers["Content-Length"]) == len(response.content)
+        bodies[category] = response.content
+    assert bodies["input"] == data
+    truth = sim.ground_truth(job_id)
+    failed = sum(t.outcome == "failed" for t in truth)
+    assert len(list(csv.DictReader(io.StringIO(bodies["errors"].decode())))) == failed
+    assert len(list(csv.DictReader(io.StringIO(bodies["output"].decode())))) == len(truth) - failed
+
+
+def test_download_without_the_bearer_token_is_refused(sim: Simulator) -> None:
+    """Artifacts hold business data: the same auth as the API applies."""
+    client = api(sim)
+    path = client.get(f"/imports/status/{sim.submit_csv(GOOD)}").json()["content"]["files"]["input"][0]
+    assert httpx.get(sim.base_url + path, headers=XHR).status_code == 401
+
+
+def test_unknown_download_path_is_404(sim: Simulator) -> None:
+    """A path the simulator never handed out must not be served (no path tricks)."""
+    sim.submit_csv(GOOD)
+    client = api(sim)
+    assert client.get(f"{sim.base_url}/demo/download/demo/../../etc/passwd").status_code == 404
+    assert client.get(f"{sim.base_url}/demo/download/demo/user-uploads/nothing.csv").status_code == 404
+
+
+def test_record_update_depends_on_allow_record_update(sim: Simulator) -> None:
+    """allow_record_update decides whether an existing inventory record is updated or refused."""
+    existing = sim.state.master.inventory[0]
+    line = ",".join(
+        existing[f] for f in ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "uom")
+    )
+    data = f"item_name,bin_name,lot_name,date_filled,quantity,uom\n{line}\n".encode()
+    client = api(sim)
+    refused = upload(client, data, allow_record_update="false").json()["job_log_id"]
+    allowed = upload(client, data, allow_record_update="true").json()["job_log_id"]
+    assert sim.ground_truth(refused)[0].reasons[0].message == "Record update is not allowed for this import."
+    assert sim.ground_truth(allowed)[0].action == "updated"
+
+
+def test_a_file_that_cannot_be_parsed_makes_the_job_failed_with_an_errors_file(sim: Simulator) -> None:
+    """Exit code 4 depends on Claret saying `failed`; its errors file says why."""
+    client = api(sim)
+    job_id = upload(client, b'item_name,bin_name\n"unterminated,SS-01\n').json()["job_log_id"]
+    last = poll_until_done(client, job_id)[-1]
+    assert last["status"] == "failed"
+    files = last["files"]
+    assert isinstance(files, dict) and set(files) == {"input", "errors"}
+    assert "could not be read as CSV" in client.get(sim.base_url + files["errors"][0]).text
