@@ -227,6 +227,7 @@ class _Run:
         _remove_partials(folder / "artifacts")
         done, todo = self.plan(job_id, folder, status, previous)
         pending = {(category, source) for category, source, _ in todo}
+        order = [(c, s) for c, sources in status.files.items() for s in sources]
         errors: list[ClaretErrorsError] = []
 
         def save() -> None:
@@ -234,7 +235,8 @@ class _Run:
             kept = [
                 e for k, e in previous.items() if k not in done and k not in pending and verify(folder, e)
             ]
-            write_manifest(folder, [*done.values(), *kept])
+            ordered = [done[k] for k in order if k in done]
+            write_manifest(folder, [*ordered, *kept])
 
         async def one(category: str, source: str, path: str) -> None:
             try:
@@ -251,7 +253,7 @@ class _Run:
 
         await asyncio.gather(*(one(*item) for item in todo))
         save()
-        return list(done.values()), errors
+        return [done[k] for k in order if k in done], errors
 
     async def job(self, job_id: str) -> FetchOutcome:
         tenant = self.settings.tenant or ""

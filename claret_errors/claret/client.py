@@ -25,7 +25,7 @@ import httpx
 import stamina
 
 from claret_errors import __version__
-from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError, parse_status
+from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
 from claret_errors.claret.urls import resolve_source
 from claret_errors.config import Settings
 from claret_errors.errors import (
@@ -338,11 +338,8 @@ class ClaretClient:
             try:
                 body = json.loads(response.content)
             except (ValueError, UnicodeDecodeError):
-                raise StatusFormatError(
-                    f"job {job_log_id}: Claret's status answer is not JSON "
-                    f"({response.headers.get('content-type', 'no content type')})",
-                    url=url,
-                ) from None
+                kind = response.headers.get("content-type", "no content type")
+                raise _Transient(f"the answer is not JSON ({kind})") from None
             return parse_status(body, url=url)
 
         return await self._retrying(f"job {job_log_id} status", url, lambda: self._send("GET", url, handle))
