@@ -45,8 +45,9 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         *(pl.col(c).alias(f"{c}_input" if c in ADDED_COLUMNS else c) for c in job.input_columns),
     )
     known = inputs["input_row"]
-    output = _with_trace(job.output)
-    errors = _with_trace(job.errors).with_columns(pl.col("messages").cast(pl.List(pl.String)))
+    trace = ("input_row", "_source_file", "_source_line")  # all reconciliation reads: no copies of values
+    output = _with_trace(job.output).select(trace)
+    errors = _with_trace(job.errors).select(*trace, pl.col("messages").cast(pl.List(pl.String)))
 
     output_known = output.filter(pl.col("input_row").is_in(known.implode()))
     errors_known = errors.filter(pl.col("input_row").is_in(known.implode()))
