@@ -376,6 +376,24 @@ def _attention(result: JobResult, owner: str | None, rows: set[int] | None) -> t
     )
 
 
+def _corrections(result: JobResult, rows: set[int] | None) -> list[tuple[str, str]]:
+    """What the fix stage did, for the whole job or (given `rows`) for one owner's rows."""
+    fx = result.fixes
+    if fx is None:
+        return []
+    kinds = {"auto": fx.auto_fixed_rows, "suggested": fx.suggested_rows, "manual": fx.manual_rows}
+    if rows is not None:
+        mine = fx.rows.filter(pl.col("input_row").is_in(rows)) if _has(fx.rows, "input_row", "fix") else None
+        counted = dict(mine.group_by("fix").len().iter_rows()) if mine is not None else {}
+        kinds = {k: int(counted.get(k, 0)) for k in kinds}
+    return [
+        ("auto-fixed rows", f"{kinds['auto']:,}"),
+        ("rows with a suggestion", f"{kinds['suggested']:,}"),
+        ("rows needing a person", f"{kinds['manual']:,}"),
+        ("corrected files", ", ".join(p.name for p in fx.corrected_files) or "none"),
+    ]
+
+
 def _detection(result: JobResult) -> list[tuple[str, str]]:
     det = result.detection
     items: list[tuple[str, str]] = []
@@ -443,7 +461,11 @@ def build_job_view(
     """The whole report's content; `owner` narrows records, messages and corrections to that owner."""
     info = result.info
     recon = result.reconciliation
-    failed = recon.failed if recon is not None and _has(recon.failed, "input_row") else None
+    failed = (
+        recon.failed.filter(pl.col("input_row").is_not_null())
+        if recon is not None and _has(recon.failed, "input_row")
+        else None
+    )
     messages = recon.messages if recon is not None else None
     if failed is not None and owner is not None:
         failed = failed.filter(_owner_expr() == owner) if "owner" in failed.columns else failed.clear()
@@ -476,15 +498,7 @@ def build_job_view(
         ("completed", when(info.completed_at)),
         ("duration", duration(info.started_at, info.completed_at) or "unknown"),
     ]
-    corrections: list[tuple[str, str]] = []
-    if result.fixes is not None:
-        fx = result.fixes
-        corrections = [
-            ("auto-fixed rows", f"{fx.auto_fixed_rows:,}"),
-            ("rows with a suggestion", f"{fx.suggested_rows:,}"),
-            ("rows needing a person", f"{fx.manual_rows:,}"),
-            ("corrected files", ", ".join(p.name for p in fx.corrected_files) or "none"),
-        ]
+    corrections = _corrections(result, owner_rows)
     attention_by_owner, attention = _attention(result, owner, owner_rows)
     next_steps = _next_steps(result, attention_by_owner, attention) if owner is None else []
     anomalies = (
@@ -588,6 +602,18 @@ class IndexView:
     trend_categories: list[str]
 
 
+def _outcome(result: JobResult) -> str:
+    """The index's one-cell outcome: the counts are in their own columns."""
+    counts = result.counts
+    if counts is None:
+        return f"not analysed: {clip(result.error, 120)}" if result.error else "not analysed"
+    missing = counts.failed + counts.unaccounted
+    text = f"{rows_of(missing)} did not land" if missing else "every row landed"
+    if counts.anomalies:
+        text += f", {counts.anomalies:,} anomal{'y' if counts.anomalies == 1 else 'ies'}"
+    return text
+
+
 def _badness(result: JobResult) -> tuple[int, int]:
     counts = result.counts
     lost = counts.failed + counts.unaccounted if counts else 0
@@ -601,7 +627,7 @@ def build_index_view(
     pairs = sorted(zip(results, hrefs, strict=True), key=lambda p: _badness(p[0]))
     jobs = []
     for result, (html, md) in pairs:
-        verdict, ok = _verdict(result.counts, result.error)
+        _, ok = _verdict(result.counts, result.error)
         jobs.append(
             IndexJob(
                 job_log_id=clip(result.info.job_log_id),
@@ -609,7 +635,7 @@ def build_index_view(
                 status=clip(result.info.status),
                 counts=result.counts,
                 ok=ok,
-                outcome=verdict,
+                outcome=_outcome(result),
                 html=html,
                 md=md,
                 link=safe_link(result.info.job_status_link),

@@ -339,3 +339,13 @@ def test_trends_show_each_night_from_the_history(
     assert "unknown_reference" in trends
     html = (job.folder / "report.html").read_text()
     assert "<title>2026-11-25: 8.0 %</title>" in html
+
+
+def test_owner_report_counts_only_its_own_fixes(job_result: JobResult) -> None:
+    """An owner must see what was done to their rows, not the whole job's fix totals."""
+    write_job_reports(job_result, job_result.folder)
+    warehouse = (job_result.folder / "owners" / "warehouse.md").read_text()
+    assert "| auto-fixed rows        | 1 " in warehouse
+    assert "| rows needing a person  | 0 " in warehouse
+    job = (job_result.folder / "report.md").read_text()
+    assert "| rows needing a person  | 3 " in job
