@@ -73,7 +73,9 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         .drop_nulls("message")
     )
     all_messages = pl.concat([per_message, orphans])
-    aliases = alias_table(settings.aliases)
+    # The same header mapping as loading: inventory aliases only for inventory files (a sales file's `item`
+    # column is `item`, not `item_name`).
+    aliases = alias_table(settings.aliases) if job.profile == "inventory" else {}
     classified = classify_messages(all_messages["message"], pack, aliases)
     messages = all_messages.with_columns(classified.select("category", "field", "fix", "rule"))
 

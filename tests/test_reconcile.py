@@ -250,3 +250,11 @@ def test_counts_always_add_up_and_buckets_partition_the_input(
         result.messages.height
         == len(error_rows) - result.anomalies.filter(pl.col("kind") == "duplicate_in_errors").height
     )
+
+
+def test_generic_profile_messages_keep_the_file_own_column_names() -> None:
+    """A sales import has a column `item`: its messages must point there, not at inventory's item_name."""
+    job = make_job(1, output_rows=[], error_rows=[1], messages=[["The selected item is invalid."]])
+    job.profile = "generic"
+    result = reconcile(job, Settings())
+    assert result.messages.select("category", "field").row(0) == ("unknown_reference", "item")
