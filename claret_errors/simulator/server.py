@@ -94,6 +94,7 @@ class Handler(BaseHTTPRequestHandler):
     """One request: route, authenticate, answer; faults decided by the state's fault plan."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
     server: SimulatorServer
 
     def version_string(self) -> str:
