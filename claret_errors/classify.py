@@ -6,6 +6,7 @@ no rule matches is `unclassified` and kept verbatim. Never prints, never drops a
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -87,9 +88,7 @@ class RulePack:
     @classmethod
     def builtin(cls) -> RulePack:
         """The shipped pack for Claret's Laravel-style messages (claret_errors/rules/laravel.toml)."""
-        source = resources.files("claret_errors.rules").joinpath(BUILTIN_PACK)
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-        return cls(_parse_pack(data, f"claret_errors/rules/{BUILTIN_PACK}"))
+        return cls(_builtin_rules())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RulePack:
@@ -122,6 +121,14 @@ class RulePack:
             if found is not None:
                 return found
         return Classification(category=UNCLASSIFIED, field="", fix="manual", rule="")
+
+
+@functools.cache
+def _builtin_rules() -> tuple[Rule, ...]:
+    """The built-in pack, read and compiled once per process (every job of a run shares it)."""
+    source = resources.files("claret_errors.rules").joinpath(BUILTIN_PACK)
+    data = tomllib.loads(source.read_text(encoding="utf-8"))
+    return tuple(_parse_pack(data, f"claret_errors/rules/{BUILTIN_PACK}"))
 
 
 def _compile(
