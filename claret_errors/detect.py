@@ -267,7 +267,8 @@ def _pointed_rows(values: pl.Series, base: str, source: pl.DataFrame) -> pl.Seri
     number = values.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
     frame = pl.DataFrame({"v": number})
     if base == "line":
-        lines = source.select(pl.col("_source_line").alias("v"), pl.col(INPUT_ROW))
+        # With several input files a line number is ambiguous: the first file's reading wins.
+        lines = source.select(pl.col("_source_line").alias("v"), pl.col(INPUT_ROW)).unique("v", keep="first")
         return frame.join(lines, on="v", how="left", maintain_order="left").get_column(INPUT_ROW)
     shifted = frame.select((pl.col("v") + 1 - int(base)).alias(INPUT_ROW)).to_series()
     in_range = shifted.is_between(1, source.height)
@@ -303,16 +304,29 @@ def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[
 
     When the input repeats a record, the k-th occurrence in `frame` pairs with the k-th in the input;
     otherwise every repeat in `frame` points at the one input row (reconcile reports it as a duplicate).
-    Records are compared by a 64-bit hash of their normalised fields, so no million-row key strings.
+    Records are compared by a 64-bit hash of their fields, so no million-row key strings; the exact
+    values are tried first because normalising a million rows costs more than hashing them.
     """
+    exact = _hash_join(frame, source, [pl.col(f) for f in shared])
+    if exact is not None and exact.null_count() == 0:
+        return exact
+    normalised = _hash_join(frame, source, [_norm(pl.col(f)).alias(f) for f in shared])
+    if normalised is not None:
+        return normalised
     key = pl.struct([_norm(pl.col(f)).alias(f) for f in shared]).hash(seed=0).alias("_key")
-    left = frame.select(key)
+    left = _with_occurrence(frame.select(key))
+    right = _with_occurrence(source.select(key, pl.col(INPUT_ROW)))
+    joined = left.join(right, on=["_key", "_occ"], how="left", maintain_order="left")
+    return joined.get_column(INPUT_ROW)
+
+
+def _hash_join(frame: pl.DataFrame, source: pl.DataFrame, fields: Sequence[pl.Expr]) -> pl.Series | None:
+    """input_row by the hash of `fields`; None when the input repeats a key (then occurrences decide)."""
+    key = pl.struct(fields).hash(seed=0).alias("_key")
     right = source.select(key, pl.col(INPUT_ROW))
-    if right.get_column("_key").is_unique().all():
-        joined = left.join(right, on="_key", how="left", maintain_order="left")
-    else:
-        left, right = _with_occurrence(left), _with_occurrence(right)
-        joined = left.join(right, on=["_key", "_occ"], how="left", maintain_order="left")
+    if right.get_column("_key").n_unique() != right.height:
+        return None
+    joined = frame.select(key).join(right, on="_key", how="left", maintain_order="left")
     return joined.get_column(INPUT_ROW)
 
 

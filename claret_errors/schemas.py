@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Any
 
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.model import Finding, LoadedJob
+from claret_errors.model import Finding, LoadedJob, Severity
 
 MAX_LENGTH = 255
 INPUT_ROW = "input_row"
@@ -140,39 +141,42 @@ def _run(schema: pa.DataFrameSchema, frame: pl.DataFrame, kind: str) -> list[Fin
 
 
 def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Finding]:
-    index = cases.get_column("index").cast(pl.Int64)
-    positions = index.fill_null(0).clip(0, max(frame.height - 1, 0))
-    has_rows = frame.height > 0
-    rows = frame.get_column(INPUT_ROW).gather(positions) if has_rows and INPUT_ROW in frame.columns else None
-    files = (
-        frame.get_column("_source_file").gather(positions)
-        if has_rows and "_source_file" in frame.columns
-        else None
-    )
-    lines = (
-        frame.get_column("_source_line").gather(positions)
-        if has_rows and "_source_line" in frame.columns
-        else None
-    )
+    """One Finding per failure case, located by the frame's own input_row, file and line."""
+    located = cases.get_column("index").cast(pl.Int64)
+    where = pl.DataFrame({"_i": located})
+    extra = [c for c in (INPUT_ROW, "_source_file", "_source_line") if c in frame.columns]
+    if frame.height and extra:
+        lookup = frame.select(extra).with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
+        where = where.join(lookup, on="_i", how="left", maintain_order="left")
+    rows = _column(where, INPUT_ROW, cases.height)
+    files = _column(where, "_source_file", cases.height)
+    lines = _column(where, "_source_line", cases.height)
+    severity: Severity = "error" if kind == "input" else "warning"
     findings: list[Finding] = []
-    for i, case in enumerate(cases.iter_rows(named=True)):
-        located = case["index"] is not None
-        file = str(files[i]) if located and files is not None and files[i] is not None else kind
-        row = rows[i] if located and rows is not None else None
-        line = lines[i] if located and lines is not None else None
-        check = str(case["check"])
-        what = _DESCRIBE.get(check, check)
-        where = f"line {line}: " if line is not None else ""
-        value = case["failure_case"]
+    for check, column, value, row, file, line in zip(
+        cases.get_column("check").cast(pl.String).to_list(),
+        cases.get_column("column").cast(pl.String).to_list(),
+        cases.get_column("failure_case").cast(pl.String).to_list(),
+        rows,
+        files,
+        lines,
+        strict=True,
+    ):
+        prefix = f"line {line}: " if line is not None else ""
+        what = _DESCRIBE.get(str(check), str(check))
         findings.append(
             Finding(
-                file=file,
-                check=check.split("(")[0],
-                message=f"{where}{case['column']}: {what}",
-                column=str(case["column"] or ""),
-                row=int(row) if row is not None else None,
-                value=None if value is None else str(value),
-                severity="error" if kind == "input" else "warning",
+                file=str(file) if file is not None else kind,
+                check=str(check).split("(")[0],
+                message=f"{prefix}{column}: {what}",
+                column=column or "",
+                row=row,
+                value=value,
+                severity=severity,
             )
         )
     return findings
+
+
+def _column(frame: pl.DataFrame, name: str, height: int) -> list[Any]:
+    return frame.get_column(name).to_list() if name in frame.columns else [None] * height
