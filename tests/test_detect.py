@@ -78,7 +78,7 @@ def test_row_column_that_disagrees_falls_back_to_fields() -> None:
 
 
 def test_field_join_pairs_repeated_records_in_order() -> None:
-    """When the input repeats a record, each repeat in errors must claim its own input row, not the same one."""
+    """When the input repeats a record, each repeat in errors must claim its own input row."""
     source = _source(["a", "b", "a", "c"]).with_columns(pl.lit("1").alias("quantity"))
     frame = pl.DataFrame({"item_name": [" A ", "a", "zzz"], "quantity": ["1", "1", "1"]})
     link = link_rows("errors", frame, source, FIELDS, NONE)

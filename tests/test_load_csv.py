@@ -47,7 +47,7 @@ def test_windows_1252_is_decoded_with_a_finding() -> None:
     """A file saved by Excel on Windows must read correctly and say it was not UTF-8."""
     table = read_text_csv(CSV / "windows1252.csv", "w.csv")
     assert table.encoding == "windows-1252"
-    assert table.frame.rows()[0][:3] == ("Château Rosé", "SS-01", "LOT–1")
+    assert table.frame.rows()[0][:3] == ("Château Rosé", "SS-01", "LOT\u20131")
     assert [f.check for f in table.findings] == ["encoding"]
     assert "line 2" in table.findings[0].message
 
