@@ -117,13 +117,17 @@ def _transient_for(response: httpx.Response) -> _Transient | None:
     return None
 
 
-def _fsync_and_replace(tmp: Path, dest: Path) -> None:
-    """Make the bytes durable, give them their final name, and make the name durable too."""
-    fd = os.open(tmp, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """Make a written file's bytes durable before it gets its final name."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _replace_durably(tmp: Path, dest: Path) -> None:
+    """Give a complete temp file its final name in one step, and make the name durable too."""
     tmp.replace(dest)
     try:
         dir_fd = os.open(dest.parent, os.O_RDONLY)
@@ -349,11 +353,14 @@ class ClaretClient:
     ) -> ManifestEntry:
         """Stream one artifact to a temp file beside `dest`, check its length, fsync, rename.
 
-        No file ever exists under `dest` unless it is complete. The entry's `path` is `dest`'s name and
-        its category is empty: the caller knows the job folder and the category.
+        No file ever exists under `dest` unless it is complete. The rename happens after the last await,
+        so a caller that records the entry right away (no await between) never loses track of a file
+        even when cancelled. The entry's `path` is `dest`'s name and its category is empty: the caller
+        knows the job folder and the category.
         """
         url = resolve_source(self.base_url, source)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        temps: list[Path] = []
 
         async def handle(response: httpx.Response) -> ManifestEntry:
             code = response.status_code
@@ -363,7 +370,7 @@ class ClaretClient:
                 raise error(f"downloading {source!r} failed: HTTP {code}: {claret_message(response)}")
             expected = response.headers.get("Content-Length")
             fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-            tmp = Path(name)
+            temps.append(Path(name))
             digest = hashlib.sha256()
             size = 0
             try:
@@ -374,30 +381,32 @@ class ClaretClient:
                         size += len(chunk)
                         if on_bytes is not None:
                             on_bytes(len(chunk))
-                if (
-                    expected is not None
-                    and expected.isdigit()
-                    and response.num_bytes_downloaded != int(expected)
-                ):
-                    raise _Transient(f"got {response.num_bytes_downloaded} of {expected} bytes of {source!r}")
-                await asyncio.to_thread(_fsync_and_replace, tmp, dest)
+                received = response.num_bytes_downloaded
+                if expected is not None and expected.isdigit() and received != int(expected):
+                    raise _Transient(f"got {received} of {expected} bytes of {source!r}")
+                await asyncio.to_thread(_fsync, temps[-1])
             except BaseException:
                 if on_bytes is not None and size:
                     on_bytes(-size)
-                tmp.unlink(missing_ok=True)
+                temps.pop().unlink(missing_ok=True)
                 raise
             return ManifestEntry("", source, dest.name, size, digest.hexdigest())
 
         try:
-            return await self._retrying(
+            entry = await self._retrying(
                 f"downloading {source!r}",
                 url,
                 lambda: self._send(
                     "GET", url, handle, headers={"Accept": "*/*", "Accept-Encoding": "identity"}
                 ),
             )
+            _replace_durably(temps.pop(), dest)
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
+        finally:
+            for tmp in temps:
+                tmp.unlink(missing_ok=True)
+        return entry
 
     async def upload_csv(
         self, data: bytes, filename: str, *, allow_record_creation: bool, allow_record_update: bool
