@@ -236,3 +236,33 @@ def test_nightly_csv_without_errors_lands_every_row() -> None:
     with Simulator(speed=0) as sim:
         truth = sim.ground_truth(sim.submit_csv(make_nightly_csv(120, seed=5, error_share=0)))
     assert {t.outcome for t in truth} == {"imported"} and len(truth) == 120
+
+
+def test_each_tenant_writes_its_own_variant() -> None:
+    """Two tenants of one simulator can disagree on layout; per-tenant detection must be possible."""
+    data = b"item_name,bin_name,lot_name,date_filled,quantity,uom\n124,SS-99,BT19CHA01,2023/08/01,4,Each\n"
+    with Simulator("json-messages", speed=0, tenants=("demo", "north", "south")) as sim:
+        sim.set_variant("south", Variant(row_column="line_no", message_column="problem"))
+        headers = {}
+        for tenant in sim.tenants:
+            files = sim.job(sim.submit_csv(data, tenant=tenant), tenant).files["errors"]
+            headers[tenant] = list(rows_of(next(iter(files.values())))[0])[6:]
+    assert headers == {
+        "demo": ["row", "error_message"],
+        "north": ["row", "error_message_1", "error_message_2"],
+        "south": ["line_no", "problem"],
+    }
+
+
+def test_the_uploaded_file_name_is_kept_while_the_stored_copy_is_renamed() -> None:
+    """Claret stores uploads as inventory_YYYYMMDD_untouched.csv whatever they were called."""
+    with Simulator(speed=0) as sim:
+        job = sim.job(sim.submit_csv(make_nightly_csv(3, seed=1), "night shift.csv"))
+    assert job.upload_name == "night shift.csv"
+    [name] = job.files["input"]
+    assert name.startswith("inventory_") and name.endswith("_untouched.csv")
+
+
+def test_nightly_csv_of_zero_rows_is_just_the_header() -> None:
+    """An empty night is legal and must not invent rows."""
+    assert make_nightly_csv(0, seed=1).decode().strip() == HEADER

@@ -109,10 +109,15 @@ def test_invalid_bearer_token_is_refused(sim: Simulator) -> None:
     assert client.get("/imports/status/1").status_code == 401
 
 
-def test_token_of_one_tenant_is_refused_on_another_tenants_urls(sim: Simulator) -> None:
-    """Tenants are separate Claret databases: a token is only valid on its own tenant's paths."""
+def test_token_of_one_tenant_sees_nothing_on_another_tenants_urls(sim: Simulator) -> None:
+    """Tokens are per user: valid everywhere, but another tenant's jobs are 422 and its uploads forbidden."""
+    job_id = sim.submit_csv(GOOD, tenant="other")
     client = api(sim, "other", token=sim.mint_token("demo"))
-    assert client.get("/imports/status/1").status_code == 401
+    response = client.get(f"/imports/status/{job_id}")
+    assert response.status_code == 422
+    assert response.json()["message"] == "Job not found or you do not have access to this job."
+    assert upload(client, GOOD).status_code == 403
+    assert len(sim.state.jobs) == 1
 
 
 def test_job_of_another_tenant_is_not_found_422(sim: Simulator) -> None:
@@ -131,7 +136,7 @@ def test_files_of_another_tenant_cannot_be_downloaded(sim: Simulator) -> None:
     job_id = sim.submit_csv(GOOD, tenant="other")
     path = api(sim, "other").get(f"/imports/status/{job_id}").json()["content"]["files"]["input"][0]
     demo_headers = {**XHR, "Authorization": f"Bearer {sim.mint_token('demo')}"}
-    assert httpx.get(sim.base_url + path, headers=demo_headers).status_code == 401
+    assert httpx.get(sim.base_url + path, headers=demo_headers).status_code == 404
     hijack = path.replace("/other/download/", "/demo/download/", 1)
     assert httpx.get(sim.base_url + hijack, headers=demo_headers).status_code == 404
 
@@ -273,3 +278,40 @@ def test_a_file_that_cannot_be_parsed_makes_the_job_failed_with_an_errors_file(s
     files = last["files"]
     assert isinstance(files, dict) and set(files) == {"input", "errors"}
     assert "could not be read as CSV" in client.get(sim.base_url + files["errors"][0]).text
+
+
+def test_hostile_requests_get_clean_answers_and_no_server_failure(sim: Simulator) -> None:
+    """Whatever a client sends, the simulator answers like Laravel and never crashes a handler."""
+    client = api(sim)
+    answers = [
+        client.post(
+            "/inventory/import/process",
+            content=b"--x\r\ngarbage",
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        ).status_code,
+        client.post(
+            "/inventory/import/process", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code,
+        client.post("/inventory/import/process", json={"payload": "nope"}).status_code,
+        upload(client, GOOD, mapping="{broken").status_code,
+        upload(client, GOOD, mapping='["a list"]').status_code,
+        client.get("/imports/status/%00").status_code,
+        client.get(f"{sim.base_url}/no-such-tenant/api/v1/imports/status/1").status_code,
+        client.get(f"{sim.base_url}/demo/download/demo/%2e%2e/%2e%2e/etc/passwd").status_code,
+    ]
+    assert answers == [422, 422, 422, 202, 202, 422, 404, 404]
+    assert sim.failures == []
+
+
+def test_an_exception_inside_the_simulator_answers_500_and_is_recorded(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A simulator bug must look like Laravel's 500 to the client and fail the test that hit it, not hang."""
+
+    def broken(job: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim.state, "poll", broken)  # no real part raises here on purpose
+    response = api(sim).get(f"/imports/status/{sim.submit_csv(GOOD)}")
+    assert response.status_code == 500 and response.json() == {"message": "Server Error"}
+    assert sim.failures == ["GET /demo/api/v1/imports/status/1: RuntimeError: boom"]

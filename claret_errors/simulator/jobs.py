@@ -61,6 +61,7 @@ class Job:
     duration: float
     files: dict[str, dict[str, bytes]]  # category -> file name -> bytes
     truth: tuple[RowTruth, ...]
+    upload_name: str = ""  # the file name the client uploaded under (Claret renames the stored copy)
     ending: Ending = "completed"
     end_phase: int = DONE
     polls: int = 0

@@ -114,6 +114,8 @@ def make_nightly_csv(rows: int, *, seed: int, error_share: float = 0.08) -> byte
     """A nightly inventory CSV of `rows` data rows; with error_share > 0 and enough rows, every category."""
     rng = random.Random(seed)
     master = load_master()
+    if rows <= 0:
+        return write_csv(INVENTORY_FIELDS, [])
     records = _good_rows(rows, master, rng)
     if error_share <= 0 or rows < 2:
         return write_csv(INVENTORY_FIELDS, [[r[f] for f in INVENTORY_FIELDS] for r in records])

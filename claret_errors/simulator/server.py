@@ -84,6 +84,10 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, port: int, state: SimState) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.state = state
+        self.failures: list[str] = []  # unexpected exceptions while handling, for tests to assert empty
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet: a client hanging up mid-answer (our own drop faults included) is not a server bug."""
 
     @property
     def base_url(self) -> str:
@@ -111,11 +115,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise ValueError("body too large")
-        return self.rfile.read(length) if length > 0 else b""
+    def _body(self) -> bytes | None:
+        """The request body, or None if its Content-Length is unusable or over MAX_BODY."""
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit() or int(raw) > MAX_BODY:
+            return None
+        return self.rfile.read(int(raw)) if int(raw) > 0 else b""
 
     def _send(self, response: Response, faults: list[FaultRule]) -> None:
         body = response.body
@@ -155,9 +160,9 @@ class Handler(BaseHTTPRequestHandler):
         return json_response(rule.status, {"message": message}, headers)
 
     def _serve(self, method: str) -> None:
-        try:
-            body = self._body() if method == "POST" else b""
-        except ValueError:
+        body = self._body() if method == "POST" else b""
+        if body is None:
+            self.close_connection = True
             self._send(json_response(413, {"message": "Payload Too Large"}), [])
             return
         url = urlsplit(self.path)
@@ -175,7 +180,11 @@ class Handler(BaseHTTPRequestHandler):
             if rule.kind == "drop" and endpoint != "download":
                 self.close_connection = True
                 return
-        response = self._route(method, parts, path, parse_qs(url.query), body)
+        try:
+            response = self._route(method, parts, path, parse_qs(url.query), body)
+        except Exception as exc:  # a simulator bug must answer like Laravel's 500, and be visible to tests
+            self.server.failures.append(f"{method} {path}: {type(exc).__name__}: {exc}")
+            response = json_response(500, {"message": "Server Error"})
         self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
 
     @staticmethod
@@ -206,17 +215,22 @@ class Handler(BaseHTTPRequestHandler):
             return Response(200, LOGIN_PAGE.encode(), "text/html; charset=UTF-8")
         if parts[1:] == ["api", "v1", "tokens", "create"] and method == "POST":
             return self._token(tenant, query)
-        if not self._authenticated(tenant):
+        holder = self._token_tenant()
+        if holder is None:
             if self.headers.get("X-Requested-With") == "XMLHttpRequest":
                 return json_response(401, {"message": "Unauthenticated."})
             location = f"{self.server.base_url}/{tenant}/login"
             return Response(302, b"", "text/html; charset=UTF-8", {"Location": location})
+        # A token is valid on every tenant's paths but sees only its own tenant's jobs and files.
+        member = holder == tenant
         if parts[1:5] == ["api", "v1", "imports", "status"] and len(parts) == 6 and method == "GET":
-            return self._status(tenant, parts[5])
+            return self._status(tenant, parts[5]) if member else json_response(422, NOT_FOUND_JOB)
         if parts[1:] == ["api", "v1", "inventory", "import", "process"] and method == "POST":
+            if not member:
+                return json_response(403, {"message": "This action is unauthorized."})
             return self._import(tenant, body)
         if len(parts) > 2 and parts[1] == "download" and method == "GET":
-            data = state.download(tenant, path)
+            data = state.download(tenant, path) if member else None
             if data is None:
                 return json_response(404, {"message": "File not found."})
             name = parts[-1].replace('"', "")
@@ -224,10 +238,11 @@ class Handler(BaseHTTPRequestHandler):
             return Response(200, data, "text/csv; charset=UTF-8", headers)
         return json_response(404, {"message": "Not Found"})
 
-    def _authenticated(self, tenant: str) -> bool:
+    def _token_tenant(self) -> str | None:
+        """The tenant whose user owns the Bearer token, or None if there is no valid token."""
         header = self.headers.get("Authorization") or ""
         scheme, _, token = header.partition(" ")
-        return scheme.lower() == "bearer" and self.server.state.token_tenant(token.strip()) == tenant
+        return self.server.state.token_tenant(token.strip()) if scheme.lower() == "bearer" else None
 
     def _token(self, tenant: str, query: dict[str, list[str]]) -> Response:
         email = (query.get("email") or [""])[0]
@@ -279,6 +294,7 @@ class Handler(BaseHTTPRequestHandler):
         job = self.server.state.create_job(
             tenant,
             data,
+            filename=upload[0] or "",
             allow_record_creation=_flag(text.get("allow_record_creation"), True),
             allow_record_update=_flag(text.get("allow_record_update"), False),
             mapping={str(k): str(v) for k, v in mapping.items()} if mapping else None,

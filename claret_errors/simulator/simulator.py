@@ -121,6 +121,11 @@ class Simulator:
         """Every fault injected so far, in order: the same scenario, seed and requests give the same log."""
         return list(self.state.faults.log)
 
+    @property
+    def failures(self) -> list[str]:
+        """Exceptions the simulator hit while answering (each answered 500): a test should see none."""
+        return list(self._server.failures) if self._server is not None else []
+
     def _tenant(self, tenant: str | None) -> str:
         name = tenant or self.tenant
         if name not in self.state.tenants:
@@ -151,6 +156,7 @@ class Simulator:
         job = self.state.create_job(
             self._tenant(tenant),
             data,
+            filename=filename,
             allow_record_creation=allow_record_creation,
             allow_record_update=allow_record_update,
         )
