@@ -17,8 +17,10 @@ from claret_errors.errors import ArtifactError
 from claret_errors.history import History
 from claret_errors.model import JobResult
 from claret_errors.report_html import render_index_html, render_job_html
+from claret_errors.report_index import build_index_view
 from claret_errors.report_md import render_index_md, render_job_md
-from claret_errors.report_view import OwnerLink, build_index_view, build_job_view, owner_counts
+from claret_errors.report_tables import owner_counts
+from claret_errors.report_view import OwnerLink, build_job_view
 
 OWNERS_DIR = "owners"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")

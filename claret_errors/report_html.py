@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
 from claret_errors.charts import accounting_bar, trend_columns
-from claret_errors.report_view import IndexView, JobView
+from claret_errors.report_index import IndexView
+from claret_errors.report_view import JobView
 
 TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
 

@@ -14,7 +14,10 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
-from claret_errors.report_view import IndexView, JobView, Record, Table, clip
+from claret_errors.report_format import Table, clip
+from claret_errors.report_index import IndexView
+from claret_errors.report_tables import Record
+from claret_errors.report_view import JobView
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80

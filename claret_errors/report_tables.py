@@ -1,0 +1,310 @@
+"""The tables of a job report computed from the pipeline's polars frames, each capped for the page.
+
+Reads frames defensively (a missing column gives an empty table, never a crash) and returns plain strings
+and numbers. It never escapes, formats markup or writes files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from claret_errors.model import CategoryCount, JobResult
+from claret_errors.report_format import ROW_CAP, Table, clip, pct
+
+TOP_VALUES = 20
+EXAMPLES = 2
+_NOT_INPUT = {"input_row", "messages", "categories", "fields", "owner", "fix", "suggestion"}
+UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One input cell of a failed record; `faulty` when a message names its column."""
+
+    column: str
+    text: str
+    faulty: bool = False
+    fixed_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A failed record as sent, with its messages and what the fix stage made of it."""
+
+    input_row: int
+    cells: list[Cell]
+    messages: list[str]
+    owner: str
+    fix: str
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """One line of the categories table, with its share of failed records and example messages."""
+
+    category: str
+    field: str
+    records: int
+    messages: int
+    share: str
+    share_value: float
+    auto_fixed: int
+    examples: list[str]
+
+
+def has(df: pl.DataFrame | None, *cols: str) -> bool:
+    """Whether a frame is there and has every column named; other stages may still change their frames."""
+    return df is not None and all(c in df.columns for c in cols)
+
+
+def table(df: pl.DataFrame, headers: list[str], cols: list[str], csv: str = "") -> Table:
+    """The first ROW_CAP rows of `cols` as display text, remembering how many there are in all."""
+    shown = df.head(ROW_CAP)
+    rows = [[clip(v) for v in row] for row in shown.select(cols).iter_rows()] if cols else []
+    return Table(headers=headers, rows=rows, total=df.height, csv=csv)
+
+
+def empty(headers: list[str]) -> Table:
+    """A table with nothing to show."""
+    return Table(headers=headers, rows=[], total=0)
+
+
+def input_columns(result: JobResult, failed: pl.DataFrame) -> list[str]:
+    """The input columns as sent: from the loaded job when known, else the failed frame's own columns."""
+    if result.loaded is not None:
+        return [c for c in result.loaded.input_columns if c in failed.columns]
+    return [c for c in failed.columns if c not in _NOT_INPUT and not c.startswith("_")]
+
+
+def owner_of(value: Any) -> str:
+    """The owner a record is routed to; empty means nobody was named."""
+    text = "" if value is None else str(value).strip()
+    return text or UNASSIGNED
+
+
+def owner_expr() -> pl.Expr:
+    """The owner column with blanks and nulls routed to `unassigned`, so every record has an owner page."""
+    return (
+        pl.col("owner").cast(pl.String).str.strip_chars().fill_null("").replace("", UNASSIGNED).alias("owner")
+    )
+
+
+def owner_counts(result: JobResult) -> dict[str, int]:
+    """Failed records per owner, most first."""
+    recon = result.reconciliation
+    if recon is None or not has(recon.failed, "owner"):
+        return {}
+    grouped = (
+        recon.failed.select(owner_expr())
+        .group_by("owner")
+        .len()
+        .sort(["len", "owner"], descending=[True, False])
+    )
+    return {str(o): int(n) for o, n in grouped.iter_rows()}
+
+
+def categories(
+    result: JobResult, messages: pl.DataFrame | None, failed_total: int, owner: str | None
+) -> list[CategoryRow]:
+    """Category lines, most records first; recomputed from the messages for one owner or when none came."""
+    base: list[CategoryCount] = result.categories
+    if (owner is not None or not base) and has(messages, "input_row", "category", "field"):
+        assert messages is not None
+        auto = pl.col("fix") == "auto" if "fix" in messages.columns else pl.lit(value=False)
+        grouped = messages.group_by("category", "field").agg(
+            records=pl.col("input_row").n_unique(),
+            messages=pl.len(),
+            auto_fixed=pl.col("input_row").filter(auto).n_unique(),
+        )
+        base = [
+            CategoryCount(str(c), str(f or ""), int(r), int(m), int(a))
+            for c, f, r, m, a in grouped.select(
+                "category", "field", "records", "messages", "auto_fixed"
+            ).iter_rows()
+        ]
+    examples: dict[tuple[str, str], list[str]] = {}
+    if has(messages, "category", "field", "message"):
+        assert messages is not None
+        ex = messages.group_by("category", "field").agg(
+            pl.col("message").unique(maintain_order=True).head(EXAMPLES)
+        )
+        for c, f, msgs in ex.iter_rows():
+            examples[(str(c), str(f or ""))] = [clip(m) for m in msgs]
+    rows = [
+        CategoryRow(
+            category=c.category,
+            field=c.field,
+            records=c.records,
+            messages=c.messages,
+            share=pct(c.records, failed_total),
+            share_value=c.records / failed_total if failed_total else 0.0,
+            auto_fixed=c.auto_fixed,
+            examples=examples.get((c.category, c.field), []),
+        )
+        for c in base
+    ]
+    return sorted(rows, key=lambda r: (-r.records, r.category, r.field))
+
+
+def by_field(messages: pl.DataFrame | None) -> Table:
+    """Failed records and messages per input column."""
+    headers = ["field", "records", "messages", "categories"]
+    if not has(messages, "input_row", "field", "category"):
+        return empty(headers)
+    assert messages is not None
+    grouped = (
+        messages.with_columns(pl.col("field").fill_null("").replace("", "(none)"))
+        .group_by("field")
+        .agg(
+            records=pl.col("input_row").n_unique(),
+            messages=pl.len(),
+            categories=pl.col("category").unique().sort().str.join(", "),
+        )
+        .sort(["records", "field"], descending=[True, False])
+    )
+    return table(grouped, headers, headers)
+
+
+def top_values(messages: pl.DataFrame | None, failed: pl.DataFrame | None, columns: list[str]) -> Table:
+    """The cell values behind the most failures (an unknown bin, a bad date), with how many rows each."""
+    headers = ["category", "field", "value", "rows"]
+    if not has(messages, "input_row", "category", "field") or failed is None:
+        return empty(headers)
+    assert messages is not None
+    parts = []
+    for col in columns:
+        sub = messages.filter((pl.col("field") == col) & (pl.col("category") != "missing_value"))
+        if sub.height == 0:
+            continue
+        values = failed.select("input_row", pl.col(col).cast(pl.String).fill_null("").alias("value"))
+        parts.append(sub.select("input_row", "category", "field").join(values, on="input_row", how="inner"))
+    if not parts:
+        return empty(headers)
+    grouped = (
+        pl.concat(parts)
+        .group_by("category", "field", "value")
+        .agg(rows=pl.col("input_row").n_unique())
+        .sort(["rows", "category", "field", "value"], descending=[True, False, False, False])
+    )
+    shown = grouped.head(TOP_VALUES).with_columns(pl.col("value").replace("", "(empty)"))
+    return Table(headers, [[clip(v) for v in r] for r in shown.iter_rows()], grouped.height, "messages.csv")
+
+
+def unclassified(messages: pl.DataFrame | None) -> Table:
+    """Messages no rule matched, verbatim, with how many rows carry each."""
+    headers = ["message", "rows"]
+    if not has(messages, "input_row", "category", "message"):
+        return empty(headers)
+    assert messages is not None
+    grouped = (
+        messages.filter(pl.col("category") == "unclassified")
+        .group_by("message")
+        .agg(rows=pl.col("input_row").n_unique())
+        .sort(["rows", "message"], descending=[True, False])
+    )
+    return table(grouped, headers, ["message", "rows"], "messages.csv")
+
+
+def records(result: JobResult, failed: pl.DataFrame, columns: list[str]) -> list[Record]:
+    """The first ROW_CAP failed records with faulty cells marked and applied corrections attached."""
+    shown = failed.sort("input_row").head(ROW_CAP)
+    rows = set(shown["input_row"].to_list())
+    fixes: dict[int, tuple[str, str]] = {}
+    fixed: dict[tuple[int, str], str] = {}
+    if result.fixes is not None:
+        if has(result.fixes.rows, "input_row", "fix"):
+            sub = result.fixes.rows.filter(pl.col("input_row").is_in(rows))
+            sugg = "suggestion" in sub.columns
+            for rec in sub.iter_rows(named=True):
+                fixes[rec["input_row"]] = (clip(rec["fix"]), clip(rec["suggestion"]) if sugg else "")
+        if has(result.fixes.corrections, "input_row", "field", "after"):
+            sub = result.fixes.corrections.filter(pl.col("input_row").is_in(rows))
+            for rec in sub.iter_rows(named=True):
+                fixed[(rec["input_row"], str(rec["field"]))] = clip(rec["after"])
+    records = []
+    for rec in shown.iter_rows(named=True):
+        row = int(rec["input_row"])
+        faulty = {str(f) for f in rec.get("fields") or []}
+        cells = [
+            Cell(col, clip(rec.get(col)), col in faulty or (row, col) in fixed, fixed.get((row, col)))
+            for col in columns
+        ]
+        fix, suggestion = fixes.get(row, ("", ""))
+        records.append(
+            Record(
+                input_row=row,
+                cells=cells,
+                messages=[clip(m) for m in rec.get("messages") or []],
+                owner=owner_of(rec.get("owner")),
+                fix=fix,
+                suggestion=suggestion,
+            )
+        )
+    return records
+
+
+def attention(result: JobResult, owner: str | None, rows: set[int] | None) -> tuple[Table, Table]:
+    """Rows left for a person: a per-owner summary and the rows themselves."""
+    by_owner_headers = ["owner", "records", "main reasons"]
+    headers = ["input_row", "owner", "reason", "suggestion"]
+    fixes = result.fixes
+    if fixes is None or not has(fixes.needs_attention, "input_row"):
+        return empty(by_owner_headers), empty(headers)
+    df = fixes.needs_attention
+    for col in ("owner", "reason", "suggestion"):
+        if col not in df.columns:
+            df = df.with_columns(pl.lit("").alias(col))
+    df = df.with_columns(owner_expr(), pl.col("reason").cast(pl.String).fill_null(""))
+    if owner is not None:
+        df = df.filter((pl.col("owner") == owner) | pl.col("input_row").is_in(rows or set()))
+    df = df.sort("input_row")
+    grouped = (
+        df.group_by("owner")
+        .agg(
+            records=pl.len(),
+            reasons=pl.col("reason").value_counts(sort=True).head(3).struct.field("reason").str.join("; "),
+        )
+        .sort(["records", "owner"], descending=[True, False])
+    )
+    return (
+        table(grouped, by_owner_headers, ["owner", "records", "reasons"]),
+        table(df, headers, headers, "needs_attention.csv"),
+    )
+
+
+def corrections(result: JobResult, rows: set[int] | None) -> list[tuple[str, str]]:
+    """What the fix stage did, for the whole job or (given `rows`) for one owner's rows."""
+    fx = result.fixes
+    if fx is None:
+        return []
+    kinds = {"auto": fx.auto_fixed_rows, "suggested": fx.suggested_rows, "manual": fx.manual_rows}
+    if rows is not None:
+        mine = fx.rows.filter(pl.col("input_row").is_in(rows)) if has(fx.rows, "input_row", "fix") else None
+        counted = dict(mine.group_by("fix").len().iter_rows()) if mine is not None else {}
+        kinds = {k: int(counted.get(k, 0)) for k in kinds}
+    return [
+        ("auto-fixed rows", f"{kinds['auto']:,}"),
+        ("rows with a suggestion", f"{kinds['suggested']:,}"),
+        ("rows needing a person", f"{kinds['manual']:,}"),
+        ("corrected files", ", ".join(p.name for p in fx.corrected_files) or "none"),
+    ]
+
+
+def detection(result: JobResult) -> list[tuple[str, str]]:
+    """What loading assumed (row numbers, join, message columns, encodings), one line each."""
+    det = result.detection
+    items: list[tuple[str, str]] = []
+    for kind, col in det.row_column.items():
+        base = det.row_base.get(kind, "?")
+        items.append((f"row number ({kind})", f"column {col or '(none)'}, base {base}"))
+    for kind, how in det.join.items():
+        items.append((f"joined {kind} by", how))
+    items.append(("message columns", ", ".join(det.message_columns) or "(none detected)"))
+    items.append(("message layout", det.message_layout))
+    items.extend((f"encoding of {name}", enc) for name, enc in det.encodings.items())
+    items.extend(("note", note) for note in det.notes)
+    return [(clip(k), clip(v)) for k, v in items]
