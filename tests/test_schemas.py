@@ -1,0 +1,108 @@
+"""Validation: every failing value found (lazy), located by input row, and drift named in plain words."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from claret_errors.config import Settings
+from claret_errors.load import load_job
+from claret_errors.model import Finding
+from claret_errors.schemas import drift, input_schema, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+CSV = ROOT / "fixtures" / "csv"
+JOBS = ROOT / "fixtures" / "jobs"
+
+
+def _findings(tmp_path: Path, name: str) -> list[Finding]:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    shutil.copy(CSV / name, folder / "input.csv")
+    return validate(load_job(folder, Settings()))
+
+
+def test_every_bad_value_is_reported_with_its_input_row(tmp_path: Path) -> None:
+    """Lazy validation: a data owner wants the whole list at once, not the first failure per run."""
+    found = {(f.row, f.column, f.check) for f in _findings(tmp_path, "invalid_values.csv")}
+    assert found == {
+        (2, "item_name", "required"),
+        (2, "date_filled", "date_ymd"),
+        (2, "quantity", "positive_number"),
+        (3, "bin_name", "required"),
+        (3, "date_filled", "date_ymd"),
+        (3, "quantity", "positive_number"),
+        (4, "item_name", "str_length"),
+        (5, "quantity", "positive_number"),
+    }
+
+
+def test_findings_carry_file_line_and_value(tmp_path: Path) -> None:
+    """A finding must be actionable: which file, which line, which value."""
+    bad_date = next(
+        f for f in _findings(tmp_path, "invalid_values.csv") if f.check == "date_ymd" and f.row == 3
+    )
+    assert bad_date.file == "input.csv"
+    assert bad_date.value == "2023-02-30"
+    assert bad_date.message == "line 4: date_filled: not a date in Y-m-d form (e.g. 2023-08-01)"
+    assert bad_date.severity == "error"
+
+
+def test_only_the_bad_values_of_a_job_are_reported() -> None:
+    """A clean row must not produce noise that buries the real failures."""
+    findings = validate(load_job(JOBS / "plain_semicolon_errors", Settings()))
+    assert {(f.row, f.check) for f in findings if f.row is not None} == {
+        (2, "positive_number"),
+        (3, "date_ymd"),
+    }
+    assert {f.check for f in findings if f.row is None} == {"renamed_column"}
+
+
+def test_drift_names_missing_extra_and_renamed_columns() -> None:
+    """Schema drift is the first thing to check when a whole file fails; say it in words."""
+    columns = ("item_name", "bin_nme", "lot_name", "date_filled", "quantity", "notes")
+    messages = {f.check: f.message for f in drift(columns, columns, "input.csv")}
+    assert messages == {
+        "renamed_column": "column 'bin_name' is missing; 'bin_nme' looks like it renamed",
+        "missing_column": "column 'uom' is missing: Claret requires it for every record",
+        "extra_column": "extra column 'notes' is not an inventory field; Claret will ignore or reject it",
+    }
+
+
+def test_aliased_headers_are_reported_as_read(tmp_path: Path) -> None:
+    """`Qty` read as `quantity` is an assumption; the report must show it."""
+    findings = validate(load_job(JOBS / "plain_semicolon_errors", Settings()))
+    renamed = [f.message for f in findings if f.check == "renamed_column"]
+    assert "column 'Qty' read as 'quantity'" in renamed
+    assert "column 'Date Filled' read as 'date_filled'" in renamed
+
+
+def test_generic_profile_is_not_held_to_inventory_rules(tmp_path: Path) -> None:
+    """A sales file has no bin or lot; flagging them missing would be wrong."""
+    findings = _findings(tmp_path, "generic_sales.csv")
+    assert [f.check for f in findings] == ["profile"]
+
+
+def test_unlinked_artifact_rows_are_not_schema_failures() -> None:
+    """A null input_row is reconcile's anomaly to report; validation only checks the numbers are sane."""
+    findings = validate(load_job(JOBS / "plain_fields_only", Settings()))
+    assert [f for f in findings if f.file.startswith(("errors", "output"))] == []
+
+
+@pytest.mark.parametrize("value", ["1", "0.5", "12.", ".5", "+3", " 7 "])
+def test_input_schema_accepts_positive_numbers(value: str) -> None:
+    """The fix stage pre-flights corrected files with input_schema(); good values must pass it."""
+    frame = pl.DataFrame({"quantity": [value], "date_filled": ["2024-02-29"], "item_name": ["x"]})
+    input_schema().validate(frame, lazy=True)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1,000", "1e3", "abc", "1.2.3"])
+def test_input_schema_refuses_what_claret_refuses(value: str) -> None:
+    """No zero, no sign, no thousands separators: what Claret documents must be enforced before resubmit."""
+    import pandera.polars as pa
+
+    with pytest.raises(pa.errors.SchemaErrors):
+        input_schema().validate(pl.DataFrame({"quantity": [value]}), lazy=True)
