@@ -216,11 +216,12 @@ class ClaretClient:
             if response.status_code != 200:
                 raise ClaretUnavailableError(f"minting a token failed: {claret_message(response)}", url=url)
             try:
-                token = response.json().get("token")
-            except (ValueError, AttributeError):
-                token = None
+                body = response.json()
+            except (ValueError, UnicodeDecodeError):
+                raise _Transient("the token answer is not JSON") from None
+            token = body.get("token") if isinstance(body, dict) else None
             if not isinstance(token, str) or not token.strip():
-                raise AuthError("Claret's token answer holds no token")
+                raise ClaretUnavailableError("Claret's token answer holds no token", url=url)
             register_secret(token.strip())
             return token.strip()
 
