@@ -86,6 +86,7 @@ def test_html_report_is_self_contained(job_result: JobResult) -> None:
     tags = parse(job_result.folder / "report.html").tags
     assert not [t for t, _ in tags if t in ("script", "link", "img", "iframe", "object")]
     assert not re.search(r"@import|url\((?!#)", html)
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in html
     external = [a["href"] for t, a in tags if t == "a" and (a.get("href") or "").startswith("http")]
     assert external == ["https://plan.claret.app/acme-wines/imports/4711"]
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from claret_errors.model import JobResult
 from claret_errors.report import write_job_reports
+from claret_errors.report_md import escape, md_table
 
 HOSTILE_TEXT = (
     "<script>alert(1)</script>",
@@ -122,3 +126,32 @@ def test_hostile_fixture_file_holds_the_attacks() -> None:
     raw = (Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "failed_records.csv").read_text()
     for hostile in ("<script>alert(1)</script>", "</table>", "=cmd|' /C calc'!A0", "`rm -rf`", "javascript:"):
         assert hostile in raw
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=3, max_size=3))
+def test_any_cell_text_keeps_a_gfm_table_whole_and_inert(cells: list[str]) -> None:
+    """Whatever a CSV holds, each cell stays one cell of one row and never becomes HTML."""
+    rendered = render_md(md_table(["a", "b", "c"], [cells, ["x", "y", "z"]]))
+    page = structure(rendered)
+    assert page.tables == [[3, 3, 3]]
+    assert set(page.tags) <= {"table", "thead", "tbody", "tr", "th", "td", "em", "strong", "s", "code"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("a|b", "a\\|b"),
+        ("`x`", "\\`x\\`"),
+        ("<b>&", "&lt;b&gt;&amp;"),
+        ("[x](javascript:y)", "\\[x\\](javascript:y)"),
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-5", "-5"),
+        ("two\nlines", "two lines"),
+        ("back\\slash", "back\\\\slash"),
+    ],
+)
+def test_markdown_escape_of_one_cell(raw: str, escaped: str) -> None:
+    """Each escape rule on its own, so a regression names the character it lets through."""
+    assert escape(raw) == escaped
