@@ -127,7 +127,7 @@ def test_status_goes_backwards_on_the_scheduled_poll() -> None:
 
 def test_view_of_a_finished_job_reported_backwards_is_in_progress_again() -> None:
     """'completed' can go back to 'in_progress' once: the worst case for a client that stops too early."""
-    job = Job(1, "demo", 1, datetime.now(UTC), 0.0, 5, 0.0, {}, ())
+    job = Job(1, "demo", datetime.now(UTC), 0.0, 5, 0.0, {}, ())
     assert view(job, 10.0, 1, Lifecycle()).status == "completed"
     again = view(job, 10.0, 2, Lifecycle(backwards_polls=(2,)))
     assert again.status == "in_progress" and again.completed_at is None

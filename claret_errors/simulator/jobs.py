@@ -54,7 +54,6 @@ class Job:
 
     job_log_id: int
     tenant: str
-    ordinal: int
     created_at: datetime
     created_monotonic: float
     records: int

@@ -154,7 +154,8 @@ class Handler(BaseHTTPRequestHandler):
             headers.update({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0"})
             return json_response(429, {"message": "Too Many Attempts."}, headers)
         if rule.status in (502, 504):
-            page = BAD_GATEWAY.format(code=f"{rule.status} Bad Gateway").encode()
+            title = "Bad Gateway" if rule.status == 502 else "Gateway Time-out"
+            page = BAD_GATEWAY.format(code=f"{rule.status} {title}").encode()
             return Response(rule.status, page, "text/html", headers)
         message = "Service Unavailable" if rule.status == 503 else "Server Error"
         return json_response(rule.status, {"message": message}, headers)
@@ -168,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         parts = path.strip("/").split("/")
-        endpoint, key = self._classify(method, parts, path)
+        endpoint, key = self._classify(parts, path)
         faults = self.server.state.faults.decide(endpoint, key, path) if endpoint else []
         for rule in faults:
             if rule.kind == "latency":
@@ -188,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
 
     @staticmethod
-    def _classify(method: str, parts: list[str], path: str) -> tuple[str, str]:
+    def _classify(parts: list[str], path: str) -> tuple[str, str]:
         """The fault endpoint and per-key counter name of a request ('' if faults never apply)."""
         tenant = parts[0] if parts else ""
         api = parts[1:3] == ["api", "v1"]

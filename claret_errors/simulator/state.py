@@ -145,7 +145,6 @@ class SimState:
             job = Job(
                 job_log_id=job_id,
                 tenant=tenant,
-                ordinal=job_id,
                 created_at=now,
                 created_monotonic=self.clock(),
                 records=len(outcome.raw_rows),
