@@ -94,7 +94,13 @@ def make_job(folder: Path, rows: int, *, failed_share: float = 0.05, seed: int =
         written[kind] = [f"/bench/download/{target.name}"]
         digest = hashlib.sha256(target.read_bytes()).hexdigest()
         manifest.append(
-            {"path": target.relative_to(folder).as_posix(), "bytes": target.stat().st_size, "sha256": digest}
+            {
+                "category": kind,
+                "source": written[kind][0],
+                "path": target.relative_to(folder).as_posix(),
+                "bytes": target.stat().st_size,
+                "sha256": digest,
+            }
         )
     status = {
         "job_log_id": 1,
@@ -105,8 +111,9 @@ def make_job(folder: Path, rows: int, *, failed_share: float = 0.05, seed: int =
         "timestamps": {"started_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:05:00Z"},
         "job_status_link": "https://plan.claret.app/bench/imports/1",
     }
-    (folder / "status.json").write_text(json.dumps({"content": status}, indent=2), encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    # As fetch writes them: status.json is Claret's `content`; the manifest lists files in Claret's order.
+    (folder / "status.json").write_text(json.dumps(status, indent=2), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"files": manifest}, indent=2), encoding="utf-8")
     return folder
 
 

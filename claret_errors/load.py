@@ -113,6 +113,9 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
                 findings.append(
                     Finding(label, "unrecognised_file", "not an artifact CSV; ignored", severity="info")
                 )
+        order = _manifest_order(root)
+        for kind in ARTIFACT_KINDS:
+            found[kind].sort(key=lambda p: (order.get(_label(root, p), len(order)), p.name))
         return found
     for entry in sorted(root.iterdir()):
         if not entry.is_file() or entry.is_symlink() or entry.suffix.lower() != ".csv":
@@ -125,6 +128,19 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
         else:
             found[kind].append(entry)
     return found
+
+
+def _manifest_order(root: Path) -> dict[str, int]:
+    """Path -> position in manifest.json, which fetch writes in Claret's order; empty if unreadable."""
+    try:
+        data: Any = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("files") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        return {}
+    paths = [e.get("path") for e in entries if isinstance(e, dict)]
+    return {p: i for i, p in reversed(list(enumerate(paths))) if isinstance(p, str)}
 
 
 def _job_info(root: Path, tenant: str | None, job_id: str | None, findings: list[Finding]) -> JobInfo:

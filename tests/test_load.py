@@ -121,9 +121,26 @@ def test_override_row_base_wins_over_detection(tmp_path: Path) -> None:
     assert job.errors.get_column("input_row").to_list() == [3, 4]
 
 
-def test_status_json_without_wrapper_is_read(tmp_path: Path) -> None:
-    """status.json may hold the bare `content` object; both shapes give the same JobInfo."""
+def test_status_json_with_the_whole_answer_is_read(tmp_path: Path) -> None:
+    """status.json may hold Claret's whole answer or just its `content`; both give the same JobInfo."""
     folder = make_job(tmp_path / "t" / "5", 20)
-    content = json.loads((folder / "status.json").read_text(encoding="utf-8"))["content"]
-    (folder / "status.json").write_text(json.dumps(content), encoding="utf-8")
+    content = json.loads((folder / "status.json").read_text(encoding="utf-8"))
+    (folder / "status.json").write_text(json.dumps({"message": "ok", "content": content}), encoding="utf-8")
     assert load_job(folder, Settings()).info.type == "inventory-import"
+
+
+def test_files_of_a_kind_are_concatenated_in_manifest_order(tmp_path: Path) -> None:
+    """Claret lists a category's files in order; input_row must follow that order, not the names'."""
+    folder = tmp_path / "acme" / "9"
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+    for name, item in (("a_second.csv", "B"), ("z_first.csv", "A")):
+        target = folder / "artifacts" / "input" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(header + f"{item},SS-01,L1,2023-08-01,1,Each\n", encoding="utf-8")
+    entries = [{"path": "artifacts/input/z_first.csv"}, {"path": "artifacts/input/a_second.csv"}]
+    (folder / "manifest.json").write_text(json.dumps({"files": entries}), encoding="utf-8")
+    job = load_job(folder, Settings())
+    assert job.input.select("input_row", "item_name", "_source_file").rows() == [
+        (1, "A", "artifacts/input/z_first.csv"),
+        (2, "B", "artifacts/input/a_second.csv"),
+    ]
