@@ -17,6 +17,8 @@ from claret_errors.simulator import (
     make_nightly_csv,
     scenario_names,
 )
+from claret_errors.simulator.faults import FaultPlan
+from claret_errors.simulator.server import Handler
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -180,3 +182,25 @@ def test_unknown_scenario_name_lists_the_built_in_ones() -> None:
     """`simulate --scenario typo` should tell the user what exists."""
     with pytest.raises(ConfigError, match="chaos"):
         load_scenario("no-such-scenario")
+
+
+def test_fault_draws_per_key_do_not_depend_on_other_keys_requests() -> None:
+    """Concurrent jobs interleave differently each run; each job's own faults must still replay exactly."""
+    rules = (FaultRule(endpoint="status", kind="http_error", status=500, probability=0.5),)
+    alone, mixed = FaultPlan(rules, seed=3), FaultPlan(rules, seed=3)
+    seen_alone = [bool(alone.decide("status", "demo/1", "p")) for _ in range(30)]
+    seen_mixed = []
+    for _ in range(30):
+        mixed.decide("status", "demo/2", "p")
+        seen_mixed.append(bool(mixed.decide("status", "demo/1", "p")))
+    assert seen_alone == seen_mixed
+    assert 0 < sum(seen_alone) < 30
+
+
+def test_download_fault_keys_ignore_the_date_in_the_path() -> None:
+    """Artifact paths carry today's date; a seed must replay the same download faults on any day."""
+    day_one = "/demo/download/demo/user-uploads/inventory-import/2024-01-01/3/inventory_20240101_errors.csv"
+    day_two = "/demo/download/demo/user-uploads/inventory-import/2025-06-30/3/inventory_20250630_errors.csv"
+    assert Handler._classify(day_one.strip("/").split("/"), day_one) == Handler._classify(
+        day_two.strip("/").split("/"), day_two
+    )

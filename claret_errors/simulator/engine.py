@@ -26,7 +26,7 @@ REFERENCE_FIELDS = ("item_name", "bin_name", "lot_name", "uom")
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a row was rejected: taxonomy category, canonical field ('' if none), message as written."""
+    """Why a row was rejected: taxonomy category, canonical field ('' if none), message (no row prefix)."""
 
     category: str
     field: str

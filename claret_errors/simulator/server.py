@@ -7,6 +7,7 @@ values; faults from the scenario are applied around them. Never logs request bod
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from claret_errors.simulator.scenario import FaultRule
 from claret_errors.simulator.state import SimState
 
 MAX_RECORDS = 1000
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}/|_\d{8}")
 MAX_BODY = 50 * 1024 * 1024
 NOT_FOUND_JOB = {
     "message": "Job not found or you do not have access to this job.",
@@ -200,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
         if api and parts[3:] == ["inventory", "import", "process"]:
             return "upload", tenant
         if len(parts) > 2 and parts[1] == "download":
-            return "download", path
+            return "download", _DATED.sub("", path)  # same key on any day, so seeds replay
         return "", ""
 
     # -- routes -----------------------------------------------------------------------------------------
