@@ -125,6 +125,23 @@ def _size(nbytes: int) -> str:
     return f"{int(value)} B" if unit == 0 else f"{value:.1f} {('KB', 'MB', 'GB')[unit - 1]}"
 
 
+def log_retries() -> None:
+    """Route stamina's retry notices into our own redacted log, one plain line each, instead of its logger."""
+    from stamina.instrumentation import RetryDetails, set_on_retry_hooks
+
+    def hook(details: RetryDetails) -> None:
+        cause = details.caused_by
+        log.info(
+            "retry %d in %.1f s after %s: %s",
+            details.retry_num,
+            details.wait_for,
+            type(cause).__name__,
+            cause,
+        )
+
+    set_on_retry_hooks([hook])
+
+
 def make_progress(*, as_json: bool, quiet: bool, stream: IO[str] | None = None) -> Progress:
     """Silent for --json/--quiet, a live table when stderr is a terminal, log lines otherwise."""
     if as_json or quiet:
