@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
 from claret_errors.cli import main
-from claret_errors.simulator import make_nightly_csv
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def test_simulate_serves_until_stopped_and_the_printed_credentials_work() -> None:
+def test_simulate_serves_until_stopped_and_the_printed_credentials_work(tmp_path: Path) -> None:
     """The issue's 'done' walk: run simulate, mint a token, upload, watch the job, download all four files."""
+    sample = tmp_path / "nightly.csv"
+    argv = ["simulate", "--port", "0", "--scenario", "stepwise", "--speed", "0", "--sample", str(sample)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "claret_errors",
-            "simulate",
-            "--port",
-            "0",
-            "--scenario",
-            "stepwise",
-            "--speed",
-            "0",
-        ],
+        [sys.executable, "-m", "claret_errors", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -45,7 +37,7 @@ def test_simulate_serves_until_stopped_and_the_printed_credentials_work() -> Non
             "token"
         ]
         client = httpx.Client(headers={**XHR, "Authorization": f"Bearer {token}"}, timeout=10)
-        files = {"file": ("nightly.csv", make_nightly_csv(40, seed=9), "text/csv")}
+        files = {"file": ("nightly.csv", sample.read_bytes(), "text/csv")}
         job_id = client.post(f"{root}/inventory/import/process", files=files).json()["job_log_id"]
         seen = []
         for _ in range(10):
@@ -72,3 +64,19 @@ def test_simulate_is_listed_in_the_top_level_help(capsys) -> None:  # type: igno
     """Users find the demo tenant from `claret-errors --help`."""
     assert main(["--help"]) == 0
     assert "simulate" in capsys.readouterr().out
+
+
+def test_simulate_stops_cleanly_on_ctrl_c() -> None:
+    """Ctrl-C is how a person ends the demo tenant: exit 0 and a word, not a traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claret_errors", "simulate"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert "serving at http://127.0.0.1:" in process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "Stopped." in err and "Traceback" not in err
