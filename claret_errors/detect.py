@@ -113,7 +113,11 @@ def detect_messages(frame: pl.DataFrame, skip: Sequence[str], overrides: DetectO
     if overrides.message_columns:
         columns = [c for c in overrides.message_columns if c in frame.columns]
     else:
-        columns = [c for c in present if _message_name(c)]
+        columns = [
+            c
+            for c in present
+            if _message_name(c) and not _all_integers(frame.get_column(c).head(SAMPLE_ROWS))
+        ]
         if not columns:
             columns = [c for c in present if _looks_like_sentences(frame.get_column(c).head(SAMPLE_ROWS))]
     sample = [
@@ -265,14 +269,30 @@ def _all_integers(values: pl.Series) -> bool:
 def _pointed_rows(values: pl.Series, base: str, source: pl.DataFrame) -> pl.Series:
     """The input_row each value points at under `base`; null where it points outside the input."""
     number = values.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
-    frame = pl.DataFrame({"v": number})
+    if source.height == 0:
+        return pl.Series(INPUT_ROW, [None] * values.len(), dtype=pl.Int64)
     if base == "line":
-        # With several input files a line number is ambiguous: the first file's reading wins.
-        lines = source.select(pl.col("_source_line").alias("v"), pl.col(INPUT_ROW)).unique("v", keep="first")
-        return frame.join(lines, on="v", how="left", maintain_order="left").get_column(INPUT_ROW)
-    shifted = frame.select((pl.col("v") + 1 - int(base)).alias(INPUT_ROW)).to_series()
-    in_range = shifted.is_between(1, source.height)
-    return shifted.zip_with(in_range.fill_null(False), pl.Series([None], dtype=pl.Int64)).alias(INPUT_ROW)
+        return _rows_at_lines(number, source)
+    shifted = (number + 1 - int(base)).alias(INPUT_ROW)
+    in_range = shifted.is_between(1, source.height).fill_null(False)
+    return shifted.zip_with(in_range, pl.Series([None], dtype=pl.Int64)).alias(INPUT_ROW)
+
+
+def _rows_at_lines(lines: pl.Series, source: pl.DataFrame) -> pl.Series:
+    """The input row starting on each physical line; null for a line inside or outside every record.
+
+    With one input file the lines ascend, so a binary search suffices; with several a line number is
+    ambiguous and the first file's reading wins.
+    """
+    starts = source.get_column("_source_line")
+    if source.get_column("_source_file").n_unique() <= 1 and starts.is_sorted():
+        at = starts.search_sorted(lines.fill_null(0), side="left").cast(pl.Int64)
+        found = starts.gather(at.clip(0, source.height - 1)) == lines
+        rows = (at + 1).alias(INPUT_ROW)
+        return rows.zip_with(found.fill_null(False), pl.Series([None], dtype=pl.Int64))
+    frame = pl.DataFrame({"v": lines})
+    lookup = source.select(pl.col("_source_line").alias("v"), pl.col(INPUT_ROW)).unique("v", keep="first")
+    return frame.join(lookup, on="v", how="left", maintain_order="left").get_column(INPUT_ROW)
 
 
 def _agreement(

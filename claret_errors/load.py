@@ -233,7 +233,9 @@ def _link(
         frame = frames[kind]
         prefix = prefix_rows(frame, layout) if kind == "errors" else None
         if frame.height == 0:
-            out = _with_row(frame, pl.Series(INPUT_ROW, [], dtype=pl.Int64))
+            # No rows (or no file): still the input's columns, so later stages can select them.
+            missing = [pl.lit(None, dtype=pl.String).alias(f) for f in fields if f not in frame.columns]
+            out = _with_row(frame.with_columns(missing), pl.Series(INPUT_ROW, [], dtype=pl.Int64))
             if kind == "errors":
                 out = out.with_columns(pl.Series("messages", [], dtype=pl.List(pl.String)))
             linked[kind] = out

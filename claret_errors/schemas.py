@@ -95,6 +95,8 @@ def validate(job: LoadedJob) -> list[Finding]:
     else:
         message = f"columns are not the inventory fields ({', '.join(job.input_columns)}); generic profile"
         findings.append(Finding(first_input, "profile", message, severity="info"))
+    for kind, frame in (("staging", job.staging), ("output", job.output), ("errors", job.errors)):
+        findings.extend(_kind_drift(kind, job, frame))
     findings.extend(_run(_artifact_schema("staging"), job.staging, "staging"))
     findings.extend(_run(_artifact_schema("output"), job.output, "output"))
     findings.extend(_run(_artifact_schema("errors", messages=True), job.errors, "errors"))
@@ -129,6 +131,33 @@ def drift(columns: Sequence[str], headers: Sequence[str], file: str) -> list[Fin
         message = f"columns are not in the documented order ({', '.join(INVENTORY_FIELDS)})"
         findings.append(Finding(file, "column_order", message, severity="info"))
     return findings
+
+
+def _kind_drift(kind: str, job: LoadedJob, frame: pl.DataFrame) -> list[Finding]:
+    """Input fields a non-empty staging, output or errors file does not carry: rows then join less surely."""
+    if not job.files.get(kind) or frame.height == 0:
+        return []
+    absent = [c for c in job.input_columns if c not in frame.columns]
+    if not absent:
+        return []
+    message = f"{kind} file lacks input columns {', '.join(absent)}; its rows are matched without them"
+    return [Finding(job.files[kind][0].name, "missing_column", message, severity="info")]
+
+
+def findings_frame(findings: Sequence[Finding]) -> pl.DataFrame:
+    """Findings as a table (file, column, check, row, value, severity, message) for reports and CSVs."""
+    return pl.DataFrame(
+        {
+            "file": [f.file for f in findings],
+            "column": [f.column for f in findings],
+            "check": [f.check for f in findings],
+            "row": pl.Series([f.row for f in findings], dtype=pl.Int64),
+            "value": pl.Series([f.value for f in findings], dtype=pl.String),
+            "severity": [f.severity for f in findings],
+            "message": [f.message for f in findings],
+        },
+        schema_overrides={"file": pl.String, "column": pl.String, "check": pl.String},
+    )
 
 
 def _run(schema: pa.DataFrameSchema, frame: pl.DataFrame, kind: str) -> list[Finding]:

@@ -173,3 +173,9 @@ def test_fields_only_fixture_pairs_each_repeat_with_its_own_row() -> None:
     job = load_job(JOBS / "plain_fields_only", Settings())
     assert job.errors.get_column("input_row").to_list() == [2, 3]
     assert job.output.get_column("input_row").to_list() == [1, 4]
+
+
+def test_numeric_column_named_like_an_error_is_not_a_message_column() -> None:
+    """`error_row` holds numbers, not messages: taking it would turn row numbers into 'messages'."""
+    frame = pl.DataFrame({"error_row": ["3", "4"], "error": ["The a is bad.", "The b is bad."]})
+    assert detect_messages(frame, [], NONE).columns == ("error",)

@@ -144,3 +144,10 @@ def test_files_of_a_kind_are_concatenated_in_manifest_order(tmp_path: Path) -> N
         (1, "A", "artifacts/input/z_first.csv"),
         (2, "B", "artifacts/input/a_second.csv"),
     ]
+
+
+def test_missing_output_still_has_the_input_columns(tmp_path: Path) -> None:
+    """Later stages select input columns from every frame; a missing file must not break them."""
+    job = load_job(JOBS / "plain_prefix_only", Settings())
+    assert job.output.columns == ["input_row", *job.input_columns, "_source_file", "_source_line"]
+    assert job.output.height == 0

@@ -11,7 +11,7 @@ import pytest
 from claret_errors.config import Settings
 from claret_errors.load import load_job
 from claret_errors.model import Finding
-from claret_errors.schemas import drift, input_schema, validate
+from claret_errors.schemas import drift, findings_frame, input_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "fixtures" / "csv"
@@ -106,3 +106,20 @@ def test_input_schema_refuses_what_claret_refuses(value: str) -> None:
 
     with pytest.raises(pa.errors.SchemaErrors):
         input_schema().validate(pl.DataFrame({"quantity": [value]}), lazy=True)
+
+
+def test_findings_table_has_one_row_per_finding(tmp_path: Path) -> None:
+    """Reports and CSVs take findings as a table; the row column must stay an integer column."""
+    table = findings_frame(_findings(tmp_path, "invalid_values.csv"))
+    assert table.columns == ["file", "column", "check", "row", "value", "severity", "message"]
+    assert table.schema["row"] == pl.Int64
+    assert table.filter(pl.col("check") == "str_length").get_column("row").to_list() == [4]
+    assert findings_frame([]).height == 0
+
+
+def test_errors_file_without_input_columns_is_named() -> None:
+    """An errors file with only messages joins by its prefix alone; the report should say why."""
+    findings = validate(load_job(JOBS / "plain_prefix_only", Settings()))
+    lacking = [f for f in findings if f.file == "import_errors.csv"]
+    assert [f.check for f in lacking] == ["missing_column"]
+    assert "lacks input columns item_name, bin_name" in lacking[0].message
