@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from claret_errors.atomic import atomic_write_text
 from claret_errors.errors import ArtifactError
-from claret_errors.history import History
+from claret_errors.history import History, NightTrend
 from claret_errors.model import JobResult
 from claret_errors.report_html import render_index_html, render_job_html
 from claret_errors.report_index import build_index_view
@@ -44,23 +44,34 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def trends_of(history: History | None) -> tuple[list[NightTrend], str]:
+    """The trends, or why there are none: a damaged ledger costs the trends section, not the report."""
+    if history is None:
+        return [], "No history ledger was given for this report."
+    try:
+        trends = history.trends()
+    except ArtifactError as exc:
+        return [], f"Trends are unavailable: {exc}"
+    return trends, "" if trends else "No runs are recorded yet; trends appear from the second night on."
+
+
 def write_job_reports(result: JobResult, out_dir: Path, *, history: History | None = None) -> list[Path]:
     """report.html, report.md, and owners/<owner>.html and .md holding only that owner's records."""
-    trends = history.trends() if history is not None else []
+    trends, note = trends_of(history)
     taken: set[str] = set()
     stems = {owner: owner_filename(owner, taken) for owner in owner_counts(result)}
     links = [
         OwnerLink(owner, f"{OWNERS_DIR}/{quote(stem)}.html", records)
         for (owner, records), stem in zip(owner_counts(result).items(), stems.values(), strict=True)
     ]
-    view = build_job_view(result, owners=links, trends=trends)
+    view = build_job_view(result, owners=links, trends=trends, trend_note=note)
     written = [
         _write(out_dir / "report.html", render_job_html(view)),
         _write(out_dir / "report.md", render_job_md(view)),
     ]
     owners_dir = out_dir / OWNERS_DIR
     for owner, stem in stems.items():
-        owner_view = build_job_view(result, owner=owner, trends=trends)
+        owner_view = build_job_view(result, owner=owner, trends=trends, trend_note=note)
         written.append(_write(owners_dir / f"{stem}.html", render_job_html(owner_view)))
         written.append(_write(owners_dir / f"{stem}.md", render_job_md(owner_view)))
     if owners_dir.is_dir():  # an owner who has no failures this time keeps no stale report
@@ -83,7 +94,8 @@ def write_run_index(results: Sequence[JobResult], tenant_dir: Path, history: His
     """index.html and index.md: every job of the run, worst first, with the tenant's trends."""
     hrefs = [(f"{h}/report.html", f"{h}/report.md") for h in (_job_href(r, tenant_dir) for r in results)]
     tenant = results[0].info.tenant if results else tenant_dir.name
-    view = build_index_view(list(results), hrefs, history.trends(), tenant)
+    trends, note = trends_of(history)
+    view = build_index_view(list(results), hrefs, trends, tenant, trend_note=note)
     return [
         _write(tenant_dir / "index.html", render_index_html(view)),
         _write(tenant_dir / "index.md", render_index_md(view)),

@@ -38,6 +38,7 @@ class IndexView:
     totals: Counts
     jobs: list[IndexJob]
     trends: list[NightTrend]
+    trend_note: str
     trend_categories: list[str]
 
 
@@ -61,7 +62,12 @@ def _badness(result: JobResult) -> tuple[int, int]:
 
 
 def build_index_view(
-    results: list[JobResult], hrefs: list[tuple[str, str]], trends: list[NightTrend], tenant: str
+    results: list[JobResult],
+    hrefs: list[tuple[str, str]],
+    trends: list[NightTrend],
+    tenant: str,
+    *,
+    trend_note: str = "",
 ) -> IndexView:
     """The run index; `hrefs` gives each result's (report.html, report.md) links, in the same order."""
     pairs = sorted(zip(results, hrefs, strict=True), key=lambda p: _badness(p[0]))
@@ -101,5 +107,6 @@ def build_index_view(
         totals=totals,
         jobs=jobs,
         trends=trends,
+        trend_note=clip(trend_note, 500),
         trend_categories=sorted({c for t in trends for c in t.categories}),
     )

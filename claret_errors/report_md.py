@@ -186,7 +186,7 @@ def job_rows(view: IndexView) -> Md:
 def trends(view: JobView | IndexView) -> Md:
     """Failed share per night and each category's share of input rows, as one table."""
     if not view.trends:
-        return Md("No earlier runs are recorded yet; trends appear from the second night on.")
+        return escape(view.trend_note)
     cats = view.trend_categories
     headers = ["night", "jobs", "input rows", "failed", "failed share", *cats]
     rows = []

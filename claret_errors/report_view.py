@@ -59,6 +59,7 @@ class JobView:
     next_steps: list[str]
     owners: list[OwnerLink] = field(default_factory=list)
     trends: list[NightTrend] = field(default_factory=list)
+    trend_note: str = ""  # why there are no trends, when there are none
     trend_categories: list[str] = field(default_factory=list)
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
 
@@ -107,6 +108,7 @@ def build_job_view(
     owner: str | None = None,
     owners: list[OwnerLink] | None = None,
     trends: list[NightTrend] | None = None,
+    trend_note: str = "",
 ) -> JobView:
     """The whole report's content; `owner` narrows records, messages and corrections to that owner."""
     info = result.info
@@ -219,6 +221,7 @@ def build_job_view(
         links=[(k.relation.replace("_", " "), clip(k.job_log_id), clip(k.file)) for k in result.links],
         owners=owners or [],
         trends=trends or [],
+        trend_note=clip(trend_note, 500),
         trend_categories=trend_cats,
         link_prefix="../" if owner is not None else "",
     )

@@ -350,3 +350,23 @@ def test_owner_report_counts_only_its_own_fixes(job_result: JobResult) -> None:
     assert "| rows needing a person  | 0 " in warehouse
     job = (job_result.folder / "report.md").read_text()
     assert "| rows needing a person  | 3 " in job
+
+
+def test_damaged_ledger_costs_the_trends_not_the_report(tmp_path: Path, job_result: JobResult) -> None:
+    """A hand-edited history must not stop the morning's reports; the trends section says what is wrong."""
+    tenant_dir = tmp_path / "acme-wines"
+    history = History.open(tenant_dir)
+    history.path.parent.mkdir(parents=True, exist_ok=True)
+    history.path.write_text("not json\n")
+    write_job_reports(job_result, job_result.folder, history=history)
+    write_run_index([job_result], tenant_dir, history)
+    for page in (job_result.folder / "report.md", tenant_dir / "index.md"):
+        text = page.read_text()
+        assert "Trends are unavailable:" in text
+        assert "history.jsonl, line 1: damaged history entry" in text
+
+
+def test_report_without_history_says_so(job_result: JobResult) -> None:
+    """An empty trends section must say why, not look like a rendering bug."""
+    write_job_reports(job_result, job_result.folder)
+    assert "No history ledger was given for this report." in (job_result.folder / "report.md").read_text()
