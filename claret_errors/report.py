@@ -23,12 +23,12 @@ from claret_errors.report_tables import owner_counts
 from claret_errors.report_view import OwnerLink, build_job_view
 
 OWNERS_DIR = "owners"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def owner_filename(owner: str, taken: set[str]) -> str:
     """A file stem for an owner: plain names stay readable, anything else gets a hash so none collide."""
-    stem = _UNSAFE.sub("-", owner).strip("-")[:60] or "owner"
+    stem = _UNSAFE.sub("-", owner).strip(".-")[:60] or "owner"
     if stem != owner or stem.lower() in taken:
         stem = f"{stem}-{hashlib.sha256(owner.encode()).hexdigest()[:8]}"
     taken.add(stem.lower())
@@ -86,7 +86,7 @@ def _job_href(result: JobResult, tenant_dir: Path) -> str:
     try:
         rel = result.folder.resolve().relative_to(tenant_dir.resolve())
     except ValueError:
-        rel = Path(_UNSAFE.sub("-", result.info.job_log_id) or "job")
+        rel = Path(_UNSAFE.sub("-", result.info.job_log_id).strip(".-") or "job")
     return "/".join(quote(part) for part in rel.parts)
 
 

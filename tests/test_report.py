@@ -139,9 +139,10 @@ def test_owner_report_links_back_to_files_next_to_the_job_report(job_result: Job
 def test_hostile_owner_names_stay_inside_owners_folder() -> None:
     """Owner names come from data: they must never name a path outside owners/ or collide."""
     taken: set[str] = set()
-    stems = [owner_filename(o, taken) for o in ("../../etc/passwd", "cellar", "Cellar", "", "a/b", "a b")]
-    assert all("/" not in s and ".." not in s and s for s in stems)
-    assert stems[1] == "cellar"
+    owners = ("../../etc/passwd", "cellar", "Cellar", "", "a/b", "a b", "j.doe", "..", ".hidden")
+    stems = [owner_filename(o, taken) for o in owners]
+    assert all("/" not in s and not s.startswith(".") and s not in ("", "..") for s in stems)
+    assert (stems[1], stems[6]) == ("cellar", "j.doe")
     assert len({s.lower() for s in stems}) == len(stems)
 
 
