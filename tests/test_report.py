@@ -371,3 +371,15 @@ def test_report_without_history_says_so(job_result: JobResult) -> None:
     """An empty trends section must say why, not look like a rendering bug."""
     write_job_reports(job_result, job_result.folder)
     assert "No history ledger was given for this report." in (job_result.folder / "report.md").read_text()
+
+
+def test_index_links_a_job_folder_outside_the_tenant_by_a_safe_name(
+    tmp_path: Path, job_result: JobResult
+) -> None:
+    """A job id from outside must never turn an index link into a path that climbs out of the tenant."""
+    elsewhere = replace(job_result, folder=tmp_path / "other", info=replace(job_result.info, job_log_id=".."))
+    tenant_dir = tmp_path / "acme-wines"
+    write_run_index([elsewhere], tenant_dir, History.open(tenant_dir))
+    hrefs = [a.get("href") for t, a in parse(tenant_dir / "index.html").tags if t == "a"]
+    assert "job/report.html" in hrefs
+    assert not [h for h in hrefs if (h or "").startswith("..")]
