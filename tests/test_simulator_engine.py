@@ -266,3 +266,12 @@ def test_the_uploaded_file_name_is_kept_while_the_stored_copy_is_renamed() -> No
 def test_nightly_csv_of_zero_rows_is_just_the_header() -> None:
     """An empty night is legal and must not invent rows."""
     assert make_nightly_csv(0, seed=1).decode().strip() == HEADER
+
+
+def test_bom_variant_starts_every_generated_file_with_a_byte_order_mark() -> None:
+    """Excel-made exports carry a BOM; the loader must not read it into the first header."""
+    with Simulator("laravel9-prefixed", speed=0) as sim:
+        job = sim.job(sim.submit_csv(make_nightly_csv(20, seed=1)))
+    for category in ("staging", "output", "errors"):
+        assert all(data.startswith(b"\xef\xbb\xbf") for data in job.files[category].values()), category
+    assert not next(iter(job.files["input"].values())).startswith(b"\xef\xbb\xbf")  # input stays as sent

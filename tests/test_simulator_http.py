@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from claret_errors.simulator import Simulator, make_nightly_csv
+from claret_errors.simulator import Simulator, Variant, make_nightly_csv
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 GOOD = (
@@ -315,3 +316,30 @@ def test_an_exception_inside_the_simulator_answers_500_and_is_recorded(
     response = api(sim).get(f"/imports/status/{sim.submit_csv(GOOD)}")
     assert response.status_code == 500 and response.json() == {"message": "Server Error"}
     assert sim.failures == ["GET /demo/api/v1/imports/status/1: RuntimeError: boom"]
+
+
+@pytest.mark.parametrize("length", ["999999999999", "abc"])
+def test_an_oversized_or_unusable_content_length_is_refused_413_without_reading(
+    sim: Simulator, length: str
+) -> None:
+    """The simulator must not try to swallow whatever a client claims to send."""
+    port = int(sim.base_url.rsplit(":", 1)[1])
+    request = (
+        f"POST /demo/api/v1/inventory/import/process HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        answer = conn.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 413")
+    assert sim.failures == []
+
+
+def test_set_variant_keeps_the_fault_schedule_running() -> None:
+    """Changing a tenant's variant mid-test must not replay faults already spent."""
+    with Simulator("flaky-status", speed=0) as sim:
+        client = api(sim)
+        job_id = sim.submit_csv(GOOD)
+        first = client.get(f"/imports/status/{job_id}").status_code
+        sim.set_variant("demo", Variant(row_base=0))
+        codes = [first] + [client.get(f"/imports/status/{job_id}").status_code for _ in range(2)]
+    assert codes == [503, 503, 200]

@@ -36,12 +36,17 @@ def _split(rows: list[list[str]], parts: int) -> list[list[list[str]]]:
 
 
 def _files(
-    category: str, stem: str, header: list[str], rows: list[list[str]], parts: int
+    category: str, stem: str, header: list[str], rows: list[list[str]], variant: Variant
 ) -> dict[str, bytes]:
-    chunks = _split(rows, parts)
+    """One file, or `files_per_category` numbered ones, in the variant's encoding."""
+    bom = b"\xef\xbb\xbf" if variant.bom else b""
+    chunks = _split(rows, variant.files_per_category)
     if len(chunks) == 1:
-        return {f"{stem}_{SUFFIX[category]}.csv": write_csv(header, chunks[0])}
-    return {f"{stem}_{SUFFIX[category]}_{i}.csv": write_csv(header, c) for i, c in enumerate(chunks, start=1)}
+        return {f"{stem}_{SUFFIX[category]}.csv": bom + write_csv(header, chunks[0])}
+    return {
+        f"{stem}_{SUFFIX[category]}_{i}.csv": bom + write_csv(header, c)
+        for i, c in enumerate(chunks, start=1)
+    }
 
 
 def _reference(input_row: int, variant: Variant) -> int:
@@ -59,7 +64,7 @@ def staging_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[s
         ]
         for t, values in zip(outcome.truth, outcome.values, strict=True)
     ]
-    return _files("staging", stem, header, rows, variant.files_per_category)
+    return _files("staging", stem, header, rows, variant)
 
 
 def output_files(
@@ -77,7 +82,7 @@ def output_files(
         for t, values in zip(outcome.truth, outcome.values, strict=True)
         if t.outcome == "imported"
     ]
-    return _files("output", stem, header, rows, variant.files_per_category)
+    return _files("output", stem, header, rows, variant)
 
 
 def error_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[str, bytes]:
@@ -105,9 +110,9 @@ def error_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[str
             rows.append([*base, json.dumps(messages, ensure_ascii=False)])
         else:
             rows.append([*base, variant.separator.join(messages)])
-    return _files("errors", stem, header, rows, variant.files_per_category)
+    return _files("errors", stem, header, rows, variant)
 
 
 def failure_file(message: str, variant: Variant, stem: str) -> dict[str, bytes]:
     """The errors file of a job that failed as a whole: no row reference, one message."""
-    return _files("errors", stem, [variant.row_column, variant.message_column], [["", message]], 1)
+    return _files("errors", stem, [variant.row_column, variant.message_column], [["", message]], variant)

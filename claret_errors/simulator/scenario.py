@@ -36,6 +36,7 @@ class Variant:
     separator: str = "; "
     files_per_category: int = 1  # >1 splits staging, output and errors into _1, _2... files
     absent_categories: Literal["omit", "empty"] = "omit"  # files not yet available: key left out or []
+    bom: bool = False  # staging, output and errors files start with a UTF-8 byte order mark (Excel-style)
 
     def check(self, where: str) -> Variant:
         """Raise ConfigError naming the key if a value is outside what the simulator can write."""

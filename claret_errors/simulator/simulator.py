@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -178,16 +179,7 @@ class Simulator:
         self.state.set_scenario(load_scenario(scenario))
 
     def set_variant(self, tenant: str, variant: Variant) -> None:
-        """Give one tenant its own output variant from now on."""
+        """Give one tenant its own output variant for jobs created from now on (fault counters carry on)."""
         scenario = self.state.scenario
         variants = {**scenario.variants, self._tenant(tenant): variant.check("set_variant")}
-        self.state.set_scenario(
-            Scenario(
-                scenario.name,
-                scenario.description,
-                scenario.variant,
-                variants,
-                scenario.lifecycle,
-                scenario.faults,
-            )
-        )
+        self.state.set_scenario(replace(scenario, variants=variants), restart_faults=False)

@@ -65,11 +65,12 @@ class SimState:
         digest = hashlib.sha256(f"{self.seed}:{name}".encode()).hexdigest()[:16]
         return Tenant(name, f"api@{name}.example.com", f"sim-{digest}", Inventory.from_master(self.master))
 
-    def set_scenario(self, scenario: Scenario) -> None:
-        """Switch variants, job behaviours and faults; fault counters start again from zero."""
+    def set_scenario(self, scenario: Scenario, *, restart_faults: bool = True) -> None:
+        """Switch variants, job behaviours and faults; fault counters start again unless told not to."""
         with self.lock:
             self.scenario = scenario
-            self.faults = FaultPlan(scenario.faults, self.seed)
+            if restart_faults:
+                self.faults = FaultPlan(scenario.faults, self.seed)
 
     def login(self, tenant: str, email: str, password: str) -> bool:
         """Whether these credentials are the tenant's user (compared in constant time)."""
