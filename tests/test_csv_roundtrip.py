@@ -10,7 +10,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from claret_errors.config import Settings
 from claret_errors.csvread import read_text_csv
+from claret_errors.errors import ArtifactError
+from claret_errors.load import load_job
+from claret_errors.schemas import validate
 
 # Any text but NUL (a binary file) and a lone CR: the loader counts lines by LF, as editors show them,
 # while Python's reader also ends lines at a lone CR. CRLF inside fields is covered by the line terminator.
@@ -56,3 +60,44 @@ def test_what_csv_writes_loads_back_the_same(
     assert loaded.headers == tuple(header)
     assert [tuple(r[:-1]) for r in loaded.frame.rows()] == [tuple(r) for r in rows]
     assert loaded.frame.get_column("_source_line").to_list() == starts
+
+
+JUNK = st.lists(
+    st.sampled_from(
+        [
+            b",",
+            b'"',
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"a",
+            b"1",
+            b"\xe9",
+            b"\xff",
+            b";",
+            b" ",
+            b"\x00",
+            b"\xef\xbb\xbf",
+        ]
+    ),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JUNK, JUNK)
+def test_any_bytes_load_or_exit_eight(input_bytes: bytes, errors_bytes: bytes) -> None:
+    """Bad input never ends in a traceback: every file either loads or raises ArtifactError (exit 8)."""
+    header = b"item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "input.csv").write_bytes(header + input_bytes)
+        (folder / "errors.csv").write_bytes(errors_bytes)
+        try:
+            job = load_job(folder, Settings())
+        except ArtifactError as exc:
+            assert exc.exit_code == 8
+            assert str(exc).startswith(("input.csv", "errors.csv"))
+        else:
+            validate(job)
+            assert job.input.get_column("input_row").to_list() == list(range(1, job.input.height + 1))
