@@ -275,3 +275,16 @@ def test_bom_variant_starts_every_generated_file_with_a_byte_order_mark() -> Non
     for category in ("staging", "output", "errors"):
         assert all(data.startswith(b"\xef\xbb\xbf") for data in job.files[category].values()), category
     assert not next(iter(job.files["input"].values())).startswith(b"\xef\xbb\xbf")  # input stays as sent
+
+
+def test_anomalies_scenario_makes_files_disagree_with_the_truth() -> None:
+    """Reconcile's anomaly checks need files that lie: unaccounted, in both, twice in output."""
+    data = make_nightly_csv(6, seed=4, error_share=0)
+    with Simulator("anomalies", speed=0) as sim:
+        job_id = sim.submit_csv(data)
+        job, truth = sim.job(job_id), sim.ground_truth(job_id)
+    output = [int(r["row"]) for d in job.files["output"].values() for r in rows_of(d)]
+    errors = [(int(r["row"]), r["error"]) for d in job.files["errors"].values() for r in rows_of(d)]
+    assert {t.outcome for t in truth} == {"imported"}
+    assert output == [1, 3, 4, 4, 5, 6]
+    assert errors == [(3, catalogue.NOT_CONFIRMED)]

@@ -10,6 +10,7 @@ from claret_errors.simulator.nightly import make_nightly_csv
 from claret_errors.simulator.scenario import (
     FaultRule,
     Lifecycle,
+    Quirks,
     Scenario,
     Variant,
     load_scenario,
@@ -21,6 +22,7 @@ __all__ = [
     "FaultEvent",
     "FaultRule",
     "Lifecycle",
+    "Quirks",
     "Reason",
     "RowTruth",
     "Scenario",

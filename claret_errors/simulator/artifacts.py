@@ -9,12 +9,14 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.simulator.engine import ImportOutcome
-from claret_errors.simulator.messages import prefixed
-from claret_errors.simulator.scenario import Variant
+from claret_errors.simulator.engine import ImportOutcome, Reason
+from claret_errors.simulator.messages import NOT_CONFIRMED, prefixed
+from claret_errors.simulator.scenario import Quirks, Variant
 
+NO_QUIRKS = Quirks()
 # Category -> the name part Claret's file names use for it.
 SUFFIX = {"input": "untouched", "staging": "staging", "output": "final", "errors": "errors"}
 
@@ -68,26 +70,30 @@ def staging_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[s
 
 
 def output_files(
-    outcome: ImportOutcome, ids: dict[int, int], variant: Variant, stem: str
+    outcome: ImportOutcome, ids: dict[int, int], variant: Variant, stem: str, quirks: Quirks = NO_QUIRKS
 ) -> dict[str, bytes]:
     """The records that landed, with their Claret id and whether they were created or updated."""
     header = [variant.row_column, "id", *INVENTORY_FIELDS, "action"]
-    rows = [
-        [
-            str(_reference(t.input_row, variant)),
-            str(ids[t.input_row]),
-            *(values[f] for f in INVENTORY_FIELDS),
-            t.action or "",
-        ]
-        for t, values in zip(outcome.truth, outcome.values, strict=True)
-        if t.outcome == "imported"
-    ]
+    rows: list[list[str]] = []
+    for t, values in zip(outcome.truth, outcome.values, strict=True):
+        if t.outcome != "imported" or t.input_row in quirks.missing_from_output:
+            continue
+        row = [str(_reference(t.input_row, variant)), str(ids[t.input_row])]
+        row += [*(values[f] for f in INVENTORY_FIELDS), t.action or ""]
+        rows.extend([row] * (2 if t.input_row in quirks.repeated_in_output else 1))
     return _files("output", stem, header, rows, variant)
 
 
-def error_files(outcome: ImportOutcome, variant: Variant, stem: str) -> dict[str, bytes]:
+def error_files(
+    outcome: ImportOutcome, variant: Variant, stem: str, quirks: Quirks = NO_QUIRKS
+) -> dict[str, bytes]:
     """Failed rows as sent, a row reference and their messages laid out per the variant; {} if none failed."""
-    failed = [(t, outcome.raw_rows[t.input_row - 1]) for t in outcome.truth if t.outcome == "failed"]
+    slip = (Reason("unclassified", "", NOT_CONFIRMED),)
+    failed = [
+        (t if t.outcome == "failed" else replace(t, reasons=slip), outcome.raw_rows[t.input_row - 1])
+        for t in outcome.truth
+        if t.outcome == "failed" or t.input_row in quirks.also_in_errors
+    ]
     if not failed:
         return {}
     width = max(len(t.reasons) for t, _ in failed)

@@ -55,6 +55,7 @@ ROW_PREFIX = "There was an error on row {row}. "
 PARSE_FAILURE = "The file could not be read as CSV: {detail}"
 MISSING_COLUMNS = "The file is missing required columns: {columns}."
 JOB_FAILURE = "The import failed unexpectedly. Please contact support."
+NOT_CONFIRMED = "The record could not be confirmed after import."  # said of a row that did land
 TOO_MANY = {
     "laravel9": "The {attribute} must not have more than 1000 items.",
     "laravel10": "The {attribute} field must not have more than 1000 items.",

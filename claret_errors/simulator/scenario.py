@@ -88,6 +88,18 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Quirks:
+    """Reporting slips by input row (1-based): the files say something other than what happened.
+
+    Ground truth keeps what happened (these rows landed); reconcile must flag the files as anomalies.
+    """
+
+    missing_from_output: tuple[int, ...] = ()  # landed, yet in neither output nor errors: unaccounted
+    also_in_errors: tuple[int, ...] = ()  # landed, and listed in the errors file too
+    repeated_in_output: tuple[int, ...] = ()  # landed, and listed twice in the output file
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A named bundle of tenant variants, job behaviours and a fault schedule."""
 
@@ -97,6 +109,7 @@ class Scenario:
     variants: dict[str, Variant] = field(default_factory=dict)  # per-tenant overrides
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     faults: tuple[FaultRule, ...] = ()
+    quirks: Quirks = field(default_factory=Quirks)
 
     def variant_for(self, tenant: str) -> Variant:
         """The tenant's own variant if the scenario names one, else the scenario's."""
@@ -118,7 +131,8 @@ def _build(cls: Any, data: dict[str, Any], where: str, base: Any = None) -> Any:
 
 def parse_scenario(data: dict[str, Any], where: str, name: str) -> Scenario:
     """A Scenario from parsed TOML, checked: ConfigError names the file and key of any bad value."""
-    top = {k: v for k, v in data.items() if k not in ("variant", "variants", "lifecycle", "faults")}
+    tables = ("variant", "variants", "lifecycle", "faults", "quirks")
+    top = {k: v for k, v in data.items() if k not in tables}
     unknown = sorted(set(top) - {"name", "description"})
     if unknown:
         raise ConfigError(f"unknown key(s) {', '.join(unknown)}", file=where)
@@ -140,6 +154,7 @@ def parse_scenario(data: dict[str, Any], where: str, name: str) -> Scenario:
         variants=variants,
         lifecycle=_build(Lifecycle, data.get("lifecycle", {}), where),
         faults=faults,
+        quirks=_build(Quirks, data.get("quirks", {}), where),
     )
 
 

@@ -141,8 +141,9 @@ class SimState:
                     if t.outcome == "imported"
                 }
                 files["staging"] = staging_files(outcome, variant, stem)
-                files["output"] = output_files(outcome, ids, variant, stem)
-                files["errors"] = error_files(outcome, variant, stem)
+                quirks = self.scenario.quirks
+                files["output"] = output_files(outcome, ids, variant, stem, quirks)
+                files["errors"] = error_files(outcome, variant, stem, quirks)
             job = Job(
                 job_log_id=job_id,
                 tenant=tenant,
