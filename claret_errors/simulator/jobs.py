@@ -6,7 +6,7 @@ inputs always give the same document. Artifacts are rendered once, when the job 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -64,7 +64,7 @@ class Job:
     ending: Ending = "completed"
     end_phase: int = DONE
     polls: int = 0
-    folder: str = field(default="")  # relative download folder, set by the state
+    folder: str = ""  # the download folder its paths start with, e.g. /demo/download/demo/.../1
 
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
