@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from claret_errors.config import DetectOverrides
+from claret_errors.fields import normalize_header
 
 INPUT_ROW = "input_row"
 SAMPLE_ROWS = 5000
@@ -111,7 +112,8 @@ def detect_messages(frame: pl.DataFrame, skip: Sequence[str], overrides: DetectO
     """Message columns by the override, else by name, else by content (sentences), tested on a sample."""
     present = [c for c in frame.columns if c not in skip]
     if overrides.message_columns:
-        columns = [c for c in overrides.message_columns if c in frame.columns]
+        named = (configured_column(c, frame.columns) for c in overrides.message_columns)
+        columns = [c for c in named if c is not None]
     else:
         columns = [
             c
@@ -135,6 +137,16 @@ def detect_messages(frame: pl.DataFrame, skip: Sequence[str], overrides: DetectO
                 break
     prefixed = any(PREFIX.search(v) for v in sample)
     return MessageLayout(tuple(columns), delimiter, json_list, prefixed)
+
+
+def configured_column(name: str | None, columns: Sequence[str]) -> str | None:
+    """A column named in the config, as written in the file (`Row #`) or as loaded (`row`)."""
+    if name is None:
+        return None
+    if name in columns:
+        return name
+    normalised = normalize_header(name)
+    return normalised if normalised in columns else None
 
 
 def _message_name(name: str) -> bool:
@@ -213,9 +225,10 @@ def link_rows(
     shared = [f for f in fields if f in frame.columns]
     candidates: dict[str, pl.Series] = {}
     notes: list[str] = []
+    configured = configured_column(overrides.row_column, frame.columns) if overrides.row_column else None
     if overrides.row_column:
-        if overrides.row_column in frame.columns:
-            candidates[overrides.row_column] = frame.get_column(overrides.row_column)
+        if configured is not None:
+            candidates[configured] = frame.get_column(configured)
         else:
             notes.append(f"{kind}: configured row column {overrides.row_column!r} is not in the file")
     if not candidates:

@@ -248,6 +248,9 @@ def _link(
             out = out.with_columns(messages_column(frame, layout))
         linked[kind] = out
     description = layout.describe()
+    wanted = settings.detect.message_columns
+    if errors.height and wanted and len(layout.columns) < len(wanted):
+        notes.append(f"errors: configured message columns not all found ({', '.join(wanted)})")
     err = linked["errors"]
     if err.height and err.get_column(INPUT_ROW).drop_nulls().is_duplicated().any():
         description += "; one row per message (the same input row repeated)"

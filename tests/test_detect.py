@@ -179,3 +179,21 @@ def test_numeric_column_named_like_an_error_is_not_a_message_column() -> None:
     """`error_row` holds numbers, not messages: taking it would turn row numbers into 'messages'."""
     frame = pl.DataFrame({"error_row": ["3", "4"], "error": ["The a is bad.", "The b is bad."]})
     assert detect_messages(frame, [], NONE).columns == ("error",)
+
+
+def test_configured_columns_may_be_named_as_in_the_file(tmp_path: Path) -> None:
+    """Users copy header names from the file (`Row Number`, `Error`); they must find the loaded columns."""
+    overrides = DetectOverrides(row_column="Row Number", row_base=2, message_columns=("Error",))
+    job = load_job(JOBS / "plain_semicolon_errors", Settings(detect=overrides))
+    assert job.detection.row_column["errors"] == "row_number"
+    assert job.detection.message_columns == ("error",)
+    assert job.errors.get_column("input_row").to_list() == [2, 3]
+
+
+def test_configured_message_column_that_is_absent_is_noted() -> None:
+    """A config written for another tenant's files must say so rather than silently find no messages."""
+    job = load_job(
+        JOBS / "plain_semicolon_errors", Settings(detect=DetectOverrides(message_columns=("nope",)))
+    )
+    assert job.errors.get_column("messages").to_list() == [[], []]
+    assert any("configured message columns not all found" in n for n in job.detection.notes)
