@@ -8,7 +8,8 @@ Checks values; never reads files and never changes a frame. The fix stage pre-fl
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandera.polars as pa
@@ -25,58 +26,80 @@ _DESCRIBE = {
     "required": "a value is required",
     "date_ymd": "not a date in Y-m-d form (e.g. 2023-08-01)",
     "positive_number": "not a positive number (decimals fine, no thousands separators)",
-    f"str_length(None, {MAX_LENGTH})": f"longer than {MAX_LENGTH} characters",
+    "max_length": f"longer than {MAX_LENGTH} characters",
     "linked_row": "input_row must be a data row number (1 or more)",
 }
 
 
-def _required(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars().fill_null(0) > 0)
+def _required(col: str) -> pl.Expr:
+    return pl.col(col).str.strip_chars().str.len_chars().fill_null(0) > 0
 
 
-def _date_ymd(data: PolarsData) -> pl.LazyFrame:
-    text = pl.col(data.key).str.strip_chars()
-    return data.lazyframe.select(
-        (text == "")
-        | (
-            text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-            & text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
-        )
+def _max_length(col: str) -> pl.Expr:
+    return pl.col(col).str.len_chars() <= MAX_LENGTH
+
+
+def _date_ymd(col: str) -> pl.Expr:
+    text = pl.col(col).str.strip_chars()
+    real = (
+        text.str.contains(r"^\d{4}-\d{2}-\d{2}$") & text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
     )
+    return (text == "") | real  # blank is the `required` check's to report
 
 
-def _positive_number(data: PolarsData) -> pl.LazyFrame:
-    text = pl.col(data.key).str.strip_chars()
+def _positive_number(col: str) -> pl.Expr:
+    text = pl.col(col).str.strip_chars()
     number = text.str.strip_chars_start("+").cast(pl.Float64, strict=False)
-    return data.lazyframe.select((text == "") | (text.str.contains(NUMBER) & (number > 0)).fill_null(False))
+    return (text == "") | (text.str.contains(NUMBER) & (number > 0)).fill_null(False)
 
 
-def _length() -> pa.Check:
-    return pa.Check.str_length(max_value=MAX_LENGTH)
+def _linked_row(col: str) -> pl.Expr:
+    return pl.col(col) >= 1
 
 
-def _text_column(*checks: pa.Check) -> pa.Column:
-    return pa.Column(pl.String, checks=[_length(), *checks], nullable=True, required=False)
+@dataclass(frozen=True)
+class Rule:
+    """One value check, as a polars expression: pandera runs it, and `validate` uses it to skip clean rows."""
+
+    name: str
+    expr: Callable[[str], pl.Expr]
+    ignore_na: bool = True  # a null passes, as in pandera's default
+
+    def check(self) -> pa.Check:
+        """The rule as a pandera check."""
+
+        def run(data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(self.expr(data.key))
+
+        return pa.Check(run, name=self.name, ignore_na=self.ignore_na)
+
+    def passes(self, col: str) -> pl.Expr:
+        """True where the value passes, with pandera's treatment of nulls."""
+        return self.expr(col) | pl.col(col).is_null() if self.ignore_na else self.expr(col)
+
+
+_TEXT = (Rule("max_length", _max_length), Rule("required", _required, ignore_na=False))
+INPUT_RULES: dict[str, tuple[Rule, ...]] = {name: _TEXT for name in INVENTORY_FIELDS}
+INPUT_RULES["date_filled"] = (*_TEXT, Rule("date_ymd", _date_ymd))
+INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number))
+ARTIFACT_RULES: dict[str, tuple[Rule, ...]] = {INPUT_ROW: (Rule("linked_row", _linked_row),)}
 
 
 def input_schema() -> pa.DataFrameSchema:
     """The inventory input as Claret's documentation states it: six required text fields, dates Y-m-d,
     positive quantities, nothing over 255 characters. Missing columns are reported as drift, not here."""
-    required = pa.Check(_required, name="required", ignore_na=False)
-    columns = {name: _text_column(required) for name in INVENTORY_FIELDS}
-    columns["date_filled"] = _text_column(required, pa.Check(_date_ymd, name="date_ymd"))
-    columns["quantity"] = _text_column(required, pa.Check(_positive_number, name="positive_number"))
+    columns = {
+        name: pa.Column(pl.String, checks=[r.check() for r in rules], nullable=True, required=False)
+        for name, rules in INPUT_RULES.items()
+    }
     return pa.DataFrameSchema(columns, name="inventory input", strict=False)
-
-
-def _linked_row(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key) >= 1)
 
 
 def _artifact_schema(kind: str, *, messages: bool = False) -> pa.DataFrameSchema:
     """Staging, output and errors: a nullable `input_row` that points at a data row, source columns."""
+    checks = [r.check() for r in ARTIFACT_RULES[INPUT_ROW]]
     columns: dict[str, pa.Column] = {
-        INPUT_ROW: pa.Column(pl.Int64, checks=[pa.Check(_linked_row, name="linked_row")], nullable=True),
+        INPUT_ROW: pa.Column(pl.Int64, checks=checks, nullable=True),
         "_source_file": pa.Column(pl.String, nullable=True),
         "_source_line": pa.Column(pl.Int64, nullable=True),
     }
@@ -91,15 +114,15 @@ def validate(job: LoadedJob) -> list[Finding]:
     first_input = job.files["input"][0].name if job.files.get("input") else "input"
     if job.profile == "inventory":
         findings.extend(drift(job.input_columns, job.input_headers, first_input))
-        findings.extend(_run(input_schema(), job.input, "input"))
+        findings.extend(_run(input_schema(), job.input, "input", INPUT_RULES))
     else:
         message = f"columns are not the inventory fields ({', '.join(job.input_columns)}); generic profile"
         findings.append(Finding(first_input, "profile", message, severity="info"))
     for kind, frame in (("staging", job.staging), ("output", job.output), ("errors", job.errors)):
         findings.extend(_kind_drift(kind, job, frame))
-    findings.extend(_run(_artifact_schema("staging"), job.staging, "staging"))
-    findings.extend(_run(_artifact_schema("output"), job.output, "output"))
-    findings.extend(_run(_artifact_schema("errors", messages=True), job.errors, "errors"))
+    findings.extend(_run(_artifact_schema("staging"), job.staging, "staging", ARTIFACT_RULES))
+    findings.extend(_run(_artifact_schema("output"), job.output, "output", ARTIFACT_RULES))
+    findings.extend(_run(_artifact_schema("errors", messages=True), job.errors, "errors", ARTIFACT_RULES))
     return findings
 
 
@@ -160,12 +183,20 @@ def findings_frame(findings: Sequence[Finding]) -> pl.DataFrame:
     )
 
 
-def _run(schema: pa.DataFrameSchema, frame: pl.DataFrame, kind: str) -> list[Finding]:
-    """Validate lazily and turn every failure case into a Finding; `row` is the input row where known."""
+def _run(
+    schema: pa.DataFrameSchema, frame: pl.DataFrame, kind: str, rules: Mapping[str, Sequence[Rule]]
+) -> list[Finding]:
+    """Validate lazily and turn every failure case into a Finding; `row` is the input row where known.
+
+    Pandera sees only the rows that fail one of the same rules in a single polars pass: on a million-row
+    file with a few thousand bad rows the findings are identical and the time is a fraction.
+    """
+    passes = [r.passes(col) for col, col_rules in rules.items() if col in frame.columns for r in col_rules]
+    suspects = frame.filter(~pl.all_horizontal(passes)) if passes else frame
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(suspects, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _findings(exc.failure_cases, frame, kind)
+        return _findings(exc.failure_cases, suspects, kind)
     return []
 
 

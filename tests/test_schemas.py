@@ -18,11 +18,15 @@ CSV = ROOT / "fixtures" / "csv"
 JOBS = ROOT / "fixtures" / "jobs"
 
 
-def _findings(tmp_path: Path, name: str) -> list[Finding]:
+def _as_job(tmp_path: Path, name: str) -> Path:
     folder = tmp_path / "job"
     folder.mkdir()
     shutil.copy(CSV / name, folder / "input.csv")
-    return validate(load_job(folder, Settings()))
+    return folder
+
+
+def _findings(tmp_path: Path, name: str) -> list[Finding]:
+    return validate(load_job(_as_job(tmp_path, name), Settings()))
 
 
 def test_every_bad_value_is_reported_with_its_input_row(tmp_path: Path) -> None:
@@ -35,7 +39,7 @@ def test_every_bad_value_is_reported_with_its_input_row(tmp_path: Path) -> None:
         (3, "bin_name", "required"),
         (3, "date_filled", "date_ymd"),
         (3, "quantity", "positive_number"),
-        (4, "item_name", "str_length"),
+        (4, "item_name", "max_length"),
         (5, "quantity", "positive_number"),
     }
 
@@ -113,7 +117,7 @@ def test_findings_table_has_one_row_per_finding(tmp_path: Path) -> None:
     table = findings_frame(_findings(tmp_path, "invalid_values.csv"))
     assert table.columns == ["file", "column", "check", "row", "value", "severity", "message"]
     assert table.schema["row"] == pl.Int64
-    assert table.filter(pl.col("check") == "str_length").get_column("row").to_list() == [4]
+    assert table.filter(pl.col("check") == "max_length").get_column("row").to_list() == [4]
     assert findings_frame([]).height == 0
 
 
@@ -123,3 +127,20 @@ def test_errors_file_without_input_columns_is_named() -> None:
     lacking = [f for f in findings if f.file == "import_errors.csv"]
     assert [f.check for f in lacking] == ["missing_column"]
     assert "lacks input columns item_name, bin_name" in lacking[0].message
+
+
+def test_skipping_clean_rows_finds_exactly_what_pandera_finds(tmp_path: Path) -> None:
+    """validate() hands pandera only suspect rows for speed; the findings must equal a full pandera run."""
+    import pandera.polars as pa
+
+    job = load_job(_as_job(tmp_path, "invalid_values.csv"), Settings())
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        input_schema().validate(job.input, lazy=True)
+    rows = job.input.get_column("input_row").to_list()
+    full = {
+        (rows[c["index"]], c["column"], c["check"], c["failure_case"])
+        for c in caught.value.failure_cases.iter_rows(named=True)
+    }
+    ours = {(f.row, f.column, f.check, f.value) for f in validate(job) if f.row is not None}
+    assert ours == full
+    assert len(full) == 8
