@@ -249,7 +249,8 @@ def link_rows(
             rank = (score, column_first, -BASES.index(base) if base in BASES else 0, name, base)
             if best is None or rank[:3] > best[:3]:
                 best = rank
-    if best is not None and (best[0] >= AGREEMENT_FLOOR or not shared or forced_base):
+    # The user's own column is taken at their word; any other must agree with the data.
+    if best is not None and (best[0] >= AGREEMENT_FLOOR or not shared or configured is not None):
         score, _, _, name, base = best
         rows = _pointed_rows(candidates[name], base, source)
         how = f"{score:.0%} of sampled rows agree with the input row they point at"

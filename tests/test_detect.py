@@ -197,3 +197,11 @@ def test_configured_message_column_that_is_absent_is_noted() -> None:
     )
     assert job.errors.get_column("messages").to_list() == [[], []]
     assert any("configured message columns not all found" in n for n in job.detection.notes)
+
+
+def test_configured_base_alone_does_not_make_an_id_column_a_row_reference() -> None:
+    """`row_base = 1` in the config is about the row column; an output `id` must still be checked."""
+    frame = pl.DataFrame({"id": ["900", "901"], "item_name": [ITEMS[5], ITEMS[6]], "quantity": ["5", "6"]})
+    link = link_rows("output", frame, _source(ITEMS), FIELDS, DetectOverrides(row_base=1))
+    assert link.join == "record fields"
+    assert link.input_row.to_list() == [6, 7]
