@@ -250,7 +250,9 @@ def link_rows(
             if best is None or rank[:3] > best[:3]:
                 best = rank
     # The user's own column is taken at their word; any other must agree with the data.
-    if best is not None and (best[0] >= AGREEMENT_FLOOR or not shared or configured is not None):
+    if best is not None and (
+        best[0] >= AGREEMENT_FLOOR or (not shared and best[0] > 0) or configured is not None
+    ):
         score, _, _, name, base = best
         rows = _pointed_rows(candidates[name], base, source)
         how = f"{score:.0%} of sampled rows agree with the input row they point at"

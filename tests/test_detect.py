@@ -205,3 +205,12 @@ def test_configured_base_alone_does_not_make_an_id_column_a_row_reference() -> N
     link = link_rows("output", frame, _source(ITEMS), FIELDS, DetectOverrides(row_base=1))
     assert link.join == "record fields"
     assert link.input_row.to_list() == [6, 7]
+
+
+def test_empty_row_column_links_nothing_and_says_so() -> None:
+    """A job that failed as a whole has one errors row with a blank row reference: it points nowhere."""
+    frame = pl.DataFrame({"row": [""], "message": ["The file is missing required columns: uom."]})
+    link = link_rows("errors", frame, _source(ITEMS[:3]), FIELDS, NONE)
+    assert link.input_row.to_list() == [None]
+    assert link.join == "none"
+    assert "cannot be linked" in link.notes[-1]
