@@ -130,6 +130,20 @@ def test_wrong_password_is_exit_six_with_claret_message(server: Scripted) -> Non
     assert len(server.requests(MINT)) == 1
 
 
+def test_refused_password_is_tried_once_for_many_jobs(server: Scripted) -> None:
+    """Two hundred jobs must not mean two hundred login attempts with a wrong password (account lockout)."""
+    server.on("POST", MINT, Reply(401, {"message": "Invalid credentials."}))
+    settings = settings_for(server, token=None, email="a@b.c", password="wrong-pass")
+
+    async def go() -> list[BaseException | object]:
+        async with ClaretClient(settings) as client:
+            return await asyncio.gather(*(client.status(12) for _ in range(20)), return_exceptions=True)
+
+    results = asyncio.run(go())
+    assert all(isinstance(r, AuthError) for r in results)
+    assert len(server.requests(MINT)) == 1
+
+
 def test_job_not_found_is_final_at_once_with_claret_message(server: Scripted) -> None:
     """A 422 'job not found' will not change by retrying: exit 7 with Claret's own words, one request."""
     server.on(

@@ -15,10 +15,12 @@ import os
 import re
 import tempfile
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -44,7 +46,6 @@ T = TypeVar("T")
 USER_AGENT = f"claret-errors/{__version__} (httpx/{httpx.__version__})"
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=120.0)
 RETRY_AFTER_MAX = 300.0  # a longer Retry-After is answered by giving up, not by sleeping for an hour
-CHUNK = 256 * 1024
 _MAX_MINTS = 10  # re-mint when a token that worked expires; never loop on a refusing server
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
@@ -117,26 +118,65 @@ def _transient_for(response: httpx.Response) -> _Transient | None:
     return None
 
 
-def _fsync(path: Path) -> None:
-    """Make a written file's bytes durable before it gets its final name."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+class _ChunkWriter:
+    """Writes, hashes and finally fsyncs a download on its own thread, in order, so that the disk and
+    the hash overlap the network instead of following it; the event loop only hands over batches."""
+
+    BATCH = 1 << 20
+    AHEAD = 8  # batches in flight before the network waits for the disk
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claret-download")
+        self._pending: deque[asyncio.Future[None]] = deque()
+
+    def _write(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self.file.write(chunk)
+            self.digest.update(chunk)
+
+    def _submit(self) -> None:
+        chunks, self._buffer, self._buffered = self._buffer, [], 0
+        self._pending.append(asyncio.get_running_loop().run_in_executor(self._pool, self._write, chunks))
+
+    async def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._buffer.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered >= self.BATCH:
+            self._submit()
+            if len(self._pending) > self.AHEAD:
+                await self._pending.popleft()
+
+    def _close_durably(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+
+    async def finish(self) -> None:
+        """Every byte written, hashed and on disk; the file closed."""
+        if self._buffer:
+            self._submit()
+        while self._pending:
+            await self._pending.popleft()
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._close_durably)
+        self._pool.shutdown(wait=False)
+
+    def abandon(self) -> None:
+        """Stop after an error or a cancel: queued writes are dropped, the file is closed by the thread."""
+        for future in self._pending:
+            future.cancel()
+        self._pool.submit(self.file.close)
+        self._pool.shutdown(wait=False, cancel_futures=False)
 
 
-def _replace_durably(tmp: Path, dest: Path) -> None:
-    """Give a complete temp file its final name in one step, and make the name durable too."""
+def _replace(tmp: Path, dest: Path) -> None:
+    """Give a complete, fsynced temp file its final name in one step: a crash leaves old or new, not half."""
     tmp.replace(dest)
-    try:
-        dir_fd = os.open(dest.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class ClaretClient:
@@ -165,6 +205,7 @@ class ClaretClient:
         self._minted_by_us = False
         self._mints = 0
         self._auth_lock = asyncio.Lock()
+        self._refused: AuthError | None = None  # once Claret refuses our credentials, ask no more
         self._attempts = attempts
         self._transport = transport
         self._limits = httpx.Limits(
@@ -231,10 +272,20 @@ class ClaretClient:
             "minting a token", url, lambda: self._send("POST", url, handle, params=params, auth=False)
         )
 
+    async def _mint_once(self) -> str:
+        """Mint, unless the credentials were already refused: a wrong password is tried once per run."""
+        if self._refused is not None:
+            raise self._refused
+        try:
+            return await self._mint()
+        except AuthError as exc:
+            self._refused = exc
+            raise
+
     async def _current_token(self) -> str:
         async with self._auth_lock:
             if self._token is None:
-                self._token = await self._mint()
+                self._token = await self._mint_once()
                 self._minted_by_us, self._token_proven = True, False
             return self._token
 
@@ -252,7 +303,7 @@ class ClaretClient:
                     hint="Check the tenant, the base URL and the credentials in the environment.",
                 )
             log.info("token refused (HTTP 401); minting a new one")
-            self._token = await self._mint()
+            self._token = await self._mint_once()
             self._minted_by_us, self._token_proven = True, False
             return self._token
 
@@ -372,25 +423,23 @@ class ClaretClient:
             expected = response.headers.get("Content-Length")
             fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
             temps.append(Path(name))
-            digest = hashlib.sha256()
-            size = 0
+            writer = _ChunkWriter(os.fdopen(fd, "wb"))
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    async for chunk in response.aiter_bytes(CHUNK):
-                        fh.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
-                        if on_bytes is not None:
-                            on_bytes(len(chunk))
+                async for chunk in response.aiter_bytes():
+                    await writer.write(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+                await writer.finish()
                 received = response.num_bytes_downloaded
                 if expected is not None and expected.isdigit() and received != int(expected):
                     raise _Transient(f"got {received} of {expected} bytes of {source!r}")
-                await asyncio.to_thread(_fsync, temps[-1])
             except BaseException:
-                if on_bytes is not None and size:
-                    on_bytes(-size)
+                writer.abandon()
+                if on_bytes is not None and writer.size:
+                    on_bytes(-writer.size)
                 temps.pop().unlink(missing_ok=True)
                 raise
+            size, digest = writer.size, writer.digest
             return ManifestEntry("", source, dest.name, size, digest.hexdigest())
 
         try:
@@ -401,7 +450,7 @@ class ClaretClient:
                     "GET", url, handle, headers={"Accept": "*/*", "Accept-Encoding": "identity"}
                 ),
             )
-            _replace_durably(temps.pop(), dest)
+            _replace(temps.pop(), dest)
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
         finally:
