@@ -61,10 +61,10 @@ def read_text_csv(path: Path, label: str) -> TextTable:
         )
     separator = _sniff_separator(head, encoding)
     if encoding == "utf-8" and separator == ",":
-        table = _read_fast(path, label)
+        table = _read_fast(path, label, separator)
         if table is not None:
             return table
-    return _read_exact(path, label, separator)
+    return _read_exact(path, label, separator, retry_fast=encoding != "utf-8" or separator != ",")
 
 
 def _empty(label: str) -> Finding:
@@ -99,11 +99,17 @@ def _sniff_separator(head: bytes, encoding: str) -> str:
     return ","
 
 
-def _read_fast(path: Path, label: str) -> TextTable | None:
-    """Polars' reader; None when the file needs the exact reader (ragged, bad bytes, or ambiguous rows)."""
+def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | None:
+    """Polars' reader on a UTF-8 file or buffer; None when the exact reader must decide (ragged rows,
+    bad bytes, or rows that could be blank lines)."""
     try:
         raw = pl.read_csv(
-            path, has_header=False, infer_schema=False, empty_string_is_null=False, raise_if_empty=False
+            source,
+            has_header=False,
+            infer_schema=False,
+            separator=separator,
+            empty_string_is_null=False,
+            raise_if_empty=False,
         )
     except (pl.exceptions.PolarsError, OSError):
         return None
@@ -116,7 +122,7 @@ def _read_fast(path: Path, label: str) -> TextTable | None:
     # A blank line and a short row both read as trailing empty strings: let the exact reader decide.
     if body.height and body.select((pl.col(names[-1]) == "").any()).item():
         return None
-    if _has_quote(path):
+    if _has_quote(source):
         # A quoted field may span lines: each row starts after the lines of the rows before it.
         newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True) for n in names)
         header_lines = 1 + sum(h.count("\n") for h in headers)
@@ -127,8 +133,11 @@ def _read_fast(path: Path, label: str) -> TextTable | None:
     return TextTable(headers, frame, "utf-8")
 
 
-def _has_quote(path: Path) -> bool:
+def _has_quote(source: Path | bytes) -> bool:
     """Whether any field can span lines; a memchr-speed search of the mapped file, no copy."""
+    if isinstance(source, bytes):
+        return b'"' in source
+    path = source
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         return mapped.find(b'"') >= 0
 
@@ -155,8 +164,11 @@ def _decode(data: bytes, label: str) -> tuple[str, str, list[Finding]]:
     return text, name, [Finding(label, "encoding", message, severity="warning")]
 
 
-def _read_exact(path: Path, label: str, separator: str) -> TextTable:
-    """Python's csv module on the decoded text: ragged rows and blank lines become findings, not crashes."""
+def _read_exact(path: Path, label: str, separator: str, *, retry_fast: bool) -> TextTable:
+    """Python's csv module on the decoded text: ragged rows and blank lines become findings, not crashes.
+
+    With `retry_fast` (another encoding or separator), polars gets the text re-encoded as UTF-8 first.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -169,6 +181,10 @@ def _read_exact(path: Path, label: str, separator: str) -> TextTable:
         findings.append(
             Finding(label, "separator", f"separated by {separator!r}, not commas", severity="info")
         )
+    if retry_fast:
+        table = _read_fast(text.encode("utf-8"), label, separator)
+        if table is not None:
+            return TextTable(table.headers, table.frame, encoding, findings + table.findings)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     headers: list[str] | None = None
     header_width = 0
@@ -180,7 +196,7 @@ def _read_exact(path: Path, label: str, separator: str) -> TextTable:
         for record in reader:
             start, last_line = last_line + 1, reader.line_num
             if not record:
-                _row_finding(findings, counts, label, "blank_line", start, "blank line skipped", None)
+                _row_finding(findings, counts, label, "blank_line", start, "blank line skipped", None, None)
                 continue
             if headers is None:
                 headers, header_width = record, len(record)
@@ -188,11 +204,11 @@ def _read_exact(path: Path, label: str, separator: str) -> TextTable:
                 continue
             if len(record) < header_width:
                 message = f"{len(record)} fields where the header has {header_width}; missing ones left empty"
-                _row_finding(findings, counts, label, "short_row", start, message, None)
+                _row_finding(findings, counts, label, "short_row", start, message, None, len(lines) + 1)
             elif len(record) > header_width:
                 extra = separator.join(record[header_width:])
                 message = f"{len(record)} fields where the header has {header_width}; extra fields dropped"
-                _row_finding(findings, counts, label, "long_row", start, message, extra)
+                _row_finding(findings, counts, label, "long_row", start, message, extra, len(lines) + 1)
             for i, values in enumerate(columns):
                 values.append(record[i] if i < len(record) else None)
             lines.append(start)
@@ -221,7 +237,9 @@ def _row_finding(
     line: int,
     message: str,
     value: str | None,
+    row: int | None,
 ) -> None:
+    """A row-level finding; `row` is the data row within this file (load.py makes it an input_row)."""
     counts[check] += 1
     if counts[check] <= MAX_ROW_FINDINGS:
-        findings.append(Finding(label, check, f"line {line}: {message}", row=None, value=value))
+        findings.append(Finding(label, check, f"line {line}: {message}", row=row, value=value))

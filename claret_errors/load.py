@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,11 @@ def load_job(
         )
     tables = {kind: [(p, read_text_csv(p, _label(path, p))) for p in files[kind]] for kind in ARTIFACT_KINDS}
     encodings = {_label(path, p): t.encoding for kind in ARTIFACT_KINDS for p, t in tables[kind]}
+    offset = 0
     for kind in ARTIFACT_KINDS:
         for _p, table in tables[kind]:
-            findings.extend(table.findings)
+            findings.extend(_file_finding(f, kind, offset) for f in table.findings)
+            offset += table.frame.height if kind == "input" else 0
     input_headers = next((t.headers for _p, t in tables["input"] if t.headers), ())
     if not input_headers:
         raise ArtifactError(
@@ -87,6 +90,13 @@ def load_job(
         detection=detection,
         findings=findings,
     )
+
+
+def _file_finding(finding: Finding, kind: str, offset: int) -> Finding:
+    """A file's row number as the input_row it is (input files, in order), or none for other kinds."""
+    if finding.row is None:
+        return finding
+    return replace(finding, row=finding.row + offset if kind == "input" else None)
 
 
 def _label(root: Path, path: Path) -> str:

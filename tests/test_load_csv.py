@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from claret_errors.config import Settings
@@ -170,3 +171,11 @@ def test_findings_name_files_relative_to_the_job(tmp_path: Path) -> None:
     job = load_job(_as_input(tmp_path, "windows1252.csv"), Settings())
     assert [f.file for f in job.findings if f.check == "encoding"] == ["input.csv"]
     assert job.detection.encodings == {"input.csv": "windows-1252"}
+
+
+def test_ragged_input_rows_carry_their_input_row(tmp_path: Path) -> None:
+    """A short input row is a record the owner must fix: the finding must point at its input_row."""
+    job = load_job(_as_input(tmp_path, "ragged_rows.csv"), Settings())
+    rows = {f.check: f.row for f in job.findings if f.check in ("short_row", "long_row")}
+    assert rows == {"short_row": 2, "long_row": 3}
+    assert job.input.filter(pl.col("input_row") == 2).get_column("quantity").to_list() == [None]
