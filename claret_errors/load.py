@@ -113,7 +113,7 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
     artifacts = root / "artifacts"
     if artifacts.is_dir():
         for entry in sorted(artifacts.rglob("*")):
-            if not entry.is_file() or entry.is_symlink():
+            if _skipped(root, entry, findings):
                 continue
             kind = _KINDS.get(entry.parent.name) if entry.parent.parent == artifacts else None
             if kind is not None and entry.suffix.lower() in (".csv", ".txt"):
@@ -128,7 +128,7 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
             found[kind].sort(key=lambda p: (order.get(_label(root, p), len(order)), p.name))
         return found
     for entry in sorted(root.iterdir()):
-        if not entry.is_file() or entry.is_symlink() or entry.suffix.lower() != ".csv":
+        if _skipped(root, entry, findings) or entry.suffix.lower() != ".csv":
             continue
         name = entry.name.lower()
         kind = next((k for word, k in _NAME_KINDS if word in name), None)
@@ -138,6 +138,15 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
         else:
             found[kind].append(entry)
     return found
+
+
+def _skipped(root: Path, entry: Path, findings: list[Finding]) -> bool:
+    """Folders are walked, not read; a symbolic link could point anywhere, so it is never followed."""
+    if entry.is_symlink():
+        message = "symbolic link; not followed"
+        findings.append(Finding(_label(root, entry), "symlink", message, severity="warning"))
+        return True
+    return not entry.is_file()
 
 
 def _manifest_order(root: Path) -> dict[str, int]:

@@ -151,3 +151,14 @@ def test_missing_output_still_has_the_input_columns(tmp_path: Path) -> None:
     job = load_job(JOBS / "plain_prefix_only", Settings())
     assert job.output.columns == ["input_row", *job.input_columns, "_source_file", "_source_line"]
     assert job.output.height == 0
+
+
+def test_symlinked_artifact_is_not_followed(tmp_path: Path) -> None:
+    """A link inside a job folder could point at any file on the machine: never read it, say so."""
+    folder = _plain(tmp_path, "plain_semicolon_errors")
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_text("item_name\nsecret\n", encoding="utf-8")
+    (folder / "extra_input.csv").symlink_to(secret)
+    job = load_job(folder, Settings())
+    assert [f.file for f in job.findings if f.check == "symlink"] == ["extra_input.csv"]
+    assert "secret" not in job.input.get_column("item_name").to_list()
