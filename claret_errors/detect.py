@@ -2,7 +2,7 @@
 base), which columns hold messages and how several messages share a cell.
 
 Every guess is tested against the input on a sample and written down in plain words. Works on polars frames
-only; never reads files, never loops over every row in Python.
+only; never reads files, and loops over rows in Python only for JSON cells polars cannot decode.
 """
 
 from __future__ import annotations
@@ -182,9 +182,7 @@ def messages_column(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series:
     for name in layout.columns:
         col = frame.get_column(name).cast(pl.String)
         if layout.json_list:
-            parsed = [_json_list(v) if v is not None else [] for v in col.to_list()]
-            texts = [p if p is not None else [v] for p, v in zip(parsed, col.to_list(), strict=True)]
-            lists.append(pl.Series(name, [_SPLIT.join(t) for t in texts], dtype=pl.String))
+            lists.append(_json_cells(col))
         else:
             cell = col.fill_null("")
             if layout.delimiter is not None:
@@ -198,6 +196,18 @@ def messages_column(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series:
         .str.split(_SPLIT)
         .list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0))
     ).to_series()
+
+
+def _json_cells(col: pl.Series) -> pl.Series:
+    """JSON-list cells as one text with the messages split-marked; polars decodes, Python only when a
+    cell is not a JSON list of strings (kept whole as one message, never dropped)."""
+    try:
+        return col.str.json_decode(pl.List(pl.String)).list.join(_SPLIT).fill_null("")
+    except (pl.exceptions.PolarsError, ValueError):
+        cells = col.to_list()
+        parsed = [_json_list(v) if v is not None else [] for v in cells]
+        texts = [p if p is not None else [v] for p, v in zip(parsed, cells, strict=True)]
+        return pl.Series(col.name, [_SPLIT.join(t) for t in texts], dtype=pl.String)
 
 
 def prefix_rows(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series | None:

@@ -214,3 +214,14 @@ def test_empty_row_column_links_nothing_and_says_so() -> None:
     assert link.input_row.to_list() == [None]
     assert link.join == "none"
     assert "cannot be linked" in link.notes[-1]
+
+
+def test_json_cells_that_are_not_lists_are_kept_whole() -> None:
+    """One malformed JSON cell must not lose its message or the other rows' messages."""
+    cells = ['["The a is bad.", "The b is bad."]', *['["The c."]'] * 4, "[not json] The d."]
+    frame = pl.DataFrame({"errors": cells})
+    layout = detect_messages(frame, [], NONE)
+    assert layout.json_list
+    messages = messages_column(frame, layout).to_list()
+    assert messages[0] == ["The a is bad.", "The b is bad."]
+    assert messages[1:] == [["The c."]] * 4 + [["[not json] The d."]]
