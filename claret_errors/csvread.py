@@ -1,8 +1,6 @@
-"""Read one CSV file as text: every cell a string, every row with the physical line it starts on.
-
-Polars reads the common case (UTF-8, rectangular); Python's csv module reads what polars cannot read exactly
-(other encodings, ragged rows, blank lines). Odd but usable files give findings; unusable ones raise
-ArtifactError naming the file and line. Never prints, never guesses column meanings.
+"""Read one CSV file as text, every row with the physical line it starts on: polars for the common case,
+Python's csv module only for ragged rows and blank lines. Odd files give findings, unusable ones raise
+ArtifactError naming the file and line; it never prints and never guesses what a column means.
 """
 
 from __future__ import annotations

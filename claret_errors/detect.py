@@ -1,8 +1,6 @@
-"""Learn from the data what Claret does not document: which column points back at the input row (and its
-base), which columns hold messages and how several messages share a cell.
-
-Every guess is tested against the input on a sample and written down in plain words. Works on polars frames
-only; never reads files, and loops over rows in Python only for JSON cells polars cannot decode.
+"""Learn from the data what Claret does not document: the row column and its base, the message columns
+and how messages share a cell; every guess tested against the input and written down in plain words.
+Polars frames only: never reads files, loops over rows in Python only for JSON cells polars refuses.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Load a job folder (as fetch writes it) or a plain folder of CSVs into typed text frames: `load_job`.
-
-Finds each category's files, reads them as text, maps headers to canonical fields, and ties every staging,
-output and errors row back to its input row. Odd files give findings; an unusable input raises ArtifactError.
-Never prints, never validates values (that is schemas.py).
+"""`load_job`: a job folder (as fetch writes it) or a plain folder of CSVs into text frames with canonical
+columns, every staging, output and errors row tied back to its input row. Odd files give findings, an
+unusable input raises ArtifactError; it never prints and never judges values (that is schemas.py).
 """
 
 from __future__ import annotations

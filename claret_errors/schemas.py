@@ -1,8 +1,6 @@
-"""Pandera models (polars backend) for the inventory profile's input, staging, output and errors, and
-`validate`: every failure collected (lazy) and turned into Findings, plus schema drift in plain words.
-
-Checks values; never reads files and never changes a frame. The fix stage pre-flights corrected files with
-`input_schema()`.
+"""Pandera models (polars backend) of the inventory input, staging, output and errors; `validate` collects
+every failure (lazy) as Findings and names schema drift in plain words; `input_schema()` pre-flights
+corrected files. It never reads files and never changes a frame.
 """
 
 from __future__ import annotations
