@@ -43,15 +43,17 @@ print(json.dumps({"seconds": elapsed, "load_seconds": loaded, "findings": len(fi
 """
 
 _BASELINE = """
-import json, resource
-import polars as pl, pandera.polars
-from claret_errors import load, schemas
+import json, resource, sys
+import polars as pl
+if sys.argv[1:] != ["polars"]:
+    import pandera.polars
+    from claret_errors import load, schemas
 print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
 
-def _run(code: str, folder: Path | None = None) -> dict[str, float]:
-    argv = [sys.executable, "-c", code, *([str(folder)] if folder else [])]
+def _run(code: str, arg: Path | str | None = None) -> dict[str, float]:
+    argv = [sys.executable, "-c", code, *([str(arg)] if arg else [])]
     done = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=HERE.parent)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -73,9 +75,8 @@ def main() -> None:
     on_disk = sum(p.stat().st_size for p in folder.rglob("*.csv"))
     theirs = min((_run(_POLARS, folder) for _ in range(args.repeat)), key=lambda r: r["seconds"])
     ours = min((_run(_OURS, folder) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-    baseline_kb = _run(_BASELINE)["peak_kb"]
-    growth = (ours["peak_kb"] - baseline_kb) * 1024
-    polars_growth = (theirs["peak_kb"] - baseline_kb) * 1024
+    growth = (ours["peak_kb"] - _run(_BASELINE)["peak_kb"]) * 1024
+    polars_growth = (theirs["peak_kb"] - _run(_BASELINE, "polars")["peak_kb"]) * 1024
     print(f"job: {folder} ({args.rows} rows, {on_disk / 1e6:.1f} MB of CSV)")
     print(f"polars read_csv: {theirs['seconds']:.2f} s, peak {theirs['peak_kb'] / 1024:.0f} MiB")
     print(
