@@ -144,3 +144,12 @@ def test_skipping_clean_rows_finds_exactly_what_pandera_finds(tmp_path: Path) ->
     ours = {(f.row, f.column, f.check, f.value) for f in validate(job) if f.row is not None}
     assert ours == full
     assert len(full) == 8
+
+
+def test_drifted_file_is_still_inventory_and_says_how(tmp_path: Path) -> None:
+    """A renamed and a missing column must not tip the file into the generic profile, but be named."""
+    folder = _as_job(tmp_path, "drift_renamed.csv")
+    job = load_job(folder, Settings())
+    assert job.profile == "inventory"
+    checks = {(f.check, f.column) for f in validate(job) if f.row is None}
+    assert checks == {("renamed_column", "bin_name"), ("missing_column", "uom"), ("extra_column", "notes")}
