@@ -1,6 +1,6 @@
-"""Read one CSV file as text, every row with the physical line it starts on: polars for the common case,
-Python's csv module only for ragged rows and blank lines. Odd files give findings, unusable ones raise
-ArtifactError naming the file and line; it never prints and never guesses what a column means.
+"""Read one CSV file as text, every row with the physical line it starts on: polars wherever it can be exact,
+Python's csv module for long rows and quoted files with empty last cells. Odd files give findings, unusable
+ones raise ArtifactError naming the file and line; it never prints and never guesses what a column means.
 """
 
 from __future__ import annotations
@@ -117,10 +117,14 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
     raw.columns = names
     headers = tuple(str(h) if h is not None else "" for h in raw.row(0))
     body = raw.slice(1)
-    # A blank line and a short row both read as trailing empty strings: let the exact reader decide.
+    quoted = _has_quote(source)
+    # A blank line and a short row both read as trailing empty strings: the raw lines decide.
     if body.height and body.select((pl.col(names[-1]) == "").any()).item():
-        return None
-    if _has_quote(source):
+        if quoted:
+            return None  # a quoted field could hold separators or newlines: the exact reader decides
+        frame, findings = _settle_trailing_empties(body, names, source, label, separator)
+        return TextTable(headers, frame, "utf-8", findings)
+    if quoted:
         # A quoted field may span lines: each row starts after the lines of the rows before it.
         newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True) for n in names)
         header_lines = 1 + sum(h.count("\n") for h in headers)
@@ -129,6 +133,62 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
     else:
         frame = body.with_columns(pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE))
     return TextTable(headers, frame, "utf-8")
+
+
+def _settle_trailing_empties(
+    body: pl.DataFrame, names: list[str], source: Path | bytes, label: str, separator: str
+) -> tuple[pl.DataFrame, list[Finding]]:
+    """In a file without quotes, count the separators of each row whose last cell is empty: a blank line
+    is dropped, a short row gets nulls for its missing fields, both with findings, as the exact reader."""
+    suspects = body.with_row_index("_k").filter(pl.col(names[-1]) == "").get_column("_k").to_list()
+    fields = _field_counts(source, {k + 2: k for k in suspects}, separator)
+    short = {k: n for k, n in fields.items() if n < len(names)}
+    fix = pl.DataFrame(
+        {"_k": list(short), "_n": list(short.values())}, schema={"_k": pl.UInt32, "_n": pl.Int64}
+    )
+    frame = body.with_row_index("_k").join(fix, on="_k", how="left", maintain_order="left")
+    frame = frame.with_columns(
+        [pl.when(pl.col("_n") <= j).then(None).otherwise(pl.col(n)).alias(n) for j, n in enumerate(names)]
+    )
+    frame = frame.with_columns((pl.col("_k").cast(pl.Int64) + 2).alias(LINE))
+    frame = frame.filter(pl.col("_n").fill_null(1) > 0).drop("_k", "_n")
+    findings: list[Finding] = []
+    counts = {"blank_line": 0, "short_row": 0}
+    blanks_before = 0
+    for k in sorted(short):
+        n, line = short[k], k + 2
+        if n == 0:
+            _row_finding(findings, counts, label, "blank_line", line, "blank line skipped", None, None)
+            blanks_before += 1
+        else:
+            message = f"{n} fields where the header has {len(names)}; missing ones left empty"
+            _row_finding(findings, counts, label, "short_row", line, message, None, k + 1 - blanks_before)
+    findings.extend(_more_rows(label, counts))
+    return frame, findings
+
+
+def _field_counts(source: Path | bytes, wanted: dict[int, int], separator: str) -> dict[int, int]:
+    """Row index -> number of fields on its physical line (0 for a blank line), for the wanted lines only."""
+    found: dict[int, int] = {}
+    sep = separator.encode("utf-8")
+    last = max(wanted)
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number in wanted:
+                text = line.rstrip(b"\r\n")
+                found[wanted[number]] = text.count(sep) + 1 if text else 0
+            if number >= last:
+                break
+    return found
+
+
+def _more_rows(label: str, counts: dict[str, int]) -> list[Finding]:
+    """One summary finding per check for the rows beyond the first MAX_ROW_FINDINGS."""
+    return [
+        Finding(label, check, f"{count - MAX_ROW_FINDINGS} more rows like this", severity="warning")
+        for check, count in counts.items()
+        if count > MAX_ROW_FINDINGS
+    ]
 
 
 def _has_quote(source: Path | bytes) -> bool:
@@ -212,10 +272,7 @@ def _read_exact(path: Path, label: str, separator: str, *, retry_fast: bool) -> 
             lines.append(start)
     except csv.Error as exc:
         raise ArtifactError(f"cannot be parsed as CSV: {exc}", file=label, line=last_line + 1) from exc
-    for check, count in counts.items():
-        if count > MAX_ROW_FINDINGS:
-            more = count - MAX_ROW_FINDINGS
-            findings.append(Finding(label, check, f"{more} more rows like this", severity="warning"))
+    findings.extend(_more_rows(label, counts))
     if headers is None:
         findings.append(_empty(label))
         return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), encoding, findings)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claret_errors.config import Settings
-from claret_errors.csvread import read_text_csv
+from claret_errors.csvread import _read_exact, _read_fast, read_text_csv
 from claret_errors.errors import ArtifactError
 from claret_errors.load import load_job
 from claret_errors.schemas import validate
@@ -101,3 +101,31 @@ def test_any_bytes_load_or_exit_eight(input_bytes: bytes, errors_bytes: bytes) -
         else:
             validate(job)
             assert job.input.get_column("input_row").to_list() == list(range(1, job.input.height + 1))
+
+
+PLAIN = st.text(st.sampled_from("ab1 -.é"), max_size=4)
+
+
+@st.composite
+def ragged_files(draw: st.DrawFn) -> bytes:
+    """Unquoted CSV with short rows, empty last cells and blank lines: what hand-edited files look like."""
+    width = draw(st.integers(1, 4))
+    header = ",".join(f"h{i}" for i in range(width))
+    lines = draw(st.lists(st.lists(PLAIN, min_size=0, max_size=width).map(",".join), max_size=10))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return (ending.join([header, *lines]) + ending).encode("utf-8")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ragged_files())
+def test_polars_path_reads_ragged_files_as_the_csv_module_does(data: bytes) -> None:
+    """The fast path settles short rows and blank lines itself; it must agree with the exact reader."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.csv"
+        path.write_bytes(data)
+        fast = _read_fast(path, "input.csv", ",")
+        exact = _read_exact(path, "input.csv", ",", retry_fast=False)
+    assert fast is not None
+    assert fast.headers == exact.headers
+    assert fast.frame.rows() == exact.frame.rows()
+    assert fast.findings == exact.findings
