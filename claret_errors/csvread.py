@@ -1,6 +1,6 @@
 """Read one CSV file as text, every row with the physical line it starts on: polars wherever it can be exact,
-Python's csv module for long rows and quoted files with empty last cells. Odd files give findings, unusable
-ones raise ArtifactError naming the file and line; it never prints and never guesses what a column means.
+Python's csv module for long rows, broken quoting and the rows polars leaves ambiguous. Odd files give
+findings, unusable ones raise ArtifactError naming the file and line; never prints, never guesses meanings.
 """
 
 from __future__ import annotations
@@ -117,46 +117,45 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
     raw.columns = names
     headers = tuple(str(h) if h is not None else "" for h in raw.row(0))
     body = raw.slice(1)
-    quoted = _has_quote(source)
-    # A blank line and a short row both read as trailing empty strings: the raw lines decide.
-    if body.height and body.select((pl.col(names[-1]) == "").any()).item():
-        if quoted:
-            return None  # a quoted field could hold separators or newlines: the exact reader decides
-        frame, findings = _settle_trailing_empties(body, names, source, label, separator)
-        return TextTable(headers, frame, "utf-8", findings)
-    if quoted:
+    if _has_quote(source):
         # A quoted field may span lines: each row starts after the lines of the rows before it.
         newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True) for n in names)
         header_lines = 1 + sum(h.count("\n") for h in headers)
         span = (newlines + 1).cast(pl.Int64)
-        frame = body.with_columns((span.cum_sum() - span + header_lines + 1).alias(LINE))
+        frame = body.with_columns((span.cum_sum() - span + header_lines + 1).alias(LINE), span.alias("_span"))
     else:
-        frame = body.with_columns(pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE))
-    return TextTable(headers, frame, "utf-8")
+        frame = body.with_columns(
+            pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE), pl.lit(1).alias("_span")
+        )
+    findings: list[Finding] = []
+    # A blank line and a short row both read as trailing empty strings: their raw lines decide.
+    if frame.height and frame.select((pl.col(names[-1]) == "").any()).item():
+        frame, findings = _settle_trailing_empties(frame, names, source, label, separator)
+    return TextTable(headers, frame.drop("_span"), "utf-8", findings)
 
 
 def _settle_trailing_empties(
-    body: pl.DataFrame, names: list[str], source: Path | bytes, label: str, separator: str
+    frame: pl.DataFrame, names: list[str], source: Path | bytes, label: str, separator: str
 ) -> tuple[pl.DataFrame, list[Finding]]:
-    """In a file without quotes, count the separators of each row whose last cell is empty: a blank line
-    is dropped, a short row gets nulls for its missing fields, both with findings, as the exact reader."""
-    suspects = body.with_row_index("_k").filter(pl.col(names[-1]) == "").get_column("_k").to_list()
-    fields = _field_counts(source, {k + 2: k for k in suspects}, separator)
+    """Re-read, with the csv module, only the rows whose last cell is empty: a blank line is dropped, a
+    short row gets nulls for its missing fields, both with findings, exactly as the exact reader does."""
+    suspects = frame.with_row_index("_k").filter(pl.col(names[-1]) == "").select("_k", LINE, "_span")
+    fields = _field_counts(source, {line: (k, n) for k, line, n in suspects.iter_rows()}, separator)
     short = {k: n for k, n in fields.items() if n < len(names)}
     fix = pl.DataFrame(
         {"_k": list(short), "_n": list(short.values())}, schema={"_k": pl.UInt32, "_n": pl.Int64}
     )
-    frame = body.with_row_index("_k").join(fix, on="_k", how="left", maintain_order="left")
-    frame = frame.with_columns(
+    out = frame.with_row_index("_k").join(fix, on="_k", how="left", maintain_order="left")
+    out = out.with_columns(
         [pl.when(pl.col("_n") <= j).then(None).otherwise(pl.col(n)).alias(n) for j, n in enumerate(names)]
     )
-    frame = frame.with_columns((pl.col("_k").cast(pl.Int64) + 2).alias(LINE))
-    frame = frame.filter(pl.col("_n").fill_null(1) > 0).drop("_k", "_n")
+    out = out.filter(pl.col("_n").fill_null(1) > 0).drop("_k", "_n")
+    lines = dict(zip(suspects.get_column("_k").to_list(), suspects.get_column(LINE).to_list(), strict=True))
     findings: list[Finding] = []
     counts = {"blank_line": 0, "short_row": 0}
     blanks_before = 0
     for k in sorted(short):
-        n, line = short[k], k + 2
+        n, line = short[k], lines[k]
         if n == 0:
             _row_finding(findings, counts, label, "blank_line", line, "blank line skipped", None, None)
             blanks_before += 1
@@ -164,19 +163,29 @@ def _settle_trailing_empties(
             message = f"{n} fields where the header has {len(names)}; missing ones left empty"
             _row_finding(findings, counts, label, "short_row", line, message, None, k + 1 - blanks_before)
     findings.extend(_more_rows(label, counts))
-    return frame, findings
+    return out, findings
 
 
-def _field_counts(source: Path | bytes, wanted: dict[int, int], separator: str) -> dict[int, int]:
-    """Row index -> number of fields on its physical line (0 for a blank line), for the wanted lines only."""
+def _field_counts(source: Path | bytes, wanted: dict[int, tuple[int, int]], separator: str) -> dict[int, int]:
+    """Row index -> its number of fields (0 for a blank line), parsing only the wanted records' lines.
+
+    `wanted` maps a record's first physical line to (row index, lines it spans).
+    """
     found: dict[int, int] = {}
-    sep = separator.encode("utf-8")
-    last = max(wanted)
+    last = max(line + span - 1 for line, (_k, span) in wanted.items())
+    pending: tuple[int, int, list[bytes]] | None = None
     with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
-            if number in wanted:
-                text = line.rstrip(b"\r\n")
-                found[wanted[number]] = text.count(sep) + 1 if text else 0
+            if pending is None and number in wanted:
+                k, span = wanted[number]
+                pending = (k, number + span - 1, [])
+            if pending is not None:
+                pending[2].append(line)
+                if number == pending[1]:
+                    text = b"".join(pending[2]).decode("utf-8", errors="replace")
+                    record = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+                    found[pending[0]] = len(record)
+                    pending = None
             if number >= last:
                 break
     return found

@@ -103,17 +103,19 @@ def test_any_bytes_load_or_exit_eight(input_bytes: bytes, errors_bytes: bytes) -
             assert job.input.get_column("input_row").to_list() == list(range(1, job.input.height + 1))
 
 
-PLAIN = st.text(st.sampled_from("ab1 -.é"), max_size=4)
+PLAIN = st.text(st.sampled_from('ab1 -.é,"\n'), max_size=4)
 
 
 @st.composite
 def ragged_files(draw: st.DrawFn) -> bytes:
-    """Unquoted CSV with short rows, empty last cells and blank lines: what hand-edited files look like."""
+    """Short rows, empty last cells, blank lines and quoted fields: what hand-edited files look like."""
     width = draw(st.integers(1, 4))
-    header = ",".join(f"h{i}" for i in range(width))
-    lines = draw(st.lists(st.lists(PLAIN, min_size=0, max_size=width).map(",".join), max_size=10))
-    ending = draw(st.sampled_from(["\n", "\r\n"]))
-    return (ending.join([header, *lines]) + ending).encode("utf-8")
+    rows = draw(st.lists(st.lists(PLAIN, min_size=0, max_size=width), max_size=10))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer.writerow([f"h{i}" for i in range(width)])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
