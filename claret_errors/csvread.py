@@ -50,7 +50,7 @@ def read_text_csv(path: Path, label: str) -> TextTable:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise ArtifactError(f"cannot read file: {exc.strerror}", file=label) from exc
-    if not head.strip(b"\r\n\t \xef\xbb\xbf"):
+    if len(head) < SNIFF_BYTES and not head.strip(b"\r\n\t \xef\xbb\xbf"):
         return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), "utf-8", [_empty(label)])
     encoding = _sniff_encoding(head)
     if b"\x00" in head and encoding not in ("utf-16", "utf-32"):
