@@ -111,6 +111,7 @@ def main() -> None:
     print(f"  slowest job's own duration        {facts['slowest']:8.2f} s")
     print(f"  last job finished at              {last_done:8.2f} s after fetch started")
     print(f"  ratio wall / slowest job          {wall / facts['slowest']:8.2f}")
+    print(f"  ratio wall / last job finished    {wall / last_done:8.2f}")
     print(f"  lag after the last job finished   {wall - last_done:8.2f} s")
     mb = size / 1e6
     print(f"download of {mb:.1f} MB, median of {options.rounds}")

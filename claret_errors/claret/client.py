@@ -36,7 +36,7 @@ from claret_errors.errors import (
     JobNotFoundError,
     UsageError,
 )
-from claret_errors.redact import redact, register_secret
+from claret_errors.redact import RedactingFilter, redact, register_secret
 
 log = logging.getLogger("claret_errors.claret")
 T = TypeVar("T")
@@ -152,6 +152,14 @@ def _replace(tmp: Path, dest: Path) -> None:
     tmp.replace(dest)
 
 
+def _redact_library_logs() -> None:
+    """httpx logs every request URL at INFO, and the token request carries the password in its query."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
 class ClaretClient:
     """One Claret tenant over one shared httpx pool; use as `async with ClaretClient(settings) as c:`."""
 
@@ -186,6 +194,8 @@ class ClaretClient:
         )
         self._http: httpx.AsyncClient | None = None
         register_secret(self._token)
+        register_secret(self._password)
+        _redact_library_logs()
 
     async def __aenter__(self) -> ClaretClient:
         self._http = httpx.AsyncClient(
