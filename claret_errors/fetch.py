@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 import shlex
 import time
@@ -20,13 +21,15 @@ from typing import Any
 
 from claret_errors.atomic import atomic_write_json
 from claret_errors.claret.client import ClaretClient
-from claret_errors.claret.models import JobStatus, ManifestEntry
+from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError
 from claret_errors.claret.urls import local_name, safe_component
 from claret_errors.config import DEFAULT_BASE_URL, Settings
 from claret_errors.errors import (
     ClaretErrorsError,
+    ClaretUnavailableError,
     ConfigError,
     ExitCode,
+    JobNotFoundError,
     UsageError,
     WaitTimeoutError,
     worst_exit_code,
@@ -35,6 +38,8 @@ from claret_errors.model import JobInfo
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
 
+POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost
+log = logging.getLogger("claret_errors.fetch")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
 
@@ -162,9 +167,22 @@ class _Run:
         """Poll until `completed` or `failed`; past --max-wait raise WaitTimeoutError with link and resume."""
         deadline = time.monotonic() + self.settings.max_wait
         last: JobStatus | None = None
+        failures = 0
         while True:
-            async with self.slots:
-                status = await self.client.status(int(job_id))
+            try:
+                async with self.slots:
+                    status = await self.client.status(int(job_id))
+            except ClaretUnavailableError as exc:
+                # A poll that failed after its retries is forgiven a few times while time remains: a long
+                # wait should survive a short outage. Not-found and malformed answers are final at once.
+                failures += 1
+                final = isinstance(exc, JobNotFoundError | StatusFormatError)
+                if final or failures > POLL_FAILURES_FORGIVEN or time.monotonic() >= deadline:
+                    raise
+                log.warning("job %s: status poll failed (%s); polling again", job_id, exc)
+                await asyncio.sleep(self.settings.poll_interval)
+                continue
+            failures = 0
             if last is None or status.raw != last.raw:
                 atomic_write_json(folder / "status.json", dict(status.raw))
             last = status

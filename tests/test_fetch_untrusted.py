@@ -158,3 +158,21 @@ def test_bad_job_id_is_a_usage_error_before_any_request(server: Scripted, tmp_pa
     with pytest.raises(UsageError, match="not a job id"):
         fetch(["12", "../x"], settings_for(server, tmp_path))
     assert server.requests() == [] and list(tmp_path.iterdir()) == []
+
+
+def test_short_outage_while_waiting_is_survived(server: Scripted, tmp_path: Path) -> None:
+    """A ten-minute wait must not be lost to one poll whose retries all hit a brief outage."""
+    outage = [Reply(502, b"bad gateway")] * 4
+    server.on("GET", "/demo/api/v1/imports/status/3", *outage, Reply(body=status_body(3, "completed", {})))
+    [outcome] = run(settings_for(server, tmp_path), "3")
+    assert outcome.exit_code == 0, outcome.error
+    assert len(server.requests("/status/3")) == 5
+
+
+def test_lasting_outage_while_waiting_is_exit_seven(server: Scripted, tmp_path: Path) -> None:
+    """Forgiveness is bounded: three failed polls in a row (each retried) and the job is reported lost."""
+    server.on("GET", "/demo/api/v1/imports/status/4", Reply(502, b"bad gateway"))
+    [outcome] = run(settings_for(server, tmp_path), "4")
+    assert outcome.exit_code == ExitCode.UNAVAILABLE
+    assert outcome.error is not None and "HTTP 502" in outcome.error
+    assert len(server.requests("/status/4")) == 9
