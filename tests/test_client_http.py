@@ -179,6 +179,24 @@ def test_server_errors_are_retried_then_succeed(server: Scripted) -> None:
     assert len(server.requests(STATUS)) == 3
 
 
+def test_read_timeout_is_retried(server: Scripted) -> None:
+    """A Claret that hangs once must cost one timeout, not the job."""
+    server.on(
+        "GET",
+        STATUS,
+        Reply(body=status_body(12, "pending", {}), delay=1.0),
+        Reply(body=status_body(12, "failed", {})),
+    )
+
+    async def go() -> object:
+        timeout = httpx.Timeout(connect=1.0, read=0.2, write=1.0, pool=1.0)
+        async with ClaretClient(settings_for(server), timeout=timeout) as client:
+            return await client.status(12)
+
+    assert getattr(asyncio.run(go()), "status", None) == "failed"
+    assert len(server.requests(STATUS)) == 2
+
+
 def test_server_errors_that_persist_become_exit_seven_naming_the_url(server: Scripted) -> None:
     """After the retries run out the user needs the URL and the last problem, not a traceback."""
     server.on("GET", STATUS, Reply(502, b"bad gateway"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ class Reply:
     body: bytes | dict[str, Any] = b""
     headers: dict[str, str] = field(default_factory=dict)
     length: int | None = None
+    delay: float = 0.0  # seconds before answering, to play a read timeout
 
 
 @dataclass
@@ -83,6 +85,8 @@ def _handler(script: Scripted) -> type[BaseHTTPRequestHandler]:
                     {k.lower(): v for k, v in self.headers.items()},
                 )
             )
+            if reply.delay:
+                time.sleep(reply.delay)
             body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
             self.send_response(reply.status)
             if not isinstance(reply.body, bytes):
@@ -104,12 +108,20 @@ def _handler(script: Scripted) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) breaks the pipe; that is the point, not an error to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None
+
+
 @contextmanager
 def scripted_server() -> Iterator[Scripted]:
     """A Scripted server on 127.0.0.1 with a free port, shut down afterwards."""
     script = Scripted()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    server.daemon_threads = True
+    server = _QuietServer(("127.0.0.1", 0), _handler(script))
     script.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -169,6 +169,7 @@ class ClaretClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         attempts: int = 6,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
         if not settings.tenant:
             raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
@@ -188,6 +189,7 @@ class ClaretClient:
         self._auth_lock = asyncio.Lock()
         self._refused: AuthError | None = None  # once Claret refuses our credentials, ask no more
         self._attempts = attempts
+        self._timeout = timeout
         self._transport = transport
         self._limits = httpx.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
@@ -204,7 +206,7 @@ class ClaretClient:
                 "X-Requested-With": "XMLHttpRequest",
                 "User-Agent": USER_AGENT,
             },
-            timeout=TIMEOUT,
+            timeout=self._timeout,
             limits=self._limits,
             follow_redirects=False,
             transport=self._transport,
