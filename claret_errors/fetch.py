@@ -163,7 +163,7 @@ class _Run:
         self.progress = progress
         self.slots = asyncio.Semaphore(settings.concurrency)
 
-    async def wait(self, job_id: str, folder: Path) -> JobStatus:
+    async def wait(self, job_id: str, folder: Path, outcome: FetchOutcome) -> JobStatus:
         """Poll until `completed` or `failed`; past --max-wait raise WaitTimeoutError with link and resume."""
         deadline = time.monotonic() + self.settings.max_wait
         last: JobStatus | None = None
@@ -183,6 +183,7 @@ class _Run:
                 await asyncio.sleep(self.settings.poll_interval)
                 continue
             failures = 0
+            outcome.status = status
             if last is None or status.raw != last.raw:
                 atomic_write_json(folder / "status.json", dict(status.raw))
             last = status
@@ -278,9 +279,7 @@ class _Run:
         folder = job_folder(self.settings, job_id)
         outcome = FetchOutcome(tenant, job_id, folder, None, 0, None)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            status = await self.wait(job_id, folder)
-            outcome.status = status
+            status = await self.wait(job_id, folder, outcome)
             outcome.files, errors = await self.download_all(job_id, folder, status)
         except ClaretErrorsError as exc:
             outcome.exit_code, outcome.error = int(exc.exit_code), printable(str(exc))

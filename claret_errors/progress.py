@@ -80,7 +80,8 @@ class LogProgress(Progress):
 
     def finished(self, job: str, exit_code: int, message: str) -> None:
         super().finished(job, exit_code, message)
-        (log.info if exit_code == 0 else log.warning)("job %s: %s", job, message)
+        prefix = f"job {job}: "
+        (log.info if exit_code == 0 else log.warning)("%s%s", prefix, message.removeprefix(prefix))
 
 
 class LiveProgress(Progress):

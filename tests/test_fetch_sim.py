@@ -144,7 +144,7 @@ def test_unknown_job_exits_seven_with_claret_message(tmp_path: Path) -> None:
         [outcome] = fetch(["4242"], settings_for(sim, tmp_path))
     assert outcome.exit_code == ExitCode.UNAVAILABLE
     assert outcome.error is not None and "Job not found" in outcome.error
-    assert not (outcome.folder / "manifest.json").exists()
+    assert not outcome.folder.exists(), "a job that does not exist gets no folder"
 
 
 def test_wrong_password_exits_six_without_leaking_it(tmp_path: Path) -> None:

@@ -125,6 +125,7 @@ def test_giving_up_waiting_is_exit_five_with_link_and_resume_command(
     settings = settings_for(server, tmp_path, max_wait=0.05)
     [outcome] = run(settings, "8")
     assert outcome.exit_code == ExitCode.WAIT_TIMEOUT
+    assert outcome.status is not None and outcome.status.status == "in_progress"
     assert outcome.error is not None
     assert "https://plan.claret.app/demo/job-logs/8" in outcome.error
     assert resume_command(settings, "8") in outcome.error

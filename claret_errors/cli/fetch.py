@@ -58,5 +58,6 @@ def command(ctx: click.Context, /, job_ids: tuple[str, ...], **options: Any) -> 
     for o in outcomes:
         state = o.status.status if o.status else "not fetched"
         line = f"job {o.job_log_id} ({o.tenant}): {state}, {len(o.files)} files in {o.folder}"
-        click.echo(line if o.error is None else f"{line} [exit {o.exit_code}] {o.error}")
+        error = (o.error or "").removeprefix(f"job {o.job_log_id}: ")
+        click.echo(line if o.error is None else f"{line} [exit {o.exit_code}] {error}")
     return code
