@@ -110,7 +110,7 @@ class RowPlan:
         """Out of the corrected files: the reason is recorded; certain fixes can stay as suggestions."""
         self.remaining.append(reason)
         if keep_fixes_as_suggestion:
-            self.suggestions.extend(f"{f}: {after}" for f, _b, after, _r in self.corrections)
+            self.suggestions.extend(f"{f}: {after} (certain)" for f, _b, after, _r in self.corrections)
 
     def suggestion_text(self) -> str:
         fixed = [f"{f}: {after} (certain)" for f, _b, after, _r in self.corrections] if self.remaining else []

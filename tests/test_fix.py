@@ -1,0 +1,336 @@
+"""The fix stage: certain fixes land in corrected files in Claret's format, everything else reaches a person.
+
+Jobs and reconciliations are built from small polars frames as load and reconcile make them; the last tests
+run the whole loop against the simulator over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from claret_errors.config import Settings
+from claret_errors.errors import ConfigError
+from claret_errors.fields import INVENTORY_FIELDS
+from claret_errors.fix import fix, master_names, plan_fixes
+from claret_errors.model import Counts, Detection, JobInfo, LoadedJob, Reconciliation
+
+HEADERS = ("Item Name", "bin_name", "lot_name", "date_filled", "Qty", "uom")
+Row = tuple[str | None, ...]
+Failure = tuple[str, str, str]  # message, category, field
+BAD_DATE = ("The date filled field must match the format Y-m-d.", "invalid_date", "date_filled")
+BAD_QTY = ("The quantity field must be a number.", "invalid_number", "quantity")
+BAD_BIN = ("The selected bin name is invalid.", "unknown_reference", "bin_name")
+BAD_UOM = ("The selected uom is invalid.", "unknown_reference", "uom")
+NO_LOT = ("The lot name field is required.", "missing_value", "lot_name")
+GOOD = ("122-16", "SS-01", "RM19CASRUT.ZAM", "2023-02-13", "120", "Gallon")
+
+
+def _frame(rows: Sequence[Row], numbers: Sequence[int], columns: Sequence[str]) -> pl.DataFrame:
+    data = pl.DataFrame([list(r) for r in rows], schema=dict.fromkeys(columns, pl.String), orient="row")
+    return data.select(pl.Series("input_row", list(numbers), dtype=pl.Int64), *columns)
+
+
+def make_job(
+    tmp_path: Path,
+    rows: Sequence[Row],
+    imported: Sequence[int] = (),
+    *,
+    staging: Sequence[int] = (),
+    headers: Sequence[str] = HEADERS,
+    columns: Sequence[str] = INVENTORY_FIELDS,
+    profile: str = "inventory",
+    input_name: str = "nightly_20240101.csv",
+) -> LoadedJob:
+    """A loaded job: `rows` are the input; `imported` input rows are in output, `staging` ones in staging."""
+    numbers = list(range(1, len(rows) + 1))
+    source = _frame(rows, numbers, columns).with_columns(
+        pl.lit(input_name).alias("_source_file"), (pl.col("input_row") + 1).alias("_source_line")
+    )
+    output = _frame([rows[i - 1] for i in imported], imported, columns)
+    staged = _frame([rows[i - 1] for i in staging], staging, columns)
+    return LoadedJob(
+        path=tmp_path,
+        info=JobInfo(tenant="t", job_log_id="1"),
+        profile=profile,
+        input=source,
+        staging=staged,
+        output=output,
+        errors=pl.DataFrame({"input_row": []}, schema={"input_row": pl.Int64}),
+        input_columns=tuple(columns),
+        input_headers=tuple(headers),
+        files={"input": [tmp_path / input_name], "staging": [], "output": [], "errors": []},
+        detection=Detection(),
+    )
+
+
+def make_rec(job: LoadedJob, failures: dict[int, list[Failure]], owner: str = "cellar") -> Reconciliation:
+    """A reconciliation of `job` in which the given input rows failed with the given messages."""
+    numbers = sorted(failures)
+    failed = job.input.filter(pl.col("input_row").is_in(numbers)).select("input_row", *job.input_columns)
+    failed = failed.with_columns(
+        pl.Series("messages", [[m for m, _c, _f in failures[n]] for n in numbers], dtype=pl.List(pl.String)),
+        pl.Series(
+            "categories", [[c for _m, c, _f in failures[n]] for n in numbers], dtype=pl.List(pl.String)
+        ),
+        pl.Series("fields", [[f for _m, _c, f in failures[n]] for n in numbers], dtype=pl.List(pl.String)),
+        pl.lit(owner).alias("owner"),
+    )
+    messages = pl.DataFrame(
+        [(n, m, c, f, "manual", "test") for n in numbers for m, c, f in failures[n]],
+        schema={
+            "input_row": pl.Int64,
+            **dict.fromkeys(("message", "category", "field", "fix", "rule"), pl.String),
+        },
+        orient="row",
+    )
+    rows = job.input.height
+    return Reconciliation(
+        counts=Counts(rows, rows - len(numbers), len(numbers), 0, 0),
+        failed=failed,
+        messages=messages,
+        anomalies=pl.DataFrame(),
+        unaccounted=pl.DataFrame(),
+        categories=[],
+    )
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+
+
+def test_certainly_fixed_rows_go_to_a_corrected_file_in_the_inputs_format(tmp_path: Path) -> None:
+    """The corrected file has the input's own headers and order and only the fixed rows, ready to upload."""
+    rows = [
+        GOOD,
+        ("122-17", "ss-01", "RM19MERRUT.ZAM", "08/01/2023", "1,200", "gal"),
+        ("124", "SS-01", "RM20CHACAR.ZAM", "45123", "12 gal", "Gallon"),
+        ("126", "SS-01", "RM20CHACAR.ZAM", "14/02/2023", "3", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows, imported=[1])
+    rec = make_rec(job, {2: [BAD_BIN, BAD_DATE, BAD_QTY, BAD_UOM], 3: [BAD_DATE, BAD_QTY], 4: [BAD_DATE]})
+    result = fix(job, rec, Settings(), tmp_path / "out")
+
+    assert result.corrected_files == [tmp_path / "out" / "corrected" / "nightly_20240101_corrected_001.csv"]
+    assert read_csv(result.corrected_files[0]) == [
+        list(HEADERS),
+        ["122-17", "SS-01", "RM19MERRUT.ZAM", "2023-01-08", "1200", "Gallon"],
+        ["124", "SS-01", "RM20CHACAR.ZAM", "2023-07-16", "12", "Gallon"],
+        ["126", "SS-01", "RM20CHACAR.ZAM", "2023-02-14", "3", "Gallon"],
+    ]
+    assert (result.auto_fixed_rows, result.suggested_rows, result.manual_rows) == (3, 0, 0)
+    assert read_csv(tmp_path / "out" / "corrections_log.csv") == [
+        ["input_row", "field", "before", "after", "rule"],
+        ["2", "uom", "gal", "Gallon", "uom.alias"],
+        ["2", "bin_name", "ss-01", "SS-01", "reference.normalised"],
+        ["2", "date_filled", "08/01/2023", "2023-01-08", "date.file_order"],
+        ["2", "quantity", "1,200", "1200", "quantity.thousands_separator"],
+        ["3", "date_filled", "45123", "2023-07-16", "date.spreadsheet_serial"],
+        ["3", "quantity", "12 gal", "12", "quantity.unit_suffix"],
+        ["4", "date_filled", "14/02/2023", "2023-02-14", "date.day_month_order"],
+    ]
+    assert read_csv(tmp_path / "out" / "needs_attention.csv") == [
+        ["input_row", *INVENTORY_FIELDS, "messages", "reason", "owner", "fix", "suggestion"]
+    ]
+
+
+def test_a_row_with_one_unfixable_failure_is_not_corrected(tmp_path: Path) -> None:
+    """A row goes back only if every failure is fixed; the certain part is shown as a suggestion."""
+    rows = [GOOD, ("122-17", "SS-01", "", "2023/08/01", "5", "Gallon")]
+    job = make_job(tmp_path, rows, imported=[1])
+    result = fix(job, make_rec(job, {2: [BAD_DATE, NO_LOT]}), Settings(), tmp_path)
+
+    assert result.corrected_files == []
+    assert result.corrections.height == 0
+    assert result.rows.to_dicts() == [
+        {"input_row": 2, "fix": "manual", "suggestion": "date_filled: 2023-08-01 (certain)"}
+    ]
+    [attention] = result.needs_attention.to_dicts()
+    assert attention["lot_name"] == "" and attention["date_filled"] == "2023/08/01"
+    assert attention["reason"] == "The lot name field is required."
+    assert attention["owner"] == "cellar"
+
+
+def test_ambiguous_date_is_suggested_not_corrected(tmp_path: Path) -> None:
+    """Without the file's own evidence, 08/01/2023 is shown both ways and nothing is sent."""
+    rows = [
+        ("122-16", "SS-01", "L1", "2023-01-02", "1", "Gallon"),
+        ("124", "SS-01", "L2", "08/01/2023", "2", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows, imported=[1])
+    result = fix(job, make_rec(job, {2: [BAD_DATE]}), Settings(), tmp_path)
+
+    assert result.corrected_files == []
+    assert (result.auto_fixed_rows, result.suggested_rows) == (0, 1)
+    assert result.rows["suggestion"].to_list() == [
+        "date_filled: 2023-01-08 (day first) or 2023-08-01 (month first)"
+    ]
+
+
+def test_close_reference_from_master_data_is_a_suggestion_with_score(tmp_path: Path) -> None:
+    """A bin near a known one is suggested with its score; a guess never reaches a corrected file."""
+    master = tmp_path / "master"
+    master.mkdir()
+    (master / "bins.csv").write_text("bin_name,location\nSS-09,Main\nSS-01,Main\n", encoding="utf-8")
+    rows = [
+        ("124", "SS-99", "L1", "2023-01-02", "1", "Gallon"),
+        ("124", "ss-09", "L2", "2023-01-02", "1", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows)
+    result = fix(job, make_rec(job, {1: [BAD_BIN], 2: [BAD_BIN]}), Settings(master_data=master), tmp_path)
+
+    assert result.rows.to_dicts() == [
+        {"input_row": 1, "fix": "suggested", "suggestion": "bin_name: SS-09 (score 80)"},
+        {"input_row": 2, "fix": "auto", "suggestion": ""},
+    ]
+    assert read_csv(result.corrected_files[0])[1:] == [["124", "SS-09", "L2", "2023-01-02", "1", "Gallon"]]
+
+
+def test_staged_values_of_rows_that_failed_on_that_field_prove_nothing(tmp_path: Path) -> None:
+    """Staging holds refused rows too: only values not in doubt count as names that exist."""
+    rows = [
+        ("124", "SS-77", "L1", "2023-01-02", "1", "Gallon"),
+        ("124", "ss-77", "L2", "2023-01-02", "1", "Gallon"),
+        ("124", "BRL-1", "L3", "bad", "1", "Gallon"),
+        ("124", "brl-1", "L4", "2023-01-02", "1", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows, staging=[1, 2, 3, 4])
+    rec = make_rec(job, {1: [BAD_BIN], 2: [BAD_BIN], 3: [BAD_DATE], 4: [BAD_BIN]})
+    plans = {p.input_row: p for p in plan_fixes(job, rec, Settings())}
+
+    assert plans[2].kind == "manual"
+    assert plans[4].kind == "auto" and plans[4].values["bin_name"] == "BRL-1"
+
+
+def test_formula_cell_sends_the_row_to_a_person_and_is_neutralised_there(tmp_path: Path) -> None:
+    """A cell a spreadsheet would run never goes back silently; the people's file shows it inert."""
+    rows = [("124", "SS-01", '=HYPERLINK("http://evil")', "2023/01/02", "1", "Gallon")]
+    job = make_job(tmp_path, rows)
+    result = fix(job, make_rec(job, {1: [BAD_DATE]}), Settings(), tmp_path)
+
+    assert result.corrected_files == []
+    [attention] = read_csv(tmp_path / "needs_attention.csv")[1:]
+    assert attention[3] == '\'=HYPERLINK("http://evil")'
+    assert "lot_name starts with '='" in attention[8]
+
+
+def test_negative_quantity_is_a_number_not_a_formula(tmp_path: Path) -> None:
+    """-5 as a quantity is out of range, which is what the person should read, not a formula alarm."""
+    rows = [("124", "SS-01", "L1", "2023-01-02", "-5", "Gallon")]
+    job = make_job(tmp_path, rows)
+    gt = ("The quantity field must be greater than 0.", "out_of_range", "quantity")
+    result = fix(job, make_rec(job, {1: [gt]}), Settings(), tmp_path)
+
+    [attention] = result.needs_attention.to_dicts()
+    assert attention["reason"] == gt[0]
+    assert read_csv(tmp_path / "needs_attention.csv")[1][5] == "-5"
+
+
+def test_preflight_keeps_rows_the_input_schema_refuses_out_of_the_file(tmp_path: Path) -> None:
+    """A fixed row still breaking Claret's documented rules (a quantity nobody complained of) is held."""
+    rows = [
+        ("124", "SS-01", "L1", "2023/01/02", "lots", "Gallon"),
+        ("124", "SS-01", "L2", "2023/01/03", "3", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows)
+    result = fix(job, make_rec(job, {1: [BAD_DATE], 2: [BAD_DATE]}), Settings(), tmp_path)
+
+    assert result.rows["fix"].to_list() == ["manual", "auto"]
+    assert "pre-flight: quantity" in result.needs_attention["reason"][0]
+    assert [r[2] for r in read_csv(result.corrected_files[0])[1:]] == ["L2"]
+
+
+def test_fixed_rows_that_repeat_a_record_are_held(tmp_path: Path) -> None:
+    """Two fixes landing on one item/bin/lot, or on a record this job imported, would fail again."""
+    rows = [
+        GOOD,
+        ("122-16", "ss-01", "RM19CASRUT.ZAM", "2023-02-14", "1", "Gallon"),
+        ("124", "ss-01", "L9", "2023-02-14", "1", "Gallon"),
+        ("124", "SS\u201301", "L9", "2023-02-14", "2", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows, imported=[1])
+    result = fix(job, make_rec(job, {2: [BAD_BIN], 3: [BAD_BIN], 4: [BAD_BIN]}), Settings(), tmp_path)
+
+    assert result.rows["fix"].to_list() == ["manual", "auto", "manual"]
+    reasons = result.needs_attention["reason"].to_list()
+    assert reasons == [
+        "same item, bin and lot as input row 1, which this job imported",
+        "same item, bin and lot as corrected input row 3",
+    ]
+
+
+def test_corrected_files_hold_at_most_1000_records_and_stale_ones_go(tmp_path: Path) -> None:
+    """Claret takes 1000 records per import; a rerun with fewer rows leaves no old file to resubmit."""
+    rows = [("124", "SS-01", f"L{i}", "2023/01/02", "1", "Gallon") for i in range(2001)]
+    job = make_job(tmp_path, rows)
+    result = fix(job, make_rec(job, {n: [BAD_DATE] for n in range(1, 2002)}), Settings(), tmp_path)
+
+    assert [p.name for p in result.corrected_files] == [
+        f"nightly_20240101_corrected_00{i}.csv" for i in (1, 2, 3)
+    ]
+    assert [len(read_csv(p)) - 1 for p in result.corrected_files] == [1000, 1000, 1]
+    small = make_job(tmp_path, rows[:5])
+    again = fix(small, make_rec(small, {n: [BAD_DATE] for n in range(1, 6)}), Settings(), tmp_path)
+    assert sorted(p.name for p in (tmp_path / "corrected").iterdir()) == [
+        "nightly_20240101_corrected_001.csv"
+    ]
+    assert len(read_csv(again.corrected_files[0])) == 6
+
+
+def test_hostile_input_file_name_makes_a_plain_corrected_name(tmp_path: Path) -> None:
+    """The input's name comes from outside: it cannot steer where the corrected file is written."""
+    job = make_job(
+        tmp_path, [("124", "SS-01", "L1", "2023/01/02", "1", "Gallon")], input_name="..\\..\\x y;.csv"
+    )
+    result = fix(job, make_rec(job, {1: [BAD_DATE]}), Settings(), tmp_path)
+    assert [p.name for p in result.corrected_files] == ["x_y_corrected_001.csv"]
+    assert result.corrected_files[0].parent == tmp_path / "corrected"
+
+
+def test_generic_import_gets_suggestions_but_no_corrected_file(tmp_path: Path) -> None:
+    """Other import types have no input schema to pre-flight against: fixes are offered, not written."""
+    columns = ("item", "location", "date_filled", "quantity", "supply_type")
+    job = make_job(
+        tmp_path,
+        [("124", "North", "2023/01/02", "5", "po")],
+        headers=columns,
+        columns=columns,
+        profile="generic",
+    )
+    result = fix(job, make_rec(job, {1: [BAD_DATE]}), Settings(), tmp_path)
+
+    assert result.corrected_files == []
+    assert result.rows.to_dicts() == [
+        {"input_row": 1, "fix": "suggested", "suggestion": "date_filled: 2023-01-02 (certain)"}
+    ]
+    assert "inventory imports only" in result.needs_attention["reason"][0]
+
+
+def test_no_failed_rows_still_writes_empty_people_files(tmp_path: Path) -> None:
+    """Reports link both files on every job; an all-good job has them with headers only."""
+    job = make_job(tmp_path, [GOOD], imported=[1])
+    result = fix(job, make_rec(job, {}), Settings(), tmp_path)
+    assert (result.corrected_files, result.auto_fixed_rows) == ([], 0)
+    assert read_csv(tmp_path / "corrections_log.csv") == [["input_row", "field", "before", "after", "rule"]]
+    assert len(read_csv(tmp_path / "needs_attention.csv")) == 1
+
+
+def test_master_data_names_come_from_field_columns_and_named_files(tmp_path: Path) -> None:
+    """units.csv's name and abbreviation are units; an inventory export's columns count by their headers."""
+    (tmp_path / "units.csv").write_text("name,abbreviation\nGallon,GAL\n", encoding="utf-8")
+    (tmp_path / "export.csv").write_text("Item,Bin,description\n122-16,SS-01,x\n", encoding="utf-8-sig")
+    names = master_names(tmp_path, {})
+    assert names == {"uom": {"Gallon", "GAL"}, "item_name": {"122-16"}, "bin_name": {"SS-01"}}
+    assert master_names(tmp_path / "units.csv", {}) == {"uom": {"Gallon", "GAL"}}
+
+
+def test_missing_master_data_is_a_configuration_error(tmp_path: Path) -> None:
+    """A master_data path that is not there is the user's setting to fix (exit 2), named in the message."""
+    with pytest.raises(ConfigError, match="master data not found") as info:
+        master_names(tmp_path / "nope", {})
+    assert str(tmp_path / "nope") in str(info.value)
