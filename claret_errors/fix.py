@@ -1,8 +1,6 @@
-"""The fix stage: apply the certain auto-fixes to failed rows and write corrected CSVs for re-upload,
-`needs_attention.csv` (the rest, with reason, owner and suggestion) and `corrections_log.csv`.
-
-A value goes into a corrected file only when every failure of its row is fixed with certainty and the file
-passes the input schema; nothing is guessed. Never prints, never sends anything to Claret.
+"""The fix stage: certain auto-fixes on failed rows, corrected CSVs for re-upload, `needs_attention.csv` and
+`corrections_log.csv`. A row goes into a corrected file only when all its failures are fixed for sure and it
+passes the input schema: nothing is guessed. Never prints, never sends anything to Claret.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from claret_errors.csvwrite import is_formula_like, neutralise, write_claret_csv, write_people_csv
+from claret_errors.csvwrite import is_formula_like, neutralise, render_csv, write_claret_csv, write_people_csv
 
 
 def test_claret_csv_keeps_the_inputs_headers_and_quotes_per_rfc4180(tmp_path: Path) -> None:
@@ -98,3 +100,20 @@ def test_neutralise_prefixes_a_single_quote() -> None:
     """The quote is the convention spreadsheets honour to show a cell as text."""
     assert neutralise("=1") == "'=1"
     assert neutralise("SS-01") == "SS-01"
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+            min_size=2,
+            max_size=2,
+        ),
+        max_size=5,
+    )
+)
+def test_any_text_round_trips_through_a_standard_csv_reader(rows: list[list[str]]) -> None:
+    """Whatever a cell holds (quotes, commas, line breaks, formulas, any script), it reads back as sent."""
+    data = render_csv(["a", "b"], rows)
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert parsed == [["a", "b"], *rows]

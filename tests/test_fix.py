@@ -334,3 +334,14 @@ def test_missing_master_data_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="master data not found") as info:
         master_names(tmp_path / "nope", {})
     assert str(tmp_path / "nope") in str(info.value)
+
+
+def test_unit_aliases_from_the_config_are_applied(tmp_path: Path) -> None:
+    """A winery's own unit spelling, added in [units], is fixed like the built-in ones."""
+    rows = [("124", "SS-01", "L1", "2023-01-02", "1", "nine-litre case")]
+    job = make_job(tmp_path, rows)
+    settings = Settings(units={"nine-litre case": "9LE Case"})
+    result = fix(job, make_rec(job, {1: [BAD_UOM]}), settings, tmp_path)
+
+    assert result.corrections.rows() == [(1, "uom", "nine-litre case", "9LE Case", "uom.alias")]
+    assert read_csv(result.corrected_files[0])[1][5] == "9LE Case"
