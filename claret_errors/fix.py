@@ -60,6 +60,8 @@ class FixContext:
     comma_decimal: bool
     units: UnitTable
     known: Mapping[str, NameIndex]
+    # The tenant's full unit list, from master data: only it can prove that an alias's target does not exist.
+    master_units: frozenset[str] | None = None
     _cache: dict[tuple[str, str, str], Outcome | None] = field(default_factory=dict)
 
     def outcome(self, name: str, value: str, uom: str) -> Outcome | None:
@@ -80,8 +82,8 @@ class FixContext:
         if name == "quantity":
             return [fix_quantity(value, uom, self.units, self.comma_decimal)]
         if name == "uom":
-            names = known.names if known else None
-            return [fix_unit_alias(value, self.units, names), known.match(value) if known else None]
+            alias = fix_unit_alias(value, self.units, self.master_units)
+            return [alias, known.match(value) if known else None]
         return [known.match(value) if known else None]
 
 
@@ -147,13 +149,15 @@ def build_context(job: LoadedJob, rec: Reconciliation, settings: Settings) -> Fi
     dates = job.input.get_column("date_filled") if "date_filled" in job.input.columns else None
     quantities = job.input.get_column("quantity") if "quantity" in job.input.columns else None
     names = proven_names(job, rec)
-    for name, values in master_names(settings.master_data, settings.aliases).items():
+    master = master_names(settings.master_data, settings.aliases)
+    for name, values in master.items():
         names.setdefault(name, set()).update(values)
     return FixContext(
         day_first=date_order(dates) if dates is not None else None,
         comma_decimal=quantity_style(quantities) if quantities is not None else False,
         units=UnitTable(settings.units),
         known={name: NameIndex(values) for name, values in names.items()},
+        master_units=frozenset(master["uom"]) if "uom" in master else None,
     )
 
 

@@ -345,3 +345,16 @@ def test_unit_aliases_from_the_config_are_applied(tmp_path: Path) -> None:
 
     assert result.corrections.rows() == [(1, "uom", "nine-litre case", "9LE Case", "uom.alias")]
     assert read_csv(result.corrected_files[0])[1][5] == "9LE Case"
+
+
+def test_unit_alias_is_checked_against_master_units_not_the_jobs_few(tmp_path: Path) -> None:
+    """A job that landed only gallons does not disprove Case; the tenant's unit list does."""
+    rows = [GOOD, ("124", "SS-01", "L1", "2023-01-02", "1", "cases")]
+    job = make_job(tmp_path, rows, imported=[1])
+    rec = make_rec(job, {2: [BAD_UOM]})
+    assert [p.kind for p in plan_fixes(job, rec, Settings())] == ["auto"]
+    master = tmp_path / "units.csv"
+    master.write_text("name,abbreviation\nGallon,GAL\n9LE Case,9LE\n", encoding="utf-8")
+    [plan] = plan_fixes(job, rec, Settings(master_data=master))
+    assert plan.kind == "suggested"
+    assert plan.suggestions == ["uom: Case (alias of 'cases', not a known unit)"]
