@@ -179,7 +179,8 @@ def _plan_row(row: dict[str, object], columns: list[str], context: FixContext) -
     by_field: dict[str, list[tuple[str, str]]] = {}
     for message, category, name in zip(messages, categories, fields, strict=False):
         by_field.setdefault(name, []).append((message, category))
-    for name in sorted(by_field, key=lambda n: (n not in _FIELD_ORDER, n)):
+    position = {c: i for i, c in enumerate(columns)}
+    for name in sorted(by_field, key=lambda n: (n not in _FIELD_ORDER, position.get(n, len(columns)))):
         _fix_field(plan, name, by_field[name], context)
     for name in columns:
         value = plan.values[name]
