@@ -31,6 +31,8 @@ MAX_MATCH_CHARS = 500
 ROW_PREFIX = r"(?i)^\s*(?:there was an error on row\s*#?\s*\d+\s*[.:,;-]?\s*|row\s*#?\s*\d+\s*[.:;-]\s*)"
 _ROW_PREFIX = re.compile(ROW_PREFIX)
 _SPACE = re.compile(r"\s+")
+# Where one cell may hold several sentences: after a full stop, before a capital letter.
+_SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,25 @@ def _builtin_rules() -> tuple[Rule, ...]:
     source = resources.files("claret_errors.rules").joinpath(BUILTIN_PACK)
     data = tomllib.loads(source.read_text(encoding="utf-8"))
     return tuple(_parse_pack(data, f"claret_errors/rules/{BUILTIN_PACK}"))
+
+
+def split_sentences(message: str, pack: RulePack, aliases: Mapping[str, str]) -> tuple[str, ...]:
+    """Several messages written in one cell without a separator, as pieces; else the message alone.
+
+    Cut after a full stop before a capital letter (a bare row prefix stays with what follows), and only
+    when every piece is classified, so an unknown message that merely has two sentences is never cut.
+    """
+    if len(message) > MAX_MATCH_CHARS:
+        return (message,)
+    pieces: list[str] = []
+    for part in _SENTENCE_BREAK.split(message.strip()):
+        if pieces and not _ROW_PREFIX.sub("", pieces[-1], count=1).strip():
+            pieces[-1] = f"{pieces[-1]} {part}"
+        else:
+            pieces.append(part)
+    if len(pieces) < 2 or any(pack.classify(p, aliases).category == UNCLASSIFIED for p in pieces):
+        return (message,)
+    return tuple(pieces)
 
 
 def _compile(

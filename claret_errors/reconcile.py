@@ -7,9 +7,10 @@ never dropped. Never prints, never writes files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages
+from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages, split_sentences
 from claret_errors.config import Settings
 from claret_errors.fields import alias_table
 from claret_errors.model import CategoryCount, Counts, LoadedJob, Reconciliation
@@ -72,10 +73,10 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         .explode("message")
         .drop_nulls("message")
     )
-    all_messages = pl.concat([per_message, orphans])
     # The same header mapping as loading: inventory aliases only for inventory files (a sales file's `item`
     # column is `item`, not `item_name`).
     aliases = alias_table(settings.aliases) if job.profile == "inventory" else {}
+    all_messages = _split_joined(pl.concat([per_message, orphans]), pack, aliases)
     classified = classify_messages(all_messages["message"], pack, aliases)
     messages = all_messages.with_columns(classified.select("category", "field", "fix", "rule"))
 
@@ -121,6 +122,25 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         anomalies=anomalies,
         unaccounted=unaccounted,
         categories=_categories(messages),
+    )
+
+
+def _split_joined(messages: pl.DataFrame, pack: RulePack, aliases: Mapping[str, str]) -> pl.DataFrame:
+    """Cells holding several messages with no separator loading could see become one row per message."""
+    import polars as pl
+
+    distinct = messages["message"].unique()
+    pieces = [split_sentences(m, pack, aliases) for m in distinct.to_list()]
+    if all(len(p) == 1 for p in pieces):
+        return messages
+    table = pl.DataFrame(
+        {"message": distinct, "_pieces": [list(p) for p in pieces]},
+        schema={"message": pl.String, "_pieces": pl.List(pl.String)},
+    )
+    return (
+        messages.join(table, on="message", how="left", maintain_order="left")
+        .select("input_row", pl.col("_pieces").alias("message"))
+        .explode("message")
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claret_errors.classify import Classification, RulePack, classify_messages
+from claret_errors.classify import Classification, RulePack, classify_messages, split_sentences
 from claret_errors.config import CATEGORIES, RuleSpec, Settings, load_settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import alias_table
@@ -165,3 +165,43 @@ def test_huge_message_is_classified_on_its_head_and_kept_whole() -> None:
     frame = classify_messages(pl.Series([text]), PACK, alias_table())
     assert frame["message"][0] == text
     assert frame["category"][0] == "unclassified"
+
+
+def test_rule_never_reads_two_messages_as_one() -> None:
+    """Two messages in one cell must not yield a field like "the_quantity" from a match across them."""
+    got = PACK.classify("The selected bin name is invalid. The quantity field must be a number.")
+    assert got.category == "unclassified"
+
+
+@pytest.mark.parametrize(
+    ("cell", "pieces"),
+    [
+        (
+            "The date filled does not match the format Y-m-d. Record creation is not allowed for this "
+            "import.",
+            (
+                "The date filled does not match the format Y-m-d.",
+                "Record creation is not allowed for this import.",
+            ),
+        ),
+        (
+            "There was an error on row 4. The selected uom is invalid. "
+            "There was an error on row 4. The lot name field is required.",
+            (
+                "There was an error on row 4. The selected uom is invalid.",
+                "There was an error on row 4. The lot name field is required.",
+            ),
+        ),
+        (
+            "The tank is frozen. The selected uom is invalid.",
+            ("The tank is frozen. The selected uom is invalid.",),
+        ),
+        (
+            "There was an error on row 4. The selected uom is invalid.",
+            ("There was an error on row 4. The selected uom is invalid.",),
+        ),
+    ],
+)
+def test_split_sentences_cuts_only_into_known_messages(cell: str, pieces: tuple[str, ...]) -> None:
+    """Several messages in one cell are told apart; an unknown text is kept whole, prefix stays attached."""
+    assert split_sentences(cell, PACK, alias_table()) == pieces

@@ -258,3 +258,21 @@ def test_generic_profile_messages_keep_the_file_own_column_names() -> None:
     job.profile = "generic"
     result = reconcile(job, Settings())
     assert result.messages.select("category", "field").row(0) == ("unknown_reference", "item")
+
+
+def test_cell_with_several_unseparated_messages_becomes_one_row_per_message() -> None:
+    """A cell loading could not split must still show each reason, not one unclassified blob."""
+    cell = (
+        "There was an error on row 1. The selected bin name is invalid. "
+        "There was an error on row 1. The uom field is required."
+    )
+    job = make_job(
+        1, output_rows=[], error_rows=[1], messages=[[cell, "The tank is frozen. Call the cellar."]]
+    )
+    result = reconcile(job, Settings())
+    assert result.messages.select("category", "field").rows() == [
+        ("unknown_reference", "bin_name"),
+        ("missing_value", "uom"),
+        ("unclassified", ""),
+    ]
+    assert result.messages["message"][2] == "The tank is frozen. Call the cellar."
