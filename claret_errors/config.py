@@ -182,15 +182,20 @@ def _bool(value: Any) -> bool:
     raise ValueError(f"must be true or false, got {value!r}")
 
 
+def _path(value: Any) -> Path:
+    """A path from a file or env (text) or from a flag (click hands over a Path)."""
+    return Path(_text(str(value) if isinstance(value, Path) else value))
+
+
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "tenant": _tenant,
     "base_url": _base_url,
-    "out": lambda v: Path(_text(v)),
+    "out": _path,
     "poll_interval": _positive_float,
     "max_wait": _positive_float,
     "concurrency": _positive_int,
-    "owners": lambda v: Path(_text(v)),
-    "master_data": lambda v: Path(_text(v)),
+    "owners": _path,
+    "master_data": _path,
     "token": _text,
     "email": _text,
     "password": lambda v: str(v),

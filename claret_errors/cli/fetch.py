@@ -25,10 +25,6 @@ def command(ctx: click.Context, /, job_ids: tuple[str, ...], **options: Any) -> 
     from claret_errors.fetch import fetch
     from claret_errors.progress import log_retries, make_progress
 
-    # Work around config.py's converters taking only text: click hands --out (a click.Path) over as a Path.
-    root = ctx.find_root()
-    root.obj = {k: str(v) if k == "out" and v is not None else v for k, v in (root.obj or {}).items()}
-    options = {k: str(v) if k == "out" and v is not None else v for k, v in options.items()}
     settings, output = settings_from(ctx, options)
     log_retries()
     progress = make_progress(as_json=output["as_json"], quiet=output["quiet"])
