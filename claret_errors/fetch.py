@@ -14,7 +14,7 @@ import logging
 import re
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -315,6 +315,26 @@ async def fetch_jobs(
         raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
     run = _Run(settings, client, progress or Progress())
     return list(await asyncio.gather(*(run.job(job_id) for job_id in job_ids_from(job_ids))))
+
+
+async def fetch_each(
+    job_ids: Sequence[str],
+    settings: Settings,
+    client: ClaretClient,
+    *,
+    progress: Progress | None = None,
+) -> AsyncIterator[FetchOutcome]:
+    """`fetch_jobs`, but each outcome as soon as its job is done, so later stages start while others wait."""
+    if not settings.tenant:
+        raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
+    run = _Run(settings, client, progress or Progress())
+    tasks = [asyncio.ensure_future(run.job(job_id)) for job_id in job_ids_from(job_ids)]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            yield await finished
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def fetch(

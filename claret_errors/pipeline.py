@@ -1,0 +1,288 @@
+"""The pipeline: fetch → load → validate → reconcile → fix → report, for one job or a night's worth.
+
+The CLI and the Python API both call these functions. A job's trouble becomes its `JobResult` (an error and
+an exit code), never an exception that stops the other jobs; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from claret_errors.atomic import atomic_write_json
+from claret_errors.claret.client import ClaretClient
+from claret_errors.claret.urls import safe_component
+from claret_errors.config import Settings
+from claret_errors.csvwrite import write_people_csv
+from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, worst_exit_code
+from claret_errors.fetch import FetchOutcome, fetch_each, job_ids_from, job_info, printable
+from claret_errors.fix import fix
+from claret_errors.history import History
+from claret_errors.ledger import Ledger
+from claret_errors.load import load_job
+from claret_errors.model import CategoryCount, Finding, FixResult, JobInfo, JobResult, Reconciliation
+from claret_errors.progress import Progress
+from claret_errors.reconcile import reconcile
+from claret_errors.report import write_job_reports, write_run_index
+from claret_errors.schemas import validate
+
+log = logging.getLogger("claret_errors.pipeline")
+
+FAILED_RECORDS = "failed_records.csv"
+MESSAGES = "messages.csv"
+SUMMARY = "summary.json"
+ANALYSES_AT_ONCE = 2  # analysis is CPU and memory bound: more at once than cores only costs memory
+
+
+@dataclass
+class RunResult:
+    """Every job of a run and the index files written for it."""
+
+    results: list[JobResult]
+    index_files: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """The worst job's code: 3 never hides 4-8 (DESIGN.md)."""
+        return int(worst_exit_code([r.exit_code for r in self.results]))
+
+    def summary(self) -> dict[str, Any]:
+        """The one JSON object `--json` prints: each job's summary.json plus where its files are."""
+        return {
+            "schema_version": 1,
+            "jobs": [{**r.summary(), "folder": str(r.folder)} for r in self.results],
+            "index": [str(p) for p in self.index_files],
+            "exit_code": self.exit_code,
+        }
+
+
+def job_exit_code(result: JobResult) -> int:
+    """4 for a job that ended failed, 3 when records failed or are unaccounted for, else 0."""
+    if result.info.status == "failed":
+        return int(ExitCode.JOB_FAILED)
+    counts = result.counts
+    if counts is not None and (counts.failed or counts.unaccounted):
+        return int(ExitCode.RECORDS_FAILED)
+    return int(ExitCode.OK)
+
+
+def output_folder(path: Path, info: JobInfo, settings: Settings) -> Path:
+    """A fetched job folder holds its own results; a plain folder's go to `OUT/<tenant>/<job id>/`."""
+    if (path / "status.json").is_file() or (path / "manifest.json").is_file():
+        return path
+    tenant = safe_component(info.tenant, fallback="local")
+    return settings.out / tenant / safe_component(info.job_log_id, fallback="job")
+
+
+def categories_with_fixes(rec: Reconciliation, fixes: FixResult) -> list[CategoryCount]:
+    """The taxonomy table with, per category and field, how many of its records were auto-fixed."""
+    import polars as pl
+
+    auto = fixes.rows.filter(pl.col("fix") == "auto").select("input_row")
+    fixed = (
+        rec.messages.join(auto, on="input_row", how="semi")
+        .group_by("category", "field")
+        .agg(pl.col("input_row").n_unique().alias("n"))
+    )
+    counted = {(c, f): n for c, f, n in fixed.iter_rows()}
+    return [
+        CategoryCount(c.category, c.field, c.records, c.messages, counted.get((c.category, c.field), 0))
+        for c in rec.categories
+    ]
+
+
+def failed_records(rec: Reconciliation, fixes: FixResult) -> Any:
+    """`failed_records.csv`: input row, input columns, messages, categories, owner, fix, suggestion."""
+    import polars as pl
+
+    return (
+        rec.failed.drop("fields")
+        .join(fixes.rows, on="input_row", how="left", maintain_order="left")
+        .with_columns(pl.col("fix").fill_null("manual"), pl.col("suggestion").fill_null(""))
+    )
+
+
+def _links(folder: Path, job_log_id: str) -> tuple[list[Any], list[Finding]]:
+    """Links to and from resubmissions; a damaged ledger costs the links, not the analysis."""
+    try:
+        return Ledger.open(folder.parent).links_for(job_log_id), []
+    except ClaretErrorsError as exc:
+        return [], [Finding("resubmissions.json", "ledger", printable(str(exc)))]
+
+
+def _write_outputs(result: JobResult, history: History | None, run_at: datetime) -> None:
+    """summary.json, history, then the reports (which read the history for trends)."""
+    atomic_write_json(result.folder / SUMMARY, result.summary())
+    if history is not None:
+        history.record(result, run_at=run_at)
+    write_job_reports(result, result.folder, history=history)
+
+
+def analyze_job(
+    path: Path,
+    settings: Settings,
+    *,
+    tenant: str | None = None,
+    job_id: str | None = None,
+    run_at: datetime | None = None,
+    use_history: bool = True,
+) -> JobResult:
+    """The offline half for one job folder: every output file of the contract, and the result."""
+    run_at = run_at or datetime.now(UTC)
+    try:
+        job = load_job(path, settings, tenant=tenant, job_id=job_id)
+    except ClaretErrorsError as exc:
+        info = JobInfo(
+            tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job")
+        )
+        folder = output_folder(path, info, settings)
+        return failed_result(info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+    folder = output_folder(path, job.info, settings)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        findings = [*job.findings, *validate(job)]
+        rec = reconcile(job, settings)
+        fixes = fix(job, rec, settings, folder)
+        write_people_csv(folder / FAILED_RECORDS, failed_records(rec, fixes))
+        write_people_csv(
+            folder / MESSAGES, rec.messages.select("input_row", "message", "category", "field", "fix")
+        )
+        links, ledger_findings = _links(folder, job.info.job_log_id)
+        result = JobResult(
+            info=job.info,
+            folder=folder,
+            counts=rec.counts,
+            categories=categories_with_fixes(rec, fixes),
+            findings=[*findings, *ledger_findings],
+            detection=job.detection,
+            loaded=job,
+            reconciliation=rec,
+            fixes=fixes,
+            links=links,
+        )
+        result.exit_code = job_exit_code(result)
+        _write_outputs(result, History.open(folder.parent) if use_history else None, run_at)
+    except ClaretErrorsError as exc:
+        return failed_result(job.info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+    except OSError as exc:
+        error = f"cannot write the results in {folder}: {exc.strerror or exc}"
+        return failed_result(job.info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
+    return result
+
+
+def failed_result(
+    info: JobInfo, folder: Path, error: str, exit_code: int, run_at: datetime, use_history: bool = True
+) -> JobResult:
+    """A job that could not be analysed: its error and code, kept on disk when its folder exists."""
+    result = JobResult(info=info, folder=folder, error=printable(error), exit_code=exit_code)
+    if folder.is_dir():
+        try:
+            _write_outputs(result, History.open(folder.parent) if use_history else None, run_at)
+        except (ClaretErrorsError, OSError) as write_error:
+            log.warning("job %s: cannot write its error report: %s", info.job_log_id, write_error)
+    return result
+
+
+def _index(results: Sequence[JobResult]) -> list[Path]:
+    """One index per tenant folder of the results, listing the run's jobs there."""
+    by_dir: dict[Path, list[JobResult]] = {}
+    for result in results:
+        by_dir.setdefault(result.folder.parent, []).append(result)
+    written: list[Path] = []
+    for tenant_dir, group in by_dir.items():
+        if not tenant_dir.is_dir():
+            continue
+        try:
+            written += write_run_index(group, tenant_dir, History.open(tenant_dir))
+        except ClaretErrorsError as exc:
+            log.warning("cannot write the run index in %s: %s", tenant_dir, exc)
+    return written
+
+
+def analyze(
+    paths: Sequence[Path], settings: Settings, *, tenant: str | None = None, job_id: str | None = None
+) -> RunResult:
+    """`claret-errors analyze`: each folder analysed offline, then the index."""
+    if job_id is not None and len(paths) > 1:
+        raise ConfigError("--job-id names one job: give one PATH with it", key="--job-id")
+    run_at = datetime.now(UTC)
+    results = [analyze_job(Path(p), settings, tenant=tenant, job_id=job_id, run_at=run_at) for p in paths]
+    return RunResult(results, _index(results))
+
+
+def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> JobResult:
+    """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code."""
+    if outcome.exit_code in (ExitCode.OK, ExitCode.JOB_FAILED) and outcome.status is not None:
+        result = analyze_job(
+            outcome.folder, settings, tenant=outcome.tenant, job_id=outcome.job_log_id, run_at=run_at
+        )
+        result.exit_code = int(worst_exit_code([result.exit_code, outcome.exit_code]))
+        return result
+    info = (
+        job_info(outcome.status, outcome.tenant)
+        if outcome.status
+        else JobInfo(outcome.tenant, outcome.job_log_id)
+    )
+    return failed_result(info, outcome.folder, outcome.error or "not fetched", outcome.exit_code, run_at)
+
+
+async def run_async(
+    job_ids: Sequence[str],
+    settings: Settings,
+    client: ClaretClient,
+    *,
+    progress: Progress | None = None,
+    write_index: bool = True,
+) -> RunResult:
+    """Fetch every job at once and analyse each as soon as it is down; results in the order given."""
+    run_at = datetime.now(UTC)
+    slots = asyncio.Semaphore(ANALYSES_AT_ONCE)
+    progress = progress or Progress()
+
+    async def analysed(outcome: FetchOutcome) -> JobResult:
+        async with slots:
+            progress.status(outcome.job_log_id, "analysing", 0, 0)
+            result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
+        progress.finished(outcome.job_log_id, result.exit_code, job_line(result))
+        return result
+
+    tasks: list[asyncio.Task[JobResult]] = []
+    async for outcome in fetch_each(job_ids, settings, client, progress=progress):
+        tasks.append(asyncio.create_task(analysed(outcome)))
+    results = {r.info.job_log_id: r for r in await asyncio.gather(*tasks)}
+    ordered = [results[k] for k in job_ids_from(job_ids) if k in results]
+    return RunResult(ordered, _index(ordered) if write_index else [])
+
+
+def run(job_ids: Sequence[str], settings: Settings, *, progress: Progress | None = None) -> RunResult:
+    """`claret-errors run`: fetch, analyse, fix and report every job, with its own client and event loop."""
+
+    async def main() -> RunResult:
+        async with ClaretClient(settings) as client:
+            return await run_async(job_ids, settings, client, progress=progress)
+
+    return asyncio.run(main())
+
+
+def job_line(result: JobResult) -> str:
+    """One plain line about a job, for terminals and logs."""
+    head = f"job {result.info.job_log_id} ({result.info.tenant}): {result.info.status}"
+    if result.error:
+        return (
+            f"{head} [exit {result.exit_code}] {result.error.removeprefix(f'job {result.info.job_log_id}: ')}"
+        )
+    c = result.counts
+    counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed" if c else "not analysed"
+    if c and c.unaccounted:
+        counts += f", {c.unaccounted} unaccounted"
+    fixed = (
+        f", {result.fixes.auto_fixed_rows} auto-fixed"
+        if result.fixes and result.fixes.auto_fixed_rows
+        else ""
+    )
+    return f"{head}, {counts}{fixed} [exit {result.exit_code}] {result.folder / 'report.html'}"
