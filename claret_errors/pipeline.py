@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from claret_errors.model import CategoryCount, Finding, FixResult, JobInfo, JobR
 from claret_errors.progress import Progress
 from claret_errors.reconcile import reconcile
 from claret_errors.report import write_job_reports, write_run_index
+from claret_errors.resubmit import Planned, Uploaded, plan, send
 from claret_errors.schemas import validate
 
 log = logging.getLogger("claret_errors.pipeline")
@@ -265,6 +266,84 @@ def run(job_ids: Sequence[str], settings: Settings, *, progress: Progress | None
     async def main() -> RunResult:
         async with ClaretClient(settings) as client:
             return await run_async(job_ids, settings, client, progress=progress)
+
+    return asyncio.run(main())
+
+
+@dataclass
+class ResubmitResult:
+    """What was planned, what was sent, how the new jobs ended, and the originals analysed again."""
+
+    planned: list[Planned]
+    uploaded: list[Uploaded] = field(default_factory=list)
+    new_jobs: RunResult | None = None
+    originals: list[JobResult] = field(default_factory=list)
+    index_files: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """How the resubmitted jobs ended; the originals' failures are what was being fixed."""
+        return self.new_jobs.exit_code if self.new_jobs else int(ExitCode.OK)
+
+    def summary(self) -> dict[str, Any]:
+        sent = {u.planned.file: u.new_job for u in self.uploaded}
+        return {
+            "schema_version": 1,
+            "confirmed": self.new_jobs is not None,
+            "files": [{**p.to_json(), "sent_as": sent.get(p.file)} for p in self.planned],
+            "jobs": self.new_jobs.summary()["jobs"] if self.new_jobs else [],
+            "originals": [{**r.summary(), "folder": str(r.folder)} for r in self.originals],
+            "index": [str(p) for p in self.index_files],
+            "exit_code": self.exit_code,
+        }
+
+
+def _upload_settings(planned: Sequence[Planned], settings: Settings) -> Settings:
+    """The tenant to send to (the jobs' own, or --tenant for a folder analysed as `local`), and an output
+    folder that puts the new jobs beside the originals, so both read the same ledger."""
+    tenant = settings.tenant or planned[0].tenant
+    tenant_dir = planned[0].job_folder.parent
+    out = tenant_dir.parent if tenant_dir.name == safe_component(tenant, fallback="tenant") else settings.out
+    return replace(settings, tenant=tenant, out=out)
+
+
+async def resubmit_async(
+    planned: Sequence[Planned],
+    settings: Settings,
+    client: ClaretClient,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ResubmitResult:
+    """Send the planned files, follow the new jobs to the end, then analyse the originals again (links)."""
+    uploaded = await send(planned, settings, client, force=force)
+    new_jobs = await run_async(
+        [u.new_job for u in uploaded], settings, client, progress=progress, write_index=False
+    )
+    run_at = datetime.now(UTC)
+    folders = list(dict.fromkeys(u.planned.job_folder for u in uploaded))
+    originals = [await asyncio.to_thread(analyze_job, folder, settings, run_at=run_at) for folder in folders]
+    index = _index([*originals, *new_jobs.results])
+    return ResubmitResult(list(planned), uploaded, new_jobs, originals, index)
+
+
+def resubmit(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    confirm: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ResubmitResult:
+    """`claret-errors resubmit`: the plan alone, or with `confirm` the whole second round."""
+    planned = plan(paths, settings)
+    if not confirm or not planned:
+        return ResubmitResult(planned)
+    settings = _upload_settings(planned, settings)
+
+    async def main() -> ResubmitResult:
+        async with ClaretClient(settings) as client:
+            return await resubmit_async(planned, settings, client, force=force, progress=progress)
 
     return asyncio.run(main())
 

@@ -12,6 +12,6 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def fixtures_dir() -> Path:
-    """The fixtures folder: the checkout's own when there is one, else the wheel's `claret_errors/_fixtures`."""
+    """The checkout's fixtures folder when there is one, else the wheel's `claret_errors/_fixtures`."""
     checkout = _PACKAGE.parent / "fixtures"
     return checkout if checkout.is_dir() else _PACKAGE / "_fixtures"

@@ -1,0 +1,57 @@
+"""`claret-errors resubmit PATH...`: send a job's corrected CSVs as new imports and follow them to the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claret_errors.cli.common import common_options, emit_json, settings_from
+
+
+@click.command(name="resubmit")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH...")
+@click.option("--confirm", is_flag=True, help="Send the files (without it, only show what would be sent).")
+@click.option("--force", is_flag=True, help="Send files again that the ledger says were sent before.")
+@common_options
+@click.pass_context
+def command(
+    ctx: click.Context, /, paths: tuple[Path, ...], confirm: bool, force: bool, **options: Any
+) -> int:
+    """Upload the corrected files of job folders (or single corrected files) as new Claret imports, wait for
+    the new jobs, analyse them, and link them with the originals in both reports.
+
+    Creation and update flags come from the config ([import] allow_record_creation, allow_record_update).
+    The ledger OUT/<tenant>/resubmissions.json refuses to send the same file twice unless --force.
+    """
+    from claret_errors.cli.output import job_lines
+    from claret_errors.pipeline import resubmit
+    from claret_errors.progress import log_retries, make_progress
+
+    settings, output = settings_from(ctx, options)
+    log_retries()
+    progress = make_progress(as_json=output["as_json"], quiet=output["quiet"] or not confirm)
+    with progress:
+        result = resubmit(paths, settings, confirm=confirm, force=force, progress=progress)
+    if output["as_json"]:
+        emit_json(result.summary())
+        return result.exit_code
+    sent = {u.planned.file: u.new_job for u in result.uploaded}
+    for item in result.planned:
+        before = f", sent before as job {item.sent_before.new_job}" if item.sent_before else ""
+        if item.file in sent:
+            state = f"sent as job {sent[item.file]}"
+        elif item.sent_before and not force:
+            state = "skipped: sent before as job " + item.sent_before.new_job + " (--force sends it again)"
+        else:
+            state = "would be sent" + before
+        click.echo(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
+    if not result.planned:
+        click.echo("nothing to send: the folders hold no corrected files")
+    elif not confirm:
+        click.echo("nothing was sent; add --confirm to send")
+    if result.new_jobs is not None:
+        job_lines(result.new_jobs.results)
+        job_lines(result.originals)
+    return result.exit_code

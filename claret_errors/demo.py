@@ -1,0 +1,126 @@
+"""The demo: the whole nightly loop against the built-in simulator, with the sample nightly file.
+
+Upload in 1000-record chunks (Claret's cap), run, resubmit the corrected files, run the second round. No
+network beyond loopback, no credentials: the simulator mints its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from claret_errors.claret.client import ClaretClient
+from claret_errors.config import Settings
+from claret_errors.csvwrite import render_csv
+from claret_errors.errors import ArtifactError, ExitCode, UsageError
+from claret_errors.fix import MAX_RECORDS_PER_FILE
+from claret_errors.pipeline import ResubmitResult, RunResult, resubmit_async, run_async
+from claret_errors.progress import Progress
+from claret_errors.resources import fixtures_dir
+from claret_errors.resubmit import plan
+
+DEMO_FILE = "nightly_inventory.csv"
+DEMO_TENANT = "demo"
+MARKER = ".claret-errors-demo"  # a demo output folder we made, and so may clear on the next demo
+SPEED = 0.002  # Claret's minutes become a fraction of a second
+
+
+@dataclass
+class DemoResult:
+    """Both rounds of the demo, and how long it took."""
+
+    uploaded: list[tuple[str, int, str]]  # (file name, records, job id)
+    first: RunResult
+    second: ResubmitResult
+    tenant_dir: Path
+    seconds: float
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the corrected records landed in the second round; else what went wrong there."""
+        if not self.second.uploaded:
+            return int(ExitCode.RECORDS_FAILED)
+        return self.second.exit_code
+
+
+def chunks(data: bytes, name: str, size: int = MAX_RECORDS_PER_FILE) -> list[tuple[str, bytes, int]]:
+    """The file split into files of at most `size` records, each with the header: (name, bytes, records)."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ArtifactError(f"the demo file is not a readable UTF-8 CSV: {exc}", file=name) from None
+    if not rows:
+        raise ArtifactError("the demo file is empty", file=name)
+    header, records = rows[0], rows[1:]
+    stem = Path(name).stem
+    parts = [records[i : i + size] for i in range(0, len(records), size)]
+    return [(f"{stem}_part{n}.csv", render_csv(header, part), len(part)) for n, part in enumerate(parts, 1)]
+
+
+def prepare(out: Path) -> Path:
+    """`OUT/demo/`, emptied if an earlier demo made it; someone else's folder there is never touched."""
+    tenant_dir = out / DEMO_TENANT
+    if tenant_dir.exists():
+        if not (tenant_dir / MARKER).is_file():
+            raise UsageError(f"{tenant_dir} exists and was not made by the demo; give another --out")
+        shutil.rmtree(tenant_dir)
+    tenant_dir.mkdir(parents=True)
+    (tenant_dir / MARKER).write_text("made by claret-errors demo; the next demo replaces this folder\n")
+    return tenant_dir
+
+
+async def _loop(
+    settings: Settings, data: bytes, progress: Progress
+) -> tuple[list[tuple[str, int, str]], RunResult, ResubmitResult]:
+    async with ClaretClient(settings) as client:
+        uploaded = []
+        for name, part, records in chunks(data, DEMO_FILE):
+            job = await client.upload_csv(
+                part,
+                name,
+                allow_record_creation=settings.allow_record_creation,
+                allow_record_update=settings.allow_record_update,
+            )
+            uploaded.append((name, records, str(job)))
+        first = await run_async([job for _, _, job in uploaded], settings, client, progress=progress)
+        planned = await asyncio.to_thread(plan, [r.folder for r in first.results if r.fixes], settings)
+        second = await resubmit_async(planned, settings, client, progress=progress)
+    return uploaded, first, second
+
+
+def _present(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+def demo(out: Path, *, progress: Progress | None = None, seed: int = 2026) -> DemoResult:
+    """Run the whole loop on a fresh simulated tenant, writing everything into `OUT/demo/`."""
+    from claret_errors.simulator import Simulator
+
+    started = time.perf_counter()
+    sample = fixtures_dir() / "demo" / DEMO_FILE
+    try:
+        data = sample.read_bytes()
+    except OSError as exc:
+        raise ArtifactError(
+            f"cannot read the demo's nightly file: {exc.strerror or exc}", file=str(sample)
+        ) from None
+    tenant_dir = prepare(out)
+    with Simulator("demo", seed=seed, speed=SPEED, tenants=(DEMO_TENANT,)) as sim:
+        settings = Settings(
+            tenant=sim.tenant,
+            base_url=sim.base_url,
+            email=sim.email,
+            password=sim.password,
+            out=out,
+            poll_interval=0.05,
+            max_wait=60,
+            owners=_present(fixtures_dir() / "owners.example.toml"),
+            master_data=_present(fixtures_dir() / "master"),
+        )
+        uploaded, first, second = asyncio.run(_loop(settings, data, progress or Progress()))
+    return DemoResult(uploaded, first, second, tenant_dir, time.perf_counter() - started)

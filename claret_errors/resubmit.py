@@ -1,0 +1,161 @@
+"""Resubmission: which corrected files a job folder holds, and sending them to Claret as new imports.
+
+Planning reads only local files and the ledger, so `resubmit` without `--confirm` shows exactly what would be
+sent. Sending records each upload in the ledger at once, so an interrupted resubmission never sends a file
+twice. Following the new jobs is the pipeline's work.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from claret_errors.claret.client import ClaretClient
+from claret_errors.config import Settings
+from claret_errors.errors import ArtifactError, UsageError
+from claret_errors.fix import CORRECTED_DIR
+from claret_errors.ledger import Ledger, Sent
+
+LOCAL_TENANT = "local"  # the tenant of a plain folder analysed without --tenant
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One corrected file and what will become of it."""
+
+    file: Path
+    job_folder: Path
+    tenant: str
+    original_job: str
+    sha256: str
+    records: int
+    sent_before: Sent | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.file),
+            "tenant": self.tenant,
+            "original_job": self.original_job,
+            "records": self.records,
+            "sha256": self.sha256,
+            "sent_before_as": self.sent_before.new_job if self.sent_before else None,
+        }
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A corrected file that became a new Claret job in this run."""
+
+    planned: Planned
+    new_job: str
+
+
+def _job_of(folder: Path) -> tuple[str, str]:
+    """(tenant, job_log_id) from the job's summary.json, which `run` or `analyze` wrote."""
+    summary = folder / "summary.json"
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        tenant, job = str(data["tenant"]), str(data["job_log_id"])
+    except FileNotFoundError:
+        raise UsageError(
+            f"{folder} holds no summary.json: give a job folder that `claret-errors run` or `analyze` wrote"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"cannot read the job's summary ({exc})", file=str(summary)) from None
+    return tenant, job
+
+
+def _corrected_files(path: Path) -> tuple[Path, list[Path]]:
+    """The job folder and its corrected files, from a job folder or from one corrected file in it."""
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symbolic link; give the job folder or the file itself")
+    if path.is_file():
+        folder = path.resolve().parent.parent
+        if path.resolve().parent.name != CORRECTED_DIR or path.suffix.lower() != ".csv":
+            raise UsageError(f"{path} is not a corrected file (expected <job folder>/{CORRECTED_DIR}/*.csv)")
+        return folder, [path.resolve()]
+    if not path.is_dir():
+        raise UsageError(f"no such job folder or corrected file: {path}")
+    folder = path.resolve()
+    corrected = folder / CORRECTED_DIR
+    if corrected.is_symlink():
+        raise UsageError(
+            f"{corrected} is a symbolic link: refusing to send files from outside the job folder"
+        )
+    if not corrected.is_dir():
+        return folder, []
+    files = sorted(
+        p for p in corrected.iterdir() if p.suffix.lower() == ".csv" and not p.name.startswith(".")
+    )
+    links = [p for p in files if p.is_symlink()]
+    if links:
+        raise UsageError(f"{links[0]} is a symbolic link: refusing to send files from outside the job folder")
+    return folder, [p for p in files if p.is_file()]
+
+
+def _records(data: bytes, file: Path) -> int:
+    """Data records of a corrected CSV (header excluded), counted as a CSV reader sees them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArtifactError(f"not UTF-8 ({exc.reason})", file=str(file)) from None
+    try:
+        return max(sum(1 for _ in csv.reader(io.StringIO(text, newline=""))) - 1, 0)
+    except csv.Error as exc:
+        raise ArtifactError(f"not a readable CSV ({exc})", file=str(file)) from None
+
+
+def plan(paths: Sequence[Path], settings: Settings) -> list[Planned]:
+    """Every corrected file of the given job folders or files, with the ledger's word on each."""
+    planned: list[Planned] = []
+    seen: set[Path] = set()
+    for path in paths:
+        folder, files = _corrected_files(Path(path))
+        tenant, job = _job_of(folder)
+        if settings.tenant and tenant not in (settings.tenant, LOCAL_TENANT):
+            raise UsageError(f"{folder} is a job of tenant {tenant!r}, not of --tenant {settings.tenant!r}")
+        ledger = Ledger.open(folder.parent)
+        for file in files:
+            if file in seen:
+                continue
+            seen.add(file)
+            data = file.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            planned.append(
+                Planned(file, folder, tenant, job, sha, _records(data, file), ledger.already_sent(sha))
+            )
+    if not settings.tenant and any(p.tenant == LOCAL_TENANT for p in planned):
+        raise UsageError("a folder analysed without a tenant: give --tenant to say where to send its files")
+    tenants = {p.tenant for p in planned}
+    if len(tenants) > 1:
+        raise UsageError(f"the files belong to several tenants ({', '.join(sorted(tenants))}): one at a time")
+    return planned
+
+
+async def send(
+    planned: Sequence[Planned], settings: Settings, client: ClaretClient, *, force: bool
+) -> list[Uploaded]:
+    """Upload each file not sent before (or every one with `force`), ledger entry written right after each."""
+    uploaded: list[Uploaded] = []
+    for item in planned:
+        if item.sent_before is not None and not force:
+            continue
+        ledger = Ledger.open(item.job_folder.parent)  # reread: another run may have sent it meanwhile
+        if ledger.already_sent(item.sha256) is not None and not force:
+            continue
+        new_job = await client.upload_csv(
+            item.file.read_bytes(),
+            item.file.name,
+            allow_record_creation=settings.allow_record_creation,
+            allow_record_update=settings.allow_record_update,
+        )
+        sent_at = datetime.now(UTC).isoformat(timespec="seconds")
+        ledger.add(Sent(item.sha256, item.file.name, item.original_job, str(new_job), sent_at))
+        uploaded.append(Uploaded(item, str(new_job)))
+    return uploaded
