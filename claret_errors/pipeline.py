@@ -249,7 +249,7 @@ async def run_async(
         async with slots:
             progress.status(outcome.job_log_id, "analysing", 0, 0)
             result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
-        progress.finished(outcome.job_log_id, result.exit_code, job_line(result))
+        progress.finished(outcome.job_log_id, result.exit_code, job_outcome(result))
         return result
 
     tasks: list[asyncio.Task[JobResult]] = []
@@ -350,18 +350,18 @@ def resubmit(
 
 def job_line(result: JobResult) -> str:
     """One plain line about a job, for terminals and logs."""
-    head = f"job {result.info.job_log_id} ({result.info.tenant}): {result.info.status}"
+    return f"job {result.info.job_log_id} ({result.info.tenant}): {job_outcome(result)}"
+
+
+def job_outcome(result: JobResult) -> str:
+    """What became of a job, in a few words: status, counts, exit code and where its report is."""
     if result.error:
-        return (
-            f"{head} [exit {result.exit_code}] {result.error.removeprefix(f'job {result.info.job_log_id}: ')}"
-        )
+        error = result.error.removeprefix(f"job {result.info.job_log_id}: ")
+        return f"{result.info.status} [exit {result.exit_code}] {error}"
     c = result.counts
     counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed" if c else "not analysed"
     if c and c.unaccounted:
         counts += f", {c.unaccounted} unaccounted"
-    fixed = (
-        f", {result.fixes.auto_fixed_rows} auto-fixed"
-        if result.fixes and result.fixes.auto_fixed_rows
-        else ""
-    )
-    return f"{head}, {counts}{fixed} [exit {result.exit_code}] {result.folder / 'report.html'}"
+    fixes = result.fixes
+    fixed = f", {fixes.auto_fixed_rows} auto-fixed" if fixes and fixes.auto_fixed_rows else ""
+    return f"{result.info.status}, {counts}{fixed} [exit {result.exit_code}] {result.folder / 'report.html'}"

@@ -11,7 +11,9 @@ from claret_errors.cli.common import common_options, settings_from
 
 
 @click.command(name="analyze")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH...")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
+)
 @click.option("--job-id", help="The job id of a plain folder (default: the folder's name).")
 @common_options
 @click.pass_context

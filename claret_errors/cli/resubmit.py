@@ -11,7 +11,9 @@ from claret_errors.cli.common import common_options, emit_json, settings_from
 
 
 @click.command(name="resubmit")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH...")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
+)
 @click.option("--confirm", is_flag=True, help="Send the files (without it, only show what would be sent).")
 @click.option("--force", is_flag=True, help="Send files again that the ledger says were sent before.")
 @common_options

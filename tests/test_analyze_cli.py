@@ -1,0 +1,81 @@
+"""`claret-errors analyze`: the offline half on folders already on disk, plain or fetched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+
+JOBS = Path(__file__).resolve().parents[1] / "fixtures" / "jobs"
+
+
+@pytest.fixture(autouse=True)
+def clean_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TENANT", "CLARET_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_a_plain_folder_goes_to_local_and_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["analyze", str(JOBS / "plain_semicolon_errors"), "--out", str(tmp_path / "out")])
+    folder = tmp_path / "out" / "local" / "plain_semicolon_errors"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert code == ExitCode.RECORDS_FAILED == summary["exit_code"]
+    assert summary["tenant"] == "local" and summary["job_log_id"] == "plain_semicolon_errors"
+    counts = summary["counts"]
+    assert (
+        counts["failed"] > 0
+        and counts["imported"] + counts["failed"] + counts["unaccounted"] == counts["input_rows"]
+    )
+    for name in ("report.html", "report.md", "failed_records.csv", "messages.csv", "needs_attention.csv"):
+        assert (folder / name).is_file(), name
+    assert not any(p.name == "summary.json" for p in (JOBS / "plain_semicolon_errors").iterdir())
+    assert capsys.readouterr().out.startswith("job plain_semicolon_errors (local): ")
+
+
+def test_tenant_and_job_id_name_the_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", str(JOBS / "plain_fields_only"), "--tenant", "acme", "--job-id", "42", "--json"]
+    code = main([*argv, "--out", str(tmp_path / "out")])
+    doc = json.loads(capsys.readouterr().out)
+    [job] = doc["jobs"]
+    assert code == job["exit_code"] and job["tenant"] == "acme" and job["job_log_id"] == "42"
+    assert job["folder"] == str(tmp_path / "out" / "acme" / "42")
+    assert doc["index"][0] == str(tmp_path / "out" / "acme" / "index.html")
+
+
+def test_a_fetched_folder_is_analysed_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "acme" / "1234"
+    shutil.copytree(JOBS / "job_json_messages", folder)
+    code = main(["analyze", str(folder), "--out", str(tmp_path / "elsewhere")])
+    assert code == ExitCode.JOB_FAILED  # the fixture is a job that ended failed
+    assert (folder / "summary.json").is_file() and (folder / "report.html").is_file()
+    assert (tmp_path / "acme" / "index.html").is_file() and not (tmp_path / "elsewhere").exists()
+    capsys.readouterr()
+
+
+def test_bad_paths_get_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(tmp_path / "missing")]) == ExitCode.USAGE
+    assert "does not exist" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["analyze", str(empty), "--out", str(tmp_path / "out")]) == ExitCode.UNREADABLE
+    assert "no input file" in capsys.readouterr().out
+    two = [str(JOBS / "plain_fields_only"), str(JOBS / "plain_line_numbers")]
+    assert main(["analyze", *two, "--job-id", "1"]) == ExitCode.USAGE
+    assert "--job-id" in capsys.readouterr().err
+
+
+def test_several_folders_exit_with_the_worst_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["analyze", str(JOBS / "plain_fields_only"), str(empty), "--out", str(tmp_path / "out")])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == ExitCode.UNREADABLE
+    assert len([line for line in lines if line.startswith("job ")]) == 2

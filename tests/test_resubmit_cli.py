@@ -1,0 +1,127 @@
+"""`claret-errors resubmit` against the simulator: the plan without --confirm, the second round with it,
+the ledger that refuses to send a file twice, and the links in both jobs' summaries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stamina
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+from claret_errors.simulator import Simulator, make_nightly_csv
+
+MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
+    with stamina.set_testing(True, attempts=2), Simulator(seed=21, speed=0.0) as simulator:
+        monkeypatch.setenv("CLARET_EMAIL", simulator.email)
+        monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
+        yield simulator
+
+
+def common(sim: Simulator, tmp_path: Path) -> list[str]:
+    return ["--base-url", sim.base_url, "--out", str(tmp_path / "out"), "--poll-interval", "0.02"]
+
+
+def first_round(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    job = str(sim.submit_csv(make_nightly_csv(300, seed=8, error_share=0.3)))
+    assert main(["run", job, "--tenant", "demo", *common(sim, tmp_path)]) == ExitCode.RECORDS_FAILED
+    capsys.readouterr()
+    return tmp_path / "out" / "demo" / job
+
+
+def records(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))[1:]
+
+
+def test_without_confirm_it_only_shows_the_plan(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = first_round(sim, tmp_path, capsys)
+    [corrected] = sorted((folder / "corrected").iterdir())
+    assert main(["resubmit", str(folder), *common(sim, tmp_path)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert f"{corrected} ({len(records(corrected))} records, from job {folder.name}): would be sent" in out
+    assert "add --confirm to send" in out
+    assert not (folder.parent / "resubmissions.json").exists()
+
+
+def test_confirmed_the_fixed_rows_land_and_both_jobs_are_linked(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = first_round(sim, tmp_path, capsys)
+    original = json.loads((folder / "summary.json").read_text())
+    attention = {r[0] for r in records(folder / "needs_attention.csv")}
+    code = main(["resubmit", str(folder), "--confirm", "--json", *common(sim, tmp_path)])
+    doc = json.loads(capsys.readouterr().out)
+    [new] = doc["jobs"]
+    assert code == ExitCode.OK == doc["exit_code"] and new["exit_code"] == 0
+    assert new["counts"]["failed"] == 0 and new["counts"]["unaccounted"] == 0
+    assert new["counts"]["imported"] == original["corrections"]["auto_fixed_rows"] > 0
+    assert attention and new["counts"]["input_rows"] == sum(f["records"] for f in doc["files"])
+    assert new["links"][0]["relation"] == "resubmission_of" and new["links"][0]["job_log_id"] == folder.name
+    again = json.loads((folder / "summary.json").read_text())
+    assert [(link["relation"], link["job_log_id"]) for link in again["links"]] == [
+        ("resubmitted_as", new["job_log_id"])
+    ]
+    assert new["job_log_id"] in (folder / "report.html").read_text()
+    index = (folder.parent / "index.md").read_text()
+    assert f"{new['job_log_id']}/report.md" in index and f"{folder.name}/report.md" in index
+
+
+def test_the_ledger_refuses_a_second_send_unless_forced(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = first_round(sim, tmp_path, capsys)
+    argv = ["resubmit", str(folder), "--confirm", *common(sim, tmp_path)]
+    assert main(argv) == ExitCode.OK
+    capsys.readouterr()
+    ledger = folder.parent / "resubmissions.json"
+    assert len(json.loads(ledger.read_text())["sent"]) == 1
+    assert main(argv) == ExitCode.OK
+    assert "skipped: sent before as job" in capsys.readouterr().out
+    assert len(json.loads(ledger.read_text())["sent"]) == 1
+    # Forced, the same records go again; they exist now and updates are off, so Claret refuses each one.
+    assert main([*argv, "--force", "--json"]) == ExitCode.RECORDS_FAILED
+    [new] = json.loads(capsys.readouterr().out)["jobs"]
+    assert new["counts"]["failed"] == new["counts"]["input_rows"] > 0
+    assert {c["category"] for c in new["categories"]} == {"not_allowed"}
+    assert len(json.loads(ledger.read_text())["sent"]) == 2
+
+
+def test_files_from_outside_the_job_folder_are_refused(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = first_round(sim, tmp_path, capsys)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("item_name,bin_name\nx,y\n")
+    (folder / "corrected" / "zz_link.csv").symlink_to(outside)
+    assert main(["resubmit", str(folder), "--confirm", *common(sim, tmp_path)]) == ExitCode.USAGE
+    assert "symbolic link" in capsys.readouterr().err
+    assert not (folder.parent / "resubmissions.json").exists()
+
+
+def test_bad_targets_are_usage_errors(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = first_round(sim, tmp_path, capsys)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert main(["resubmit", str(bare), *common(sim, tmp_path)]) == ExitCode.USAGE
+    assert "holds no summary.json" in capsys.readouterr().err
+    assert main(["resubmit", str(folder), "--tenant", "other", *common(sim, tmp_path)]) == ExitCode.USAGE
+    assert "is a job of tenant 'demo'" in capsys.readouterr().err
+    assert main(["resubmit", str(folder / "summary.json"), *common(sim, tmp_path)]) == ExitCode.USAGE
+    assert "not a corrected file" in capsys.readouterr().err
