@@ -51,6 +51,13 @@ def _outcome(result: JobResult) -> str:
     text = f"{rows_of(missing)} did not land" if missing else "every row landed"
     if counts.anomalies:
         text += f", {counts.anomalies:,} anomal{'y' if counts.anomalies == 1 else 'ies'}"
+    for relation, words in (
+        ("resubmitted_as", "resubmitted as job"),
+        ("resubmission_of", "resubmission of job"),
+    ):
+        jobs = list(dict.fromkeys(clip(k.job_log_id) for k in result.links if k.relation == relation))
+        if jobs:
+            text += f"; {words}{'s' if len(jobs) > 1 else ''} {', '.join(jobs)}"
     return text
 
 
@@ -59,6 +66,29 @@ def _badness(result: JobResult) -> tuple[int, int]:
     counts = result.counts
     lost = counts.failed + counts.unaccounted if counts else 0
     return (-result.exit_code, -lost)
+
+
+def run_totals(results: list[JobResult]) -> tuple[Counts, int]:
+    """The run's accounting with each record once: a resubmission of a job in this run re-sends rows that
+    already count as that job's failures, so its rows are not new input; those that landed move from failed
+    to imported. Returns the totals and how many rows landed on resubmission."""
+    in_run = {r.info.job_log_id for r in results}
+    input_rows = imported = failed = unaccounted = anomalies = recovered = 0
+    for result in results:
+        counts = result.counts
+        if counts is None:
+            continue
+        resent = any(k.relation == "resubmission_of" and k.job_log_id in in_run for k in result.links)
+        if resent:
+            recovered += counts.imported
+        else:
+            input_rows += counts.input_rows
+            failed += counts.failed
+            unaccounted += counts.unaccounted
+        imported += counts.imported
+        anomalies += counts.anomalies
+    failed = max(failed - recovered, 0)
+    return Counts(input_rows, imported, failed, unaccounted, anomalies), recovered
 
 
 def build_index_view(
@@ -87,16 +117,11 @@ def build_index_view(
                 link=safe_link(result.info.job_status_link),
             )
         )
-    analysed = [r.counts for r in results if r.counts is not None]
-    totals = Counts(
-        input_rows=sum(c.input_rows for c in analysed),
-        imported=sum(c.imported for c in analysed),
-        failed=sum(c.failed for c in analysed),
-        unaccounted=sum(c.unaccounted for c in analysed),
-        anomalies=sum(c.anomalies for c in analysed),
-    )
+    totals, recovered = run_totals(results)
     verdict, ok = headline(totals, None)
-    not_analysed = len(results) - len(analysed)
+    if recovered:
+        verdict += f" {rows_of(recovered)} landed when resubmitted, and count as imported."
+    not_analysed = sum(1 for r in results if r.counts is None)
     if not_analysed:
         verdict += f" {not_analysed} of {len(results)} jobs could not be analysed."
         ok = False
