@@ -214,36 +214,31 @@ def _parse_pack(data: Mapping[str, Any], where: str) -> list[Rule]:
 def classify_messages(messages: pl.Series, pack: RulePack, aliases: Mapping[str, str]) -> pl.DataFrame:
     """One row per message, in order: `message` (verbatim), `category`, `field`, `fix`, `rule`.
 
-    Normalisation runs vectorised; the rules run once per distinct normalised message, then a join spreads
-    the answers back, so a million messages with a few hundred wordings cost a few hundred regex passes.
+    Only distinct messages are normalised (vectorised) and the rules run once per distinct normalised
+    wording; joins spread the answers back, so a million messages in a few wordings cost a few regex passes.
     """
     import polars as pl
 
     text = messages.cast(pl.String).fill_null("").rename("message")
+    distinct = text.unique()
     norm = (
-        text.str.slice(0, MAX_MATCH_CHARS)
+        distinct.str.slice(0, MAX_MATCH_CHARS)
         .str.replace(ROW_PREFIX, "")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
         .rename("_norm")
     )
-    distinct = norm.unique().to_list()
-    found = [pack.classify_normalised(t, aliases) for t in distinct]
+    wordings = norm.unique().to_list()
+    found = [pack.classify_normalised(t, aliases) for t in wordings]
     table = pl.DataFrame(
         {
-            "_norm": distinct,
+            "_norm": wordings,
             "category": [c.category for c in found],
             "field": [c.field for c in found],
             "fix": [c.fix for c in found],
             "rule": [c.rule for c in found],
         },
-        schema={
-            "_norm": pl.String,
-            "category": pl.String,
-            "field": pl.String,
-            "fix": pl.String,
-            "rule": pl.String,
-        },
+        schema=dict.fromkeys(("_norm", "category", "field", "fix", "rule"), pl.String),
     )
-    frame = pl.DataFrame([text, norm])
-    return frame.join(table, on="_norm", how="left", maintain_order="left").drop("_norm")
+    by_message = pl.DataFrame([distinct, norm]).join(table, on="_norm", how="left").drop("_norm")
+    return text.to_frame().join(by_message, on="message", how="left", maintain_order="left")

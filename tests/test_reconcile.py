@@ -276,3 +276,25 @@ def test_cell_with_several_unseparated_messages_becomes_one_row_per_message() ->
         ("unclassified", ""),
     ]
     assert result.messages["message"][2] == "The tank is frozen. Call the cellar."
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_input=st.integers(0, 12),
+    output_rows=st.lists(st.one_of(st.none(), st.integers(0, 15)), max_size=15),
+    error_rows=st.lists(st.one_of(st.none(), st.integers(0, 15)), max_size=15),
+)
+def test_input_rows_not_numbered_one_to_n_reconcile_the_same(
+    n_input: int, output_rows: list[int | None], error_rows: list[int | None]
+) -> None:
+    """Rows 1..n take a fast range test; any other numbering must give the same accounting by set lookup."""
+    messages = [["The selected uom is invalid."] for _ in error_rows]
+    plain = reconcile(make_job(n_input, output_rows, error_rows, messages), Settings())
+    job = make_job(n_input, output_rows, error_rows, messages)
+    spread = pl.col("input_row") * 2 + 1  # 3, 5, 7, ...: same rows, not 1..n
+    job.input, job.output, job.errors = (f.with_columns(spread) for f in (job.input, job.output, job.errors))
+    renumbered = reconcile(job, Settings())
+    assert renumbered.counts == plain.counts
+    for name in ("failed", "unaccounted", "messages", "anomalies"):
+        before = getattr(plain, name).with_columns(spread).drop("detail", strict=False)
+        assert getattr(renumbered, name).drop("detail", strict=False).equals(before), name
