@@ -173,6 +173,14 @@ def analyze_job(
     except OSError as exc:
         error = f"cannot write the results in {folder}: {exc.strerror or exc}"
         return failed_result(job.info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
+    except Exception as exc:
+        # A bug must not cost the night's other jobs: this job gets exit 1 and the traceback goes to the log.
+        trace = exc if log.isEnabledFor(logging.DEBUG) else None  # the traceback only with --debug
+        log.error(
+            "job %s: internal error (a bug in claret-errors): %r", job.info.job_log_id, exc, exc_info=trace
+        )
+        error = f"internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"
+        return failed_result(job.info, folder, error, int(ExitCode.BUG), run_at, use_history)
     return result
 
 
