@@ -46,6 +46,11 @@ UNFIXABLE_CATEGORIES = frozenset({"missing_value", "duplicate", "not_allowed"})
 _UNSPECIFIC_CATEGORIES = ("unknown_reference", "unclassified")
 _FIELD_ORDER = ("uom",)  # fixed first: a quantity's unit suffix is checked against the fixed unit
 _MASTER_NAME_COLUMNS = frozenset({"name", "abbreviation", "abbr", "code", "short_name"})
+# What Python's str.strip() removes, for polars to strip exactly the same (its own set lacks \x1c-\x1f).
+_PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
 _CORRECTED_NAME = re.compile(r"_corrected_\d{3}\.csv$")
 CORRECTIONS_COLUMNS = ("input_row", "field", "before", "after", "rule")
@@ -222,13 +227,9 @@ def _why_no_corrected_file(job: LoadedJob) -> str:
 
 def _demote_duplicates(auto: list[RowPlan], job: LoadedJob) -> None:
     """A corrected record that repeats a landed one, or an earlier corrected one, would fail again."""
-    if not all(k in job.output.columns for k in KEY_FIELDS) or "input_row" not in job.output.columns:
-        landed: dict[tuple[str, ...], int] = {}
-    else:
-        landed = {
-            tuple(_strip(v) for v in row[:-1]): int(row[-1])
-            for row in job.output.select(*KEY_FIELDS, "input_row").drop_nulls("input_row").iter_rows()
-        }
+    if not auto:
+        return
+    landed = _landed_keys(job, {tuple(_strip(p.values.get(k)) for k in KEY_FIELDS) for p in auto})
     seen: dict[tuple[str, ...], int] = {}
     for plan in auto:
         key = tuple(_strip(plan.values.get(k)) for k in KEY_FIELDS)
@@ -238,6 +239,25 @@ def _demote_duplicates(auto: list[RowPlan], job: LoadedJob) -> None:
             plan.demote(f"same item, bin and lot as corrected input row {seen[key]}")
         else:
             seen[key] = plan.input_row
+
+
+def _landed_keys(job: LoadedJob, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
+    """The input row that landed under each wanted (item, bin, lot) key (the last one if several did).
+
+    Only the output rows with a wanted key reach Python: a job lands a million rows and corrects a few.
+    """
+    import polars as pl
+
+    if not all(k in job.output.columns for k in KEY_FIELDS) or "input_row" not in job.output.columns:
+        return {}
+    keys = pl.DataFrame(list(wanted), schema=dict.fromkeys(KEY_FIELDS, pl.String), orient="row")
+    stripped = [pl.col(k).cast(pl.String).fill_null("").str.strip_chars(_PY_WHITESPACE) for k in KEY_FIELDS]
+    rows = (
+        job.output.select(*stripped, "input_row")
+        .drop_nulls("input_row")
+        .filter(pl.struct(KEY_FIELDS).is_in(keys.select(pl.struct(KEY_FIELDS)).to_series().implode()))
+    )
+    return {tuple(row[:-1]): int(row[-1]) for row in rows.iter_rows()}
 
 
 def _preflight(auto: list[RowPlan], columns: list[str]) -> None:

@@ -17,7 +17,7 @@ import pytest
 from claret_errors.config import Settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.fix import fix, master_names, plan_fixes
+from claret_errors.fix import _PY_WHITESPACE, fix, master_names, plan_fixes
 from claret_errors.model import Counts, Detection, JobInfo, LoadedJob, Reconciliation
 
 HEADERS = ("Item Name", "bin_name", "lot_name", "date_filled", "Qty", "uom")
@@ -358,3 +358,8 @@ def test_unit_alias_is_checked_against_master_units_not_the_jobs_few(tmp_path: P
     [plan] = plan_fixes(job, rec, Settings(master_data=master))
     assert plan.kind == "suggested"
     assert plan.suggestions == ["uom: Case (alias of 'cases', not a known unit)"]
+
+
+def test_landed_key_strip_matches_python_strip() -> None:
+    """Landed keys are stripped in polars; they must lose exactly what str.strip() drops from plan keys."""
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == _PY_WHITESPACE
