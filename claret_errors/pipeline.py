@@ -224,9 +224,14 @@ def analyze(
     return RunResult(results, _index(results))
 
 
+def _analysable(outcome: FetchOutcome) -> bool:
+    """Every file is down (a failed job's too): an analysis of part of a job would claim false counts."""
+    return outcome.exit_code in (ExitCode.OK, ExitCode.JOB_FAILED) and outcome.status is not None
+
+
 def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> JobResult:
     """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code."""
-    if outcome.exit_code in (ExitCode.OK, ExitCode.JOB_FAILED) and outcome.status is not None:
+    if _analysable(outcome):
         result = analyze_job(
             outcome.folder, settings, tenant=outcome.tenant, job_id=outcome.job_log_id, run_at=run_at
         )
@@ -254,6 +259,8 @@ async def run_async(
     progress = progress or Progress()
 
     async def analysed(outcome: FetchOutcome) -> JobResult:
+        if not _analysable(outcome):  # fetch has already said why
+            return await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
         async with slots:
             progress.status(outcome.job_log_id, "analysing", 0, 0)
             result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
@@ -365,7 +372,8 @@ def job_outcome(result: JobResult) -> str:
     """What became of a job, in a few words: status, counts, exit code and where its report is."""
     if result.error:
         error = result.error.removeprefix(f"job {result.info.job_log_id}: ")
-        return f"{result.info.status} [exit {result.exit_code}] {error}"
+        state = "not fetched" if result.info.status == "unknown" else result.info.status
+        return f"{state} [exit {result.exit_code}] {error}"
     c = result.counts
     counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed" if c else "not analysed"
     if c and c.unaccounted:

@@ -202,3 +202,20 @@ def test_no_job_ids_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["run", "--tenant", "demo"]) == ExitCode.USAGE
     assert "no job ids" in capsys.readouterr().err
     assert main(["run", "12x", "--tenant", "demo"]) == ExitCode.USAGE
+
+
+def test_claret_unreachable_exits_7_and_leaves_no_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CLARET_TOKEN", "5|abcdefghijklmnopqrstuvwxyz")
+    argv = ["run", "17", "--tenant", "acme", "--base-url", f"http://127.0.0.1:{port}", "--json"]
+    code = main([*argv, "--out", str(tmp_path / "out"), "--max-wait", "2", "--poll-interval", "0.05"])
+    [job] = json.loads(capsys.readouterr().out)["jobs"]
+    assert code == ExitCode.UNAVAILABLE == job["exit_code"]
+    assert job["status"] == "unknown" and "ConnectError" in job["error"]
+    assert not (tmp_path / "out" / "acme" / "17").exists()
