@@ -9,20 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from claret_errors.config import CATEGORIES
 from claret_errors.demo import chunks
 from claret_errors.fix import MAX_RECORDS_PER_FILE
 from claret_errors.resources import fixtures_dir
 
-CATEGORIES = {
-    "missing_value",
-    "unknown_reference",
-    "invalid_date",
-    "invalid_number",
-    "out_of_range",
-    "duplicate",
-    "not_allowed",
-    "unclassified",
-}
 
 
 def demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -38,7 +29,7 @@ def test_the_demo_runs_both_rounds_and_the_second_lands(tmp_path: Path) -> None:
     assert len(uploads) >= 3 and sum(u["records"] for u in uploads) >= 2500
     assert all(u["records"] <= MAX_RECORDS_PER_FILE for u in uploads)
     first = doc["first_round"]["jobs"]
-    assert {c["category"] for job in first for c in job["categories"]} == CATEGORIES
+    assert {c["category"] for job in first for c in job["categories"]} == set(CATEGORIES)
     assert all(job["exit_code"] == 3 for job in first)
     second = doc["second_round"]["jobs"]
     fixed = sum(job["corrections"]["auto_fixed_rows"] for job in first)
