@@ -15,7 +15,6 @@ from claret_errors.fix import MAX_RECORDS_PER_FILE
 from claret_errors.resources import fixtures_dir
 
 
-
 def demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "claret_errors", "demo", "--out", str(out), *extra]
     return subprocess.run(argv, capture_output=True, text=True, timeout=90, cwd=out.parent)
