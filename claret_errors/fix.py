@@ -137,7 +137,11 @@ def plan_fixes(job: LoadedJob, rec: Reconciliation, settings: Settings) -> list[
     """Every failed row with its certain fixes, remaining failures and suggestions; writes nothing."""
     context = build_context(job, rec, settings)
     columns = list(job.input_columns)
-    plans = [_plan_row(row, columns, context) for row in rec.failed.iter_rows(named=True)]
+    failed = rec.failed
+    # Column by column to Python, then zipped: a third faster than polars' row iteration on 100k rows.
+    values = zip(*(column.to_list() for column in failed.get_columns()), strict=True)
+    rows = (dict(zip(failed.columns, row, strict=True)) for row in values)
+    plans = [_plan_row(row, columns, context) for row in rows]
     auto = [p for p in plans if p.kind == "auto"]
     blocked = _why_no_corrected_file(job)
     if blocked:
@@ -373,7 +377,7 @@ def proven_names(job: LoadedJob, rec: Reconciliation) -> dict[str, set[str]]:
                 (pl.col("field") == name)
                 | ((pl.col("field").fill_null("") == "") & pl.col("category").is_in(_UNSPECIFIC_CATEGORIES))
             ).get_column("input_row")
-            staged = job.staging.filter(
+            staged = job.staging.select(name, "input_row").filter(
                 pl.col("input_row").is_not_null() & ~pl.col("input_row").is_in(doubt.implode())
             )
             values.update(_clean_values(staged.get_column(name)))
@@ -433,7 +437,8 @@ def _read_master(file: Path) -> tuple[list[str], list[list[str]]]:
 def _clean_values(series: pl.Series) -> set[str]:
     import polars as pl
 
-    text = series.cast(pl.String).str.strip_chars().drop_nulls()
+    # Distinct values first: a million landed rows name a few thousand items, bins and lots.
+    text = series.cast(pl.String).unique().str.strip_chars().drop_nulls()
     return {v for v in text.unique().to_list() if v}
 
 
