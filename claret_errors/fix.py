@@ -312,45 +312,48 @@ def _write_corrected(job: LoadedJob, auto: list[RowPlan], folder: Path) -> list[
 
 
 def _result(job: LoadedJob, plans: list[RowPlan], files: list[Path]) -> FixResult:
+    """The fix stage's tables, built column by column with each plan's kind and suggestion worked out once."""
     import polars as pl
 
     columns = list(job.input_columns)
+    kinds = [p.kind for p in plans]
+    suggestions = [p.suggestion_text() for p in plans]
     rows = pl.DataFrame(
-        {
-            "input_row": [p.input_row for p in plans],
-            "fix": [p.kind for p in plans],
-            "suggestion": [p.suggestion_text() for p in plans],
-        },
+        {"input_row": [p.input_row for p in plans], "fix": kinds, "suggestion": suggestions},
         schema={"input_row": pl.Int64, "fix": pl.String, "suggestion": pl.String},
     )
     corrections = pl.DataFrame(
-        [(p.input_row, *c) for p in plans if p.kind == "auto" for c in p.corrections],
+        [
+            (p.input_row, *c)
+            for p, kind in zip(plans, kinds, strict=True)
+            if kind == "auto"
+            for c in p.corrections
+        ],
         schema={"input_row": pl.Int64, **dict.fromkeys(CORRECTIONS_COLUMNS[1:], pl.String)},
         orient="row",
     )
     attention_columns = [_unique(c, ("input_row", *ATTENTION_EXTRA)) for c in columns]
-    pending = [p for p in plans if p.kind != "auto"]
+    pending = [i for i, kind in enumerate(kinds) if kind != "auto"]
+    extra: tuple[Sequence[str], ...] = (
+        [" | ".join(plans[i].messages) for i in pending],
+        ["; ".join(dict.fromkeys(plans[i].remaining)) for i in pending],
+        [plans[i].owner for i in pending],
+        [kinds[i] for i in pending],
+        [suggestions[i] for i in pending],
+    )
     needs_attention = pl.DataFrame(
         [
-            (
-                p.input_row,
-                *(p.original[c] for c in columns),
-                " | ".join(p.messages),
-                "; ".join(dict.fromkeys(p.remaining)),
-                p.owner,
-                p.kind,
-                p.suggestion_text(),
-            )
-            for p in pending
-        ],
-        schema={
-            "input_row": pl.Int64,
-            **dict.fromkeys(attention_columns, pl.String),
-            **dict.fromkeys(ATTENTION_EXTRA, pl.String),
-        },
-        orient="row",
+            pl.Series("input_row", [plans[i].input_row for i in pending], dtype=pl.Int64),
+            *(
+                pl.Series(name, [plans[i].original[c] for i in pending], dtype=pl.String)
+                for name, c in zip(attention_columns, columns, strict=True)
+            ),
+            *(
+                pl.Series(name, values, dtype=pl.String)
+                for name, values in zip(ATTENTION_EXTRA, extra, strict=True)
+            ),
+        ]
     )
-    kinds = [p.kind for p in plans]
     return FixResult(
         rows=rows,
         corrections=corrections,
