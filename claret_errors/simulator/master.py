@@ -1,6 +1,7 @@
 """The simulated tenant's master data (items, bins, lots, units) and its existing inventory records.
 
-Read once from `fixtures/master/*.csv`; the engine checks references against it. Holds no HTTP or job logic.
+Read once from the shipped `master/*.csv` (a checkout's `fixtures/`, else the wheel's copy); the engine checks
+references against it. Holds no HTTP or job logic.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-MASTER_DIR = FIXTURES / "master"
+from claret_errors.resources import fixtures_dir
+
+MASTER_DIR = fixtures_dir() / "master"
 
 RecordKey = tuple[str, str, str]  # (item_name, bin_name, lot_name): what identifies an inventory record
 

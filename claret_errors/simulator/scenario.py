@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claret_errors.errors import ConfigError
-from claret_errors.simulator.master import FIXTURES
+from claret_errors.resources import fixtures_dir
 from claret_errors.simulator.messages import ATTRIBUTE_STYLES, WORDINGS, AttributeStyle, Wording
 
-SCENARIO_DIR = FIXTURES / "scenarios"
+SCENARIO_DIR = fixtures_dir() / "scenarios"
 Layout = Literal["joined", "json", "rows", "columns"]
 LAYOUTS: tuple[Layout, ...] = ("joined", "json", "rows", "columns")
 ENDPOINTS = ("token", "status", "download", "upload", "any")
