@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from importlib import resources
@@ -139,6 +139,24 @@ def split_sentences(message: str, pack: RulePack, aliases: Mapping[str, str]) ->
     Cut after a full stop before a capital letter (a bare row prefix stays with what follows), and only
     when every piece is classified, so an unknown message that merely has two sentences is never cut.
     """
+    return split_cells([message], pack, aliases)[0]
+
+
+def split_cells(messages: Iterable[str], pack: RulePack, aliases: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """`split_sentences` of many cells; each distinct piece wording is classified once, not once per cell
+    (cells that differ only by their row prefixes would otherwise run the rules again and again)."""
+    known: dict[str, bool] = {}
+
+    def classified(piece: str) -> bool:
+        text = normalise_message(piece)
+        if text not in known:
+            known[text] = pack.classify_normalised(text, aliases).category != UNCLASSIFIED
+        return known[text]
+
+    return [_split(message, classified) for message in messages]
+
+
+def _split(message: str, classified: Callable[[str], bool]) -> tuple[str, ...]:
     if len(message) > MAX_MATCH_CHARS:
         return (message,)
     pieces: list[str] = []
@@ -147,7 +165,7 @@ def split_sentences(message: str, pack: RulePack, aliases: Mapping[str, str]) ->
             pieces[-1] = f"{pieces[-1]} {part}"
         else:
             pieces.append(part)
-    if len(pieces) < 2 or any(pack.classify(p, aliases).category == UNCLASSIFIED for p in pieces):
+    if len(pieces) < 2 or not all(classified(p) for p in pieces):
         return (message,)
     return tuple(pieces)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages, split_sentences
+from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages, split_cells
 from claret_errors.config import Settings
 from claret_errors.fields import alias_table
 from claret_errors.model import CategoryCount, Counts, LoadedJob, Reconciliation
@@ -135,17 +135,21 @@ def _split_joined(messages: pl.DataFrame, pack: RulePack, aliases: Mapping[str, 
     # Only a message with a full stop, spaces (as Python's `\s` sees them) and a capital letter can be cut:
     # the rest skip the Python pass and stay whole.
     distinct = distinct.filter(distinct.str.contains(r"\.[\s\x1c-\x1f]+[A-Z]"))
-    pieces = [split_sentences(m, pack, aliases) for m in distinct.to_list()]
-    if all(len(p) == 1 for p in pieces):
+    texts = distinct.to_list()
+    # One row per piece of each cut message, in order (flat columns build far faster than lists).
+    whole: list[str] = []
+    parts: list[str] = []
+    for message, pieces in zip(texts, split_cells(texts, pack, aliases), strict=True):
+        if len(pieces) > 1:
+            whole.extend([message] * len(pieces))
+            parts.extend(pieces)
+    if not parts:
         return messages
     table = pl.DataFrame(
-        {"message": distinct, "_pieces": [list(p) for p in pieces]},
-        schema={"message": pl.String, "_pieces": pl.List(pl.String)},
+        {"message": whole, "_piece": parts}, schema={"message": pl.String, "_piece": pl.String}
     )
-    return (
-        messages.join(table, on="message", how="left", maintain_order="left")
-        .select("input_row", pl.coalesce("_pieces", pl.concat_list("message")).alias("message"))
-        .explode("message")
+    return messages.join(table, on="message", how="left", maintain_order="left_right").select(
+        "input_row", pl.coalesce("_piece", "message").alias("message")
     )
 
 
