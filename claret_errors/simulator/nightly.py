@@ -7,11 +7,12 @@ wrong case, doubled spaces); others need a person. Builds bytes only; knows noth
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Callable
 
 from claret_errors.fields import INVENTORY_FIELDS
 from claret_errors.simulator.artifacts import write_csv
-from claret_errors.simulator.master import MasterData, load_master, record_key
+from claret_errors.simulator.master import MasterData, RecordKey, load_master, record_key
 
 Row = dict[str, str]
 # One kind per taxonomy category first, so that any file with a few error rows has them all.
@@ -39,8 +40,20 @@ def _unit_for(item: str, rng: random.Random) -> str:
     return rng.choice(("9LE Case", "Case", "Each"))
 
 
+def _good_row(key: RecordKey, rng: random.Random) -> Row:
+    quantity = rng.choice((str(rng.randint(1, 5000)), f"{rng.uniform(0.5, 3000):.2f}"))
+    filled = f"{rng.choice((2023, 2024))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    values = (*key, filled, quantity, _unit_for(key[0], rng))
+    return dict(zip(INVENTORY_FIELDS, values, strict=True))
+
+
 def _good_rows(count: int, master: MasterData, rng: random.Random) -> list[Row]:
-    """Valid rows with distinct item/bin/lot keys, none already in the tenant's inventory."""
+    """Valid rows whose item/bin/lot keys are not in the tenant's inventory and distinct within any run of
+    as many rows as there are free keys (28,776 with the shipped master data).
+
+    A longer file starts the same keys over, with fresh dates and quantities: the master data has no more,
+    and a Claret job holds at most 1000 rows, so no job of such a file repeats a key by accident.
+    """
     items, bins, lots = sorted(master.items), sorted(master.bins), sorted(master.lots)
     existing = {record_key(r) for r in master.inventory}
     total = len(items) * len(bins) * len(lots)
@@ -51,19 +64,11 @@ def _good_rows(count: int, master: MasterData, rng: random.Random) -> list[Row]:
         lot = lots[index % len(lots)]
         if (item, bin_name, lot) in existing:
             continue
-        quantity = rng.choice((str(rng.randint(1, 5000)), f"{rng.uniform(0.5, 3000):.2f}"))
-        filled = f"{rng.choice((2023, 2024))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        rows.append(
-            dict(
-                zip(
-                    INVENTORY_FIELDS,
-                    (item, bin_name, lot, filled, quantity, _unit_for(item, rng)),
-                    strict=True,
-                )
-            )
-        )
+        rows.append(_good_row((item, bin_name, lot), rng))
         if len(rows) == count:
-            break
+            return rows
+    keys = [record_key(r) for r in rows]
+    rows.extend(_good_row(keys[i % len(keys)], rng) for i in range(count - len(rows)))
     return rows
 
 
@@ -110,6 +115,18 @@ def _mutations(master: MasterData, rng: random.Random) -> dict[str, Callable[[Ro
     }
 
 
+def _nth_good(n: int, bad: list[int]) -> int:
+    """The row index of the n-th (0-based) row not in the sorted `bad` list, without listing the good ones."""
+    low, high = n, n + len(bad)
+    while low < high:  # smallest x with n + 1 good rows in 0..x
+        middle = (low + high) // 2
+        if middle + 1 - bisect_right(bad, middle) > n:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
 def make_nightly_csv(rows: int, *, seed: int, error_share: float = 0.08) -> bytes:
     """A nightly inventory CSV of `rows` data rows; with error_share > 0 and enough rows, every category."""
     rng = random.Random(seed)
@@ -125,11 +142,9 @@ def make_nightly_csv(rows: int, *, seed: int, error_share: float = 0.08) -> byte
     kinds += [rng.choice(GUARANTEED + OTHERS) for _ in range(len(positions) - len(kinds))]
     rng.shuffle(kinds)
     mutate = _mutations(master, rng)
-    bad = set(positions)
-    for position, kind in zip(positions, kinds, strict=True):
+    for index, (position, kind) in enumerate(zip(positions, kinds, strict=True)):
         if kind == "duplicate":
-            earlier = [i for i in range(position) if i not in bad]
-            source = records[rng.choice(earlier)]
+            source = records[_nth_good(rng.randrange(position - index), positions)]
             records[position].update({k: source[k] for k in ("item_name", "bin_name", "lot_name")})
         else:
             mutate[kind](records[position])
