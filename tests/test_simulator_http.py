@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from claret_errors.simulator import Simulator, Variant, make_nightly_csv
+from claret_errors.simulator import Simulator, Variant, make_nightly_csv, server
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 GOOD = (
@@ -343,3 +343,77 @@ def test_set_variant_keeps_the_fault_schedule_running() -> None:
         sim.set_variant("demo", Variant(row_base=0))
         codes = [first] + [client.get(f"/imports/status/{job_id}").status_code for _ in range(2)]
     assert codes == [503, 503, 200]
+
+
+def _answer(reader: io.BufferedReader) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response read off a raw connection: status, headers (lower-cased names), body."""
+    status = int(reader.readline().split()[1])
+    headers: dict[str, str] = {}
+    while (line := reader.readline().decode()) not in ("\r\n", ""):
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, reader.read(int(headers.get("content-length", "0")))
+
+
+def _chunked(body: bytes, size: int) -> bytes:
+    """The body in chunks of `size` bytes (one with an extension), a last chunk and a trailer."""
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+    framed = [
+        f"{len(p):x}{';ext=1' if i == 1 else ''}\r\n".encode() + p + b"\r\n" for i, p in enumerate(pieces)
+    ]
+    return b"".join(framed) + b"0\r\nX-Checksum: none\r\n\r\n"
+
+
+def test_a_chunked_upload_is_read_whole_and_the_connection_stays_usable(sim: Simulator) -> None:
+    """Transfer-Encoding: chunked with no Content-Length (curl -T -, streaming clients) is a real upload."""
+    data = make_nightly_csv(30, seed=8)
+    form = (
+        b"--b0und\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="nightly.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + data + b"\r\n--b0und--\r\n"
+    )
+    token = sim.mint_token(sim.tenant)
+    head = (
+        f"POST /demo/api/v1/inventory/import/process HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        "X-Requested-With: XMLHttpRequest\r\nContent-Type: multipart/form-data; boundary=b0und\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    port = int(sim.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        reader = conn.makefile("rb")
+        conn.sendall(head + _chunked(form, 500))
+        status, _, body = _answer(reader)
+        job_id = json.loads(body)["job_log_id"]
+        follow_up = f"GET /demo/api/v1/imports/status/{job_id} HTTP/1.1\r\nHost: x\r\n"
+        conn.sendall(f"{follow_up}Authorization: Bearer {token}\r\n\r\n".encode())
+        second, _, _ = _answer(reader)
+    assert status == 202 and second == 200
+    assert len(sim.ground_truth(job_id)) == 30
+    assert sim.failures == []
+
+
+@pytest.mark.parametrize(
+    ("framing", "body", "expected"),
+    [
+        ("Transfer-Encoding: chunked", b"4\r\nabcd\r\n10000\r\n", 413),  # over the limit: not read further
+        ("Transfer-Encoding: chunked", b"zz\r\nabcd\r\n0\r\n\r\n", 400),  # not a hex size
+        ("Transfer-Encoding: chunked", b"0x4\r\nabcd\r\n0\r\n\r\n", 400),  # int() would take it; HTTP not
+        ("Transfer-Encoding: chunked", b"4\r\nabcdef\r\n0\r\n\r\n", 400),  # chunk longer than its size
+        ("Transfer-Encoding: chunked\r\nContent-Length: 9", b"4\r\nabcd\r\n", 400),  # both framings
+        ("Transfer-Encoding: gzip, chunked", b"0\r\n\r\n", 501),
+    ],
+)
+def test_chunked_bodies_outside_the_rules_or_the_limit_are_refused(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, framing: str, body: bytes, expected: int
+) -> None:
+    """The limit on Content-Length bodies holds for chunked ones too, and bad framing is a clean 4xx/5xx."""
+    monkeypatch.setattr(server, "MAX_BODY", 0x1000)
+    port = int(sim.base_url.rsplit(":", 1)[1])
+    head = f"POST /demo/api/v1/inventory/import/process HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(head + body)
+        reader = conn.makefile("rb")
+        status, headers, _ = _answer(reader)
+        closed = reader.read() == b""
+    assert status == expected and headers["connection"] == "close" and closed
+    assert sim.failures == []

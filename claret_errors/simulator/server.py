@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from claret_errors.fields import INVENTORY_FIELDS
 from claret_errors.simulator.artifacts import write_csv
+from claret_errors.simulator.body import BodyError, read_body
 from claret_errors.simulator.engine import count_records
 from claret_errors.simulator.jobs import status_document
 from claret_errors.simulator.messages import FILE_REQUIRED, TOO_MANY
@@ -117,13 +118,6 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _body(self) -> bytes | None:
-        """The request body, or None if its Content-Length is unusable or over MAX_BODY."""
-        raw = (self.headers.get("Content-Length") or "0").strip()
-        if not raw.isdigit() or int(raw) > MAX_BODY:
-            return None
-        return self.rfile.read(int(raw)) if int(raw) > 0 else b""
-
     def _send(self, response: Response, faults: list[FaultRule]) -> None:
         body = response.body
         length = len(body)
@@ -163,10 +157,12 @@ class Handler(BaseHTTPRequestHandler):
         return json_response(rule.status, {"message": message}, headers)
 
     def _serve(self, method: str) -> None:
-        body = self._body() if method == "POST" else b""
-        if body is None:
+        try:
+            body = read_body(self.headers, self.rfile, MAX_BODY) if method == "POST" else b""
+        except BodyError as refused:
             self.close_connection = True
-            self._send(json_response(413, {"message": "Payload Too Large"}), [])
+            refusal = json_response(refused.status, {"message": refused.message}, {"Connection": "close"})
+            self._send(refusal, [])
             return
         url = urlsplit(self.path)
         path = unquote(url.path)
