@@ -7,11 +7,16 @@ import io
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from claret_errors.simulator import Simulator, Variant, make_nightly_csv, server
+from claret_errors.config import Settings
+from claret_errors.errors import ConfigError
+from claret_errors.fetch import fetch
+from claret_errors.simulator import Scenario, Simulator, Variant, make_nightly_csv, server
+from claret_errors.simulator.scenario import parse_scenario
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 GOOD = (
@@ -417,3 +422,45 @@ def test_chunked_bodies_outside_the_rules_or_the_limit_are_refused(
         closed = reader.read() == b""
     assert status == expected and headers["connection"] == "close" and closed
     assert sim.failures == []
+
+
+def test_a_token_expires_after_the_scenarios_uses_like_a_sanctum_expiration() -> None:
+    """Spent tokens get the documented answers: JSON 401 with X-Requested-With, else the login redirect."""
+    with Simulator(Scenario(token_lifetime=2), speed=0) as sim:
+        job_id = sim.submit_csv(GOOD)
+        token = sim.mint_token()
+        client = api(sim, token=token)
+        codes = [client.get(f"/imports/status/{job_id}").status_code for _ in range(3)]
+        spent = client.get(f"/imports/status/{job_id}")
+        plain = httpx.get(
+            f"{sim.base_url}/demo/api/v1/imports/status/{job_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        fresh = api(sim).get(f"/imports/status/{job_id}").status_code
+    assert codes == [200, 200, 401] and spent.json() == {"message": "Unauthenticated."}
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("/demo/login")
+    assert fresh == 200
+
+
+def test_the_fetch_client_mints_again_when_its_token_expires_mid_run(tmp_path: Path) -> None:
+    """Two jobs take ten requests (a status and 4 files each); the first token lasts six, all files land."""
+    with Simulator(Scenario(token_lifetime=6), speed=0) as sim:
+        ids = [str(sim.submit_csv(make_nightly_csv(30, seed=i))) for i in range(2)]
+        settings = Settings(
+            tenant=sim.tenant, base_url=sim.base_url, email=sim.email, password=sim.password, out=tmp_path
+        )
+        outcomes = fetch(ids, settings)
+        minted_mid_run = max(sim.state.token_born.values()) > 0
+        failures = sim.failures
+    assert [o.exit_code for o in outcomes] == [0, 0], [o.error for o in outcomes]
+    for outcome in outcomes:
+        manifest = json.loads((outcome.folder / "manifest.json").read_text())["files"]
+        assert {f["category"] for f in manifest} == {"input", "staging", "output", "errors"}
+    assert minted_mid_run and failures == []
+
+
+def test_token_lifetime_must_be_a_whole_number() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_scenario({"token_lifetime": -1}, "x.toml", "x")
+    assert caught.value.key == "token_lifetime"
+    assert parse_scenario({"token_lifetime": 5}, "x.toml", "x").token_lifetime == 5

@@ -110,6 +110,10 @@ class Scenario:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     faults: tuple[FaultRule, ...] = ()
     quirks: Quirks = field(default_factory=Quirks)
+    # How long a token lives after it is minted, in requests the simulator lets in (with any live token): a
+    # deterministic stand-in for Sanctum's `expiration` minutes, so a long run meets an expiry while a fresh
+    # token lasts as long. Then 401, or the login redirect without X-Requested-With. 0 = never expire.
+    token_lifetime: int = 0
 
     def variant_for(self, tenant: str) -> Variant:
         """The tenant's own variant if the scenario names one, else the scenario's."""
@@ -133,9 +137,12 @@ def parse_scenario(data: dict[str, Any], where: str, name: str) -> Scenario:
     """A Scenario from parsed TOML, checked: ConfigError names the file and key of any bad value."""
     tables = ("variant", "variants", "lifecycle", "faults", "quirks")
     top = {k: v for k, v in data.items() if k not in tables}
-    unknown = sorted(set(top) - {"name", "description"})
+    unknown = sorted(set(top) - {"name", "description", "token_lifetime"})
     if unknown:
         raise ConfigError(f"unknown key(s) {', '.join(unknown)}", file=where)
+    token_lifetime = top.get("token_lifetime", 0)
+    if not isinstance(token_lifetime, int) or isinstance(token_lifetime, bool) or token_lifetime < 0:
+        raise ConfigError("must be a whole number >= 0", file=where, key="token_lifetime")
     variant = _build(Variant, data.get("variant", {}), where).check(where)
     variants = {
         tenant: _build(Variant, table, where, base=variant).check(where)
@@ -155,6 +162,7 @@ def parse_scenario(data: dict[str, Any], where: str, name: str) -> Scenario:
         lifecycle=_build(Lifecycle, data.get("lifecycle", {}), where),
         faults=faults,
         quirks=_build(Quirks, data.get("quirks", {}), where),
+        token_lifetime=token_lifetime,
     )
 
 

@@ -57,6 +57,8 @@ class SimState:
         self.lock = threading.RLock()
         self.tenants = {name: self._tenant(name) for name in tenants}
         self.tokens: dict[str, str] = {}  # token -> tenant
+        self.token_born: dict[str, int] = {}  # token -> `self.requests` when it was minted
+        self.requests = 0  # requests let in by a live token: the clock token lifetimes are measured on
         self.jobs: dict[int, Job] = {}
         self._next_token = 1
         self.set_scenario(scenario)
@@ -88,11 +90,19 @@ class SimState:
             token = f"{self._next_token}|{''.join(secrets.choice(_ALPHABET) for _ in range(40))}"
             self._next_token += 1
             self.tokens[token] = tenant
+            self.token_born[token] = self.requests
             return token
 
     def token_tenant(self, token: str) -> str | None:
+        """The tenant of a live token; None for an unknown one, or once the scenario's lifetime is over."""
         with self.lock:
-            return self.tokens.get(token)
+            tenant = self.tokens.get(token)
+            lifetime = self.scenario.token_lifetime
+            if tenant is not None and lifetime and self.requests - self.token_born[token] >= lifetime:
+                del self.tokens[token], self.token_born[token]
+                return None
+            self.requests += tenant is not None
+            return tenant
 
     def create_job(
         self,
