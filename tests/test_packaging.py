@@ -36,6 +36,7 @@ def test_wheel_holds_package_data(wheel: Path) -> None:
     assert "claret_errors/_fixtures/master/items.csv" in names
     assert "claret_errors/_fixtures/scenarios/default.toml" in names
     assert "claret_errors/_fixtures/demo/nightly_inventory.csv" in names
+    assert "claret_errors/_fixtures/owners.example.toml" in names  # the demo routes records with it
     assert not any(name.startswith(("tests/", "fixtures/", "bench/")) for name in names)
 
 
