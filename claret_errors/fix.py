@@ -28,6 +28,7 @@ from claret_errors.fixrules import (
     quantity_style,
 )
 from claret_errors.model import FixKind, FixResult, LoadedJob, Reconciliation
+from claret_errors.reconcile import input_column
 
 if TYPE_CHECKING:
     import polars as pl
@@ -172,7 +173,7 @@ def build_context(job: LoadedJob, rec: Reconciliation, settings: Settings) -> Fi
 
 def _plan_row(row: dict[str, object], columns: list[str], context: FixContext) -> RowPlan:
     """Apply the rules to each field a message names; the rest of the row's failures remain."""
-    original = {c: _text_or_none(row.get(c)) for c in columns}
+    original = {c: _text_or_none(row.get(input_column(c))) for c in columns}
     messages = [str(m) for m in _as_list(row.get("messages"))]
     categories = [str(c) for c in _as_list(row.get("categories"))]
     fields = [str(f or "") for f in _as_list(row.get("fields"))]

@@ -31,6 +31,11 @@ _MESSAGE_KEY_SEPARATOR = "\x1f"
 ADDED_COLUMNS = frozenset({"messages", "categories", "fields", "owner", "in_staging"})
 
 
+def input_column(name: str) -> str:
+    """The column of the failed records that holds input column `name` (renamed if it is an added one)."""
+    return f"{name}_input" if name in ADDED_COLUMNS else name
+
+
 def reconcile(job: LoadedJob, settings: Settings) -> Reconciliation:
     """Account for every input row of `job`, classify every message, route every failed record."""
     return reconcile_with(job, RulePack.from_settings(settings), Owners.load(settings.owners), settings)
@@ -43,7 +48,7 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     rows = pl.Int64
     inputs = job.input.select(
         pl.col("input_row").cast(rows),
-        *(pl.col(c).alias(f"{c}_input" if c in ADDED_COLUMNS else c) for c in job.input_columns),
+        *(pl.col(c).alias(input_column(c)) for c in job.input_columns),
     )
     in_input = _in_input(inputs["input_row"])
     trace = ("input_row", "_source_file", "_source_line")  # all reconciliation reads: no copies of values

@@ -18,7 +18,9 @@ from claret_errors.config import Settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import INVENTORY_FIELDS
 from claret_errors.fix import _PY_WHITESPACE, fix, master_names, plan_fixes
+from claret_errors.load import load_job
 from claret_errors.model import Counts, Detection, JobInfo, LoadedJob, Reconciliation
+from claret_errors.reconcile import reconcile
 
 HEADERS = ("Item Name", "bin_name", "lot_name", "date_filled", "Qty", "uom")
 Row = tuple[str | None, ...]
@@ -363,3 +365,21 @@ def test_unit_alias_is_checked_against_master_units_not_the_jobs_few(tmp_path: P
 def test_landed_key_strip_matches_python_strip() -> None:
     """Landed keys are stripped in polars; they must lose exactly what str.strip() drops from plan keys."""
     assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == _PY_WHITESPACE
+
+
+def test_input_column_named_owner_keeps_its_own_value_in_the_corrected_file(tmp_path: Path) -> None:
+    """An input column `owner` sits beside the routed owner; the corrected file must send the input value."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom,owner"
+    (folder / "input.csv").write_text(f"{header}\nA-1,SS-1,L1,2023/08/01,5,Gallon,alice\n", encoding="utf-8")
+    (folder / "errors.csv").write_text(
+        f"row,{header},errors\n1,A-1,SS-1,L1,2023/08/01,5,Gallon,alice,"
+        "The date filled field must match the format Y-m-d.\n",
+        encoding="utf-8",
+    )
+    settings = Settings()
+    job = load_job(folder, settings)
+    result = fix(job, reconcile(job, settings), settings, tmp_path / "out")
+    [corrected] = result.corrected_files
+    assert corrected.read_text(encoding="utf-8").splitlines()[1] == "A-1,SS-1,L1,2023-08-01,5,Gallon,alice"
