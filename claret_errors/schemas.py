@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -62,6 +61,7 @@ class Rule:
     name: str
     expr: Callable[[str], pl.Expr]
     ignore_na: bool = True  # a null passes, as in pandera's default
+    parses: bool = False  # costs more than hashing the value: `validate` runs it once per distinct value
 
     def check(self) -> pa.Check:
         """The rule as a pandera check."""
@@ -78,8 +78,8 @@ class Rule:
 
 _TEXT = (Rule("max_length", _max_length), Rule("required", _required, ignore_na=False))
 INPUT_RULES: dict[str, tuple[Rule, ...]] = {name: _TEXT for name in INVENTORY_FIELDS}
-INPUT_RULES["date_filled"] = (*_TEXT, Rule("date_ymd", _date_ymd))
-INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number))
+INPUT_RULES["date_filled"] = (*_TEXT, Rule("date_ymd", _date_ymd, parses=True))
+INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number, parses=True))
 ARTIFACT_RULES: dict[str, tuple[Rule, ...]] = {INPUT_ROW: (Rule("linked_row", _linked_row),)}
 
 
@@ -189,8 +189,8 @@ def _run(
     Pandera sees only the rows that fail one of the same rules in a single polars pass: on a million-row
     file with a few thousand bad rows the findings are identical and the time is a fraction.
     """
-    passes = [r.passes(col) for col, col_rules in rules.items() if col in frame.columns for r in col_rules]
-    suspects = frame.filter(~pl.all_horizontal(passes)) if passes else frame
+    failing = [_failing(frame, col, col_rules) for col, col_rules in rules.items() if col in frame.columns]
+    suspects = frame.filter(pl.any_horizontal(failing)) if failing else frame
     try:
         schema.validate(suspects, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -198,43 +198,45 @@ def _run(
     return []
 
 
+def _failing(frame: pl.DataFrame, col: str, rules: Sequence[Rule]) -> pl.Expr:
+    """True where a value of `col` fails one of `rules`. Rules are functions of one value, so a column with
+    a parsing rule is judged on its distinct values (dates and quantities repeat) and matched back."""
+    passes = pl.all_horizontal([r.passes(col) for r in rules])
+    if not any(r.parses for r in rules):
+        return ~passes
+    bad = frame.select(pl.col(col).unique()).filter(~passes).get_column(col)
+    return pl.col(col).is_in(bad.implode(), nulls_equal=True)
+
+
 def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Finding]:
-    """One Finding per failure case, located by the frame's own input_row, file and line."""
-    located = cases.get_column("index").cast(pl.Int64)
-    where = pl.DataFrame({"_i": located})
+    """One Finding per failure case, located by the frame's own input_row, file and line; the texts are
+    built in polars, so Python only wraps each finished row."""
+    check = pl.col("check").cast(pl.String).fill_null("None")
+    where = cases.select(
+        pl.col("index").cast(pl.Int64).alias("_i"),
+        check,
+        pl.col("column").cast(pl.String),
+        pl.col("failure_case").cast(pl.String).alias("value"),
+    )
     extra = [c for c in (INPUT_ROW, "_source_file", "_source_line") if c in frame.columns]
     if frame.height and extra:
         lookup = frame.select(extra).with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
         where = where.join(lookup, on="_i", how="left", maintain_order="left")
-    rows = _column(where, INPUT_ROW, cases.height)
-    files = _column(where, "_source_file", cases.height)
-    lines = _column(where, "_source_line", cases.height)
+    absent = {INPUT_ROW: pl.Int64, "_source_file": pl.String, "_source_line": pl.Int64}
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in absent.items() if c not in where.columns]
+    where = where.with_columns(missing)
+    line = pl.col("_source_line")
+    prefix = pl.when(line.is_not_null()).then(pl.format("line {}: ", line)).otherwise(pl.lit(""))
+    table = where.select(
+        pl.col("_source_file").fill_null(kind),
+        check.str.split("(").list.first(),
+        pl.concat_str(prefix, pl.col("column").fill_null("None"), pl.lit(": "), check.replace(_DESCRIBE)),
+        pl.col("column").fill_null(""),
+        pl.col(INPUT_ROW),
+        pl.col("value"),
+    )
     severity: Severity = "error" if kind == "input" else "warning"
-    findings: list[Finding] = []
-    for check, column, value, row, file, line in zip(
-        cases.get_column("check").cast(pl.String).to_list(),
-        cases.get_column("column").cast(pl.String).to_list(),
-        cases.get_column("failure_case").cast(pl.String).to_list(),
-        rows,
-        files,
-        lines,
-        strict=True,
-    ):
-        prefix = f"line {line}: " if line is not None else ""
-        what = _DESCRIBE.get(str(check), str(check))
-        findings.append(
-            Finding(
-                file=str(file) if file is not None else kind,
-                check=str(check).split("(")[0],
-                message=f"{prefix}{column}: {what}",
-                column=column or "",
-                row=row,
-                value=value,
-                severity=severity,
-            )
-        )
-    return findings
-
-
-def _column(frame: pl.DataFrame, name: str, height: int) -> list[Any]:
-    return frame.get_column(name).to_list() if name in frame.columns else [None] * height
+    return [
+        Finding(file, check, message, column=column, row=row, value=value, severity=severity)
+        for file, check, message, column, row, value in table.iter_rows()
+    ]
