@@ -309,7 +309,9 @@ def _rows_at_lines(lines: pl.Series, source: pl.DataFrame) -> pl.Series:
     ambiguous and the first file's reading wins.
     """
     starts = source.get_column("_source_line")
-    if source.get_column("_source_file").n_unique() <= 1 and starts.is_sorted():
+    files = pl.col("_source_file")
+    several = source.select(files.ne_missing(files.first()).any()).item()  # no hashing of a million names
+    if not several and starts.is_sorted():
         at = starts.search_sorted(lines.fill_null(0), side="left").cast(pl.Int64)
         found = starts.gather(at.clip(0, source.height - 1)) == lines
         rows = (at + 1).alias(INPUT_ROW)
@@ -351,27 +353,33 @@ def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[
     Records are compared by a 64-bit hash of their fields, so no million-row key strings; the exact
     values are tried first because normalising a million rows costs more than hashing them.
     """
-    exact = _hash_join(frame, source, [pl.col(f) for f in shared])
-    if exact is not None and exact.null_count() == 0:
-        return exact
-    normalised = _hash_join(frame, source, [_norm(pl.col(f)).alias(f) for f in shared])
-    if normalised is not None:
-        return normalised
-    key = pl.struct([_norm(pl.col(f)).alias(f) for f in shared]).hash(seed=0).alias("_key")
-    left = _with_occurrence(frame.select(key))
-    right = _with_occurrence(source.select(key, pl.col(INPUT_ROW)))
-    joined = left.join(right, on=["_key", "_occ"], how="left", maintain_order="left")
+    rows = source.get_column(INPUT_ROW)
+    exact = [pl.col(f) for f in shared]
+    found = _hash_join(_keys(frame, exact), _keys(source, exact), rows)
+    if found is not None and found.null_count() == 0:
+        return found
+    normal = [_norm(pl.col(f)).alias(f) for f in shared]
+    left, right = _keys(frame, normal), _keys(source, normal)
+    found = _hash_join(left, right, rows)
+    if found is not None:
+        return found
+    ordered_left = _with_occurrence(left.to_frame())
+    ordered_right = _with_occurrence(pl.DataFrame([right, rows]))
+    joined = ordered_left.join(ordered_right, on=["_key", "_occ"], how="left", maintain_order="left")
     return joined.get_column(INPUT_ROW)
 
 
-def _hash_join(frame: pl.DataFrame, source: pl.DataFrame, fields: Sequence[pl.Expr]) -> pl.Series | None:
-    """input_row by the hash of `fields`; None when the input repeats a key (then occurrences decide)."""
-    key = pl.struct(fields).hash(seed=0).alias("_key")
-    right = source.select(key, pl.col(INPUT_ROW))
-    if right.get_column("_key").n_unique() != right.height:
+def _keys(frame: pl.DataFrame, fields: Sequence[pl.Expr]) -> pl.Series:
+    """`_key`: a 64-bit hash of each row's `fields` (one pass over the row, no key strings built)."""
+    return frame.select(fields).hash_rows(seed=0).alias("_key")
+
+
+def _hash_join(left: pl.Series, right: pl.Series, rows: pl.Series) -> pl.Series | None:
+    """input_row of each `left` key in `right`; None when the input repeats a key (occurrences decide)."""
+    if right.n_unique() != right.len():
         return None
-    joined = frame.select(key).join(right, on="_key", how="left", maintain_order="left")
-    return joined.get_column(INPUT_ROW)
+    lookup = pl.DataFrame([right, rows])
+    return left.to_frame().join(lookup, on="_key", how="left", maintain_order="left").get_column(INPUT_ROW)
 
 
 def _with_occurrence(frame: pl.DataFrame) -> pl.DataFrame:
