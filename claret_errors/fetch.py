@@ -38,6 +38,7 @@ from claret_errors.model import JobInfo
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
 
+MANIFEST_EVERY = 1.0  # seconds between manifest rewrites while a job's files land
 POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost
 log = logging.getLogger("claret_errors.fetch")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -241,7 +242,9 @@ class _Run:
     async def download_all(
         self, job_id: str, folder: Path, status: JobStatus
     ) -> tuple[list[ManifestEntry], list[ClaretErrorsError]]:
-        """Every file of every category, the manifest rewritten after each; earlier complete files kept."""
+        """Every file of every category; earlier complete files kept. The manifest is rewritten at most once
+        a MANIFEST_EVERY seconds while files land, and always on the way out (done, failed or cancelled):
+        rewriting it with an fsync after each of a night's thousands of small files tripled the fetch time."""
         previous = {(e.category, e.source): e for e in read_manifest(folder)}
         _remove_partials(folder / "artifacts")
         done, todo = self.plan(job_id, folder, status, previous)
@@ -267,11 +270,16 @@ class _Run:
                 errors.append(exc)
                 return
             done[(category, source)] = replace(entry, category=category, path=path)
-            save()
+            if time.monotonic() - last_save[0] >= MANIFEST_EVERY:
+                save()
+                last_save[0] = time.monotonic()
             self.progress.file_done(job_id, path, entry.bytes, skipped=False)
 
-        await asyncio.gather(*(one(*item) for item in todo))
-        save()
+        last_save = [time.monotonic()]
+        try:
+            await asyncio.gather(*(one(*item) for item in todo))
+        finally:
+            save()  # also when cancelled: every file under its final name is in the manifest
         return [done[k] for k in order if k in done], errors
 
     async def job(self, job_id: str) -> FetchOutcome:
