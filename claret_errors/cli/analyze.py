@@ -10,7 +10,7 @@ import click
 from claret_errors.cli.common import common_options, settings_from
 
 
-@click.command(name="analyze")
+@click.command(name="analyze", short_help="Analyse job folders already on disk, without Claret.")
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
 )

@@ -10,7 +10,7 @@ import click
 from claret_errors.cli.common import emit_json, merged_options, settings_from
 
 
-@click.command(name="demo")
+@click.command(name="demo", short_help="The whole loop against a built-in simulated tenant.")
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: reports/].")
 @click.option("--json", "as_json", is_flag=True, default=None, help="Print one JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, default=None, help="Only the result lines.")

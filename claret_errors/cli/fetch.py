@@ -12,7 +12,7 @@ import click
 from claret_errors.cli.common import common_options, emit_json, settings_from
 
 
-@click.command(name="fetch")
+@click.command(name="fetch", short_help="Wait for jobs and download their artifacts only.")
 @click.argument("job_ids", nargs=-1, required=True, metavar="JOB_ID...")
 @common_options
 @click.pass_context

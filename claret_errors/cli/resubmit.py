@@ -10,7 +10,7 @@ import click
 from claret_errors.cli.common import common_options, emit_json, settings_from
 
 
-@click.command(name="resubmit")
+@click.command(name="resubmit", short_help="Send corrected CSVs as new imports and follow them.")
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
 )

@@ -9,7 +9,7 @@ import click
 from claret_errors.cli.common import common_options, settings_from
 
 
-@click.command(name="run")
+@click.command(name="run", short_help="Fetch, analyse, fix and report jobs: the nightly command.")
 @click.argument("job_ids", nargs=-1, metavar="[JOB_ID]...")
 @click.option("--from-file", metavar="FILE", help="Also read job ids from FILE, one per line (- for stdin).")
 @common_options

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from claret_errors.simulator import Simulator
 
 
-@click.command(name="simulate")
+@click.command(name="simulate", short_help="Serve a simulated Claret tenant on loopback.")
 @click.option(
     "--port", type=int, default=0, show_default=True, help="Port on 127.0.0.1 (0 picks a free one)."
 )
