@@ -264,7 +264,8 @@ async def run_async(
         async with slots:
             progress.status(outcome.job_log_id, "analysing", 0, 0)
             result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
-        progress.finished(outcome.job_log_id, result.exit_code, job_outcome(result))
+        progress.status(outcome.job_log_id, result.info.status, 0, 0)
+        progress.finished(outcome.job_log_id, result.exit_code, short_outcome(result))
         return result
 
     tasks: list[asyncio.Task[JobResult]] = []
@@ -366,6 +367,15 @@ def resubmit(
 def job_line(result: JobResult) -> str:
     """One plain line about a job, for terminals and logs."""
     return f"job {result.info.job_log_id} ({result.info.tenant}): {job_outcome(result)}"
+
+
+def short_outcome(result: JobResult) -> str:
+    """The few words a progress display has room for."""
+    c = result.counts
+    if result.error or c is None:
+        return f"[exit {result.exit_code}] {result.error or 'not analysed'}"
+    lost = f", {c.failed + c.unaccounted} did not land" if c.failed or c.unaccounted else ", all landed"
+    return f"analysed: {c.input_rows} rows{lost} [exit {result.exit_code}]"
 
 
 def job_outcome(result: JobResult) -> str:
