@@ -156,7 +156,15 @@ def fact_rows(view: JobView) -> list[list[object]]:
     """The job's facts, its link in Claret and its related jobs."""
     rows: list[list[object]] = [[k, v] for k, v in view.facts]
     rows.append(["in Claret", view.job_link or "no link given"])
-    rows.extend([rel, f"job {job}" + (f" ({file})" if file else "")] for rel, job, file in view.links)
+    rows.extend(
+        [
+            rel,
+            f"job {job}"
+            + (f" ({file})" if file else "")
+            + (f", report {href.removesuffix('.html')}.md" if href else ""),
+        ]
+        for rel, job, file, href in view.links
+    )
     return rows
 
 

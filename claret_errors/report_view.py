@@ -55,7 +55,7 @@ class JobView:
     findings: Table
     detection: list[tuple[str, str]]
     corrections: list[tuple[str, str]]
-    links: list[tuple[str, str, str]]
+    links: list[tuple[str, str, str, str]]  # relation, job, file, relative href of its report ("" if none)
     next_steps: list[str]
     owners: list[OwnerLink] = field(default_factory=list)
     trends: list[NightTrend] = field(default_factory=list)
@@ -100,6 +100,12 @@ def headline(counts: Counts | None, error: str | None) -> tuple[str, bool]:
     noun = "anomaly" if counts.anomalies == 1 else "anomalies"
     extra = f"; {counts.anomalies:,} {noun} to check" if counts.anomalies else ""
     return f"{parts}: {detail}{extra}.", False
+
+
+def job_report_href(job_log_id: str, prefix: str) -> str:
+    """A linked job's report, in its sibling folder (resubmissions land beside the original); only plain
+    job ids make a link, so nothing from outside can steer it."""
+    return f"{prefix}../{job_log_id}/report.html" if job_log_id.isascii() and job_log_id.isdigit() else ""
 
 
 def build_job_view(
@@ -218,7 +224,15 @@ def build_job_view(
         detection=tables.detection(result),
         corrections=corrections,
         next_steps=next_steps,
-        links=[(k.relation.replace("_", " "), clip(k.job_log_id), clip(k.file)) for k in result.links],
+        links=[
+            (
+                k.relation.replace("_", " "),
+                clip(k.job_log_id),
+                clip(k.file),
+                job_report_href(k.job_log_id, "../" if owner is not None else ""),
+            )
+            for k in result.links
+        ],
         owners=owners or [],
         trends=trends or [],
         trend_note=clip(trend_note, 500),

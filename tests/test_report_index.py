@@ -28,3 +28,15 @@ def test_a_resubmission_whose_original_is_not_in_the_run_counts_as_its_own_input
     resent = job("2", Counts(12, 10, 2, 0, 0), JobLink("resubmission_of", "acme", "1"))
     totals, recovered = run_totals([resent, job("9", Counts(5, 5, 0, 0, 0))])
     assert recovered == 0 and totals == Counts(17, 15, 2, 0, 0)
+
+
+def test_only_plain_job_ids_become_links_to_sibling_reports() -> None:
+    from claret_errors.report_view import job_report_href
+
+    assert job_report_href("4712", "") == "../4712/report.html"
+    assert job_report_href("4712", "../") == "../../4712/report.html"
+    assert (
+        job_report_href("../../etc", "") == ""
+        and job_report_href("javascript:x", "") == ""
+        and job_report_href("٣", "") == ""
+    )

@@ -76,7 +76,11 @@ def test_confirmed_the_fixed_rows_land_and_both_jobs_are_linked(
     assert [(link["relation"], link["job_log_id"]) for link in again["links"]] == [
         ("resubmitted_as", new["job_log_id"])
     ]
-    assert new["job_log_id"] in (folder / "report.html").read_text()
+    href = f'href="../{new["job_log_id"]}/report.html"'
+    assert href in (folder / "report.html").read_text()
+    assert (folder / ".." / new["job_log_id"] / "report.html").is_file()  # the link leads somewhere
+    back = Path(new["folder"]) / "report.html"
+    assert f'href="../{folder.name}/report.html"' in back.read_text()
     index = (folder.parent / "index.md").read_text()
     assert f"{new['job_log_id']}/report.md" in index and f"{folder.name}/report.md" in index
 
