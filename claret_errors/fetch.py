@@ -164,6 +164,13 @@ class _Run:
         self.progress = progress
         self.slots = asyncio.Semaphore(settings.concurrency)
 
+    @classmethod
+    def start(cls, settings: Settings, client: ClaretClient, progress: Progress | None) -> _Run:
+        """A run for a tenant; ConfigError without one, before any request."""
+        if not settings.tenant:
+            raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
+        return cls(settings, client, progress or Progress())
+
     async def wait(self, job_id: str, folder: Path, outcome: FetchOutcome) -> JobStatus:
         """Poll until `completed` or `failed`; past --max-wait raise WaitTimeoutError with link and resume."""
         deadline = time.monotonic() + self.settings.max_wait
@@ -319,9 +326,7 @@ async def fetch_jobs(
 ) -> list[FetchOutcome]:
     """Wait for every job and download its files, all at once on one client, at most --concurrency requests
     in flight. One outcome per distinct job id, in the order given."""
-    if not settings.tenant:
-        raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
-    run = _Run(settings, client, progress or Progress())
+    run = _Run.start(settings, client, progress)
     return list(await asyncio.gather(*(run.job(job_id) for job_id in job_ids_from(job_ids))))
 
 
@@ -333,9 +338,7 @@ async def fetch_each(
     progress: Progress | None = None,
 ) -> AsyncIterator[FetchOutcome]:
     """`fetch_jobs`, but each outcome as soon as its job is done, so later stages start while others wait."""
-    if not settings.tenant:
-        raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
-    run = _Run(settings, client, progress or Progress())
+    run = _Run.start(settings, client, progress)
     tasks = [asyncio.ensure_future(run.job(job_id)) for job_id in job_ids_from(job_ids)]
     try:
         for finished in asyncio.as_completed(tasks):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claret_errors.atomic import atomic_write_json
 from claret_errors.claret.client import ClaretClient
@@ -25,12 +25,23 @@ from claret_errors.fix import fix
 from claret_errors.history import History
 from claret_errors.ledger import Ledger
 from claret_errors.load import load_job
-from claret_errors.model import CategoryCount, Finding, FixResult, JobInfo, JobResult, Reconciliation
+from claret_errors.model import (
+    CategoryCount,
+    Finding,
+    FixResult,
+    JobInfo,
+    JobLink,
+    JobResult,
+    Reconciliation,
+)
 from claret_errors.progress import Progress
 from claret_errors.reconcile import reconcile
 from claret_errors.report import write_job_reports, write_run_index
 from claret_errors.resubmit import Planned, Uploaded, plan, send
 from claret_errors.schemas import validate
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger("claret_errors.pipeline")
 
@@ -56,10 +67,15 @@ class RunResult:
         """The one JSON object `--json` prints: each job's summary.json plus where its files are."""
         return {
             "schema_version": 1,
-            "jobs": [{**r.summary(), "folder": str(r.folder)} for r in self.results],
+            "jobs": [job_json(r) for r in self.results],
             "index": [str(p) for p in self.index_files],
             "exit_code": self.exit_code,
         }
+
+
+def job_json(result: JobResult) -> dict[str, Any]:
+    """A job's summary.json, plus where its files are."""
+    return {**result.summary(), "folder": str(result.folder)}
 
 
 def job_exit_code(result: JobResult) -> int:
@@ -97,7 +113,7 @@ def categories_with_fixes(rec: Reconciliation, fixes: FixResult) -> list[Categor
     ]
 
 
-def failed_records(rec: Reconciliation, fixes: FixResult) -> Any:
+def failed_records(rec: Reconciliation, fixes: FixResult) -> pl.DataFrame:
     """`failed_records.csv`: input row, input columns, messages, categories, owner, fix, suggestion."""
     import polars as pl
 
@@ -108,7 +124,7 @@ def failed_records(rec: Reconciliation, fixes: FixResult) -> Any:
     )
 
 
-def _links(folder: Path, job_log_id: str) -> tuple[list[Any], list[Finding]]:
+def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]:
     """Links to and from resubmissions; a damaged ledger costs the links, not the analysis."""
     try:
         return Ledger.open(folder.parent).links_for(job_log_id), []
@@ -308,7 +324,7 @@ class ResubmitResult:
             "confirmed": self.new_jobs is not None,
             "files": [{**p.to_json(), "sent_as": sent.get(p.file)} for p in self.planned],
             "jobs": self.new_jobs.summary()["jobs"] if self.new_jobs else [],
-            "originals": [{**r.summary(), "folder": str(r.folder)} for r in self.originals],
+            "originals": [job_json(r) for r in self.originals],
             "index": [str(p) for p in self.index_files],
             "exit_code": self.exit_code,
         }

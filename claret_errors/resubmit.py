@@ -144,18 +144,20 @@ async def send(
     """Upload each file not sent before (or every one with `force`), ledger entry written right after each."""
     uploaded: list[Uploaded] = []
     for item in planned:
-        if item.sent_before is not None and not force:
-            continue
-        ledger = Ledger.open(item.job_folder.parent)  # reread: another run may have sent it meanwhile
-        if ledger.already_sent(item.sha256) is not None and not force:
+        # The ledger is reread (another run may have sent the file meanwhile), and the bytes hashed are
+        # the bytes sent, even if the file changed since the plan was made.
+        ledger = Ledger.open(item.job_folder.parent)
+        data = item.file.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if ledger.already_sent(sha) is not None and not force:
             continue
         new_job = await client.upload_csv(
-            item.file.read_bytes(),
+            data,
             item.file.name,
             allow_record_creation=settings.allow_record_creation,
             allow_record_update=settings.allow_record_update,
         )
         sent_at = datetime.now(UTC).isoformat(timespec="seconds")
-        ledger.add(Sent(item.sha256, item.file.name, item.original_job, str(new_job), sent_at))
+        ledger.add(Sent(sha, item.file.name, item.original_job, str(new_job), sent_at))
         uploaded.append(Uploaded(item, str(new_job)))
     return uploaded

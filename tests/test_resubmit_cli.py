@@ -129,3 +129,29 @@ def test_bad_targets_are_usage_errors(
     assert "is a job of tenant 'demo'" in capsys.readouterr().err
     assert main(["resubmit", str(folder / "summary.json"), *common(sim, tmp_path)]) == ExitCode.USAGE
     assert "not a corrected file" in capsys.readouterr().err
+
+
+def test_the_ledger_records_the_bytes_actually_sent(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A corrected file edited between the plan and the send is recorded by what was sent."""
+    import asyncio
+    import hashlib
+
+    from claret_errors.claret.client import ClaretClient
+    from claret_errors.config import Settings
+    from claret_errors.resubmit import plan, send
+
+    folder = first_round(sim, tmp_path, capsys)
+    settings = Settings(tenant="demo", base_url=sim.base_url, token=sim.mint_token(), out=tmp_path / "out")
+    [planned] = plan([folder], settings)
+    edited = planned.file.read_bytes().replace(b"\r\n", b"\n")  # re-saved with LF line ends
+    planned.file.write_bytes(edited)
+
+    async def go() -> None:
+        async with ClaretClient(settings) as client:
+            await send([planned], settings, client, force=False)
+
+    asyncio.run(go())
+    [entry] = json.loads((folder.parent / "resubmissions.json").read_text())["sent"]
+    assert entry["sha256"] == hashlib.sha256(edited).hexdigest() != planned.sha256

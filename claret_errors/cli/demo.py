@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from claret_errors.cli.common import emit_json, merged_options, settings_from
+from claret_errors.cli.common import emit_json, settings_from
 
 
 @click.command(name="demo", short_help="The whole loop against a built-in simulated tenant.")
@@ -24,9 +24,9 @@ def command(ctx: click.Context, /, **options: Any) -> int:
     from claret_errors.demo import demo
     from claret_errors.progress import make_progress
 
-    settings, output = settings_from(ctx, {**options, "tenant": None})
+    settings, output = settings_from(ctx, options)
     progress = make_progress(as_json=output["as_json"], quiet=True)
-    result = demo(Path(merged_options(ctx, options).get("out") or settings.out), progress=progress)
+    result = demo(settings.out, progress=progress)
     if output["as_json"]:
         emit_json(
             {
