@@ -5,11 +5,12 @@ Used for every file this tool writes besides streamed downloads (which do the sa
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from claret_errors.jsontext import pretty_json
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -34,4 +35,4 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, payload: Any) -> None:
     """Pretty JSON, atomically; non-JSON values (paths, dates) become strings."""
-    atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    atomic_write_text(path, pretty_json(payload) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from claret_errors.config import Settings, load_settings
+from claret_errors.jsontext import pretty_json
 from claret_errors.redact import configure_logging, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,4 +81,4 @@ def settings_from(ctx: click.Context, options: dict[str, Any]) -> tuple[Settings
 
 def emit_json(payload: Any) -> None:
     """The one JSON document on stdout for --json, redacted like everything else we write."""
-    sys.stdout.write(redact(json.dumps(payload, indent=2, default=str, ensure_ascii=False)) + "\n")
+    sys.stdout.write(redact(pretty_json(payload)) + "\n")
