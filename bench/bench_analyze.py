@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from make_job import make_job
 
+from claret_errors.atomic import atomic_write_json
 from claret_errors.classify import RulePack
 from claret_errors.config import Settings
+from claret_errors.csvwrite import write_people_csv
 from claret_errors.errors import ExitCode
 from claret_errors.load import load_job
 from claret_errors.model import JobResult
@@ -35,7 +37,6 @@ from claret_errors.owners import Owners
 from claret_errors.reconcile import reconcile_with
 from claret_errors.schemas import validate
 
-LIST_SEPARATOR = "; "
 STAGES = ("load", "validate", "reconcile+classify", "write")
 
 
@@ -63,9 +64,11 @@ def analyse(folder: Path, out: Path, stages: dict[str, float] | None = None) -> 
     result = reconcile_with(job, RulePack.builtin(), Owners.load(None), settings)
     marks.append(time.perf_counter())
     out.mkdir(parents=True, exist_ok=True)
-    lists = [c for c, t in result.failed.schema.items() if isinstance(t, pl.List)]
-    result.failed.with_columns(pl.col(lists).list.join(LIST_SEPARATOR)).write_csv(out / "failed_records.csv")
-    result.messages.select("input_row", "message", "category", "field", "fix").write_csv(out / "messages.csv")
+    # The tool's own writers: neutralised for spreadsheets, atomic, as `analyze` writes them.
+    write_people_csv(out / "failed_records.csv", result.failed)
+    write_people_csv(
+        out / "messages.csv", result.messages.select("input_row", "message", "category", "field", "fix")
+    )
     counts = result.counts
     code = ExitCode.RECORDS_FAILED if counts.failed or counts.unaccounted else ExitCode.OK
     summary = JobResult(
@@ -77,7 +80,7 @@ def analyse(folder: Path, out: Path, stages: dict[str, float] | None = None) -> 
         detection=job.detection,
         exit_code=code,
     ).summary()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    atomic_write_json(out / "summary.json", summary)
     marks.append(time.perf_counter())
     if stages is not None:
         stages.update(zip(STAGES, (b - a for a, b in itertools.pairwise(marks)), strict=True))
