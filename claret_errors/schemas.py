@@ -18,7 +18,8 @@ from claret_errors.model import Finding, LoadedJob, Severity
 
 MAX_LENGTH = 255
 INPUT_ROW = "input_row"
-NUMBER = r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*$"  # decimals fine; no sign other than +, no thousands separators
+# Blank, or a number: decimals fine, no sign other than +, no thousands separators, ASCII digits only.
+BLANK_OR_NUMBER = r"^\s*(\+?([0-9]+(\.[0-9]*)?|\.[0-9]+))?\s*$"
 _DESCRIBE = {
     "required": "a value is required",
     "date_ymd": "not a date in Y-m-d form (e.g. 2023-08-01)",
@@ -28,30 +29,47 @@ _DESCRIBE = {
 }
 
 
-def _required(col: str) -> pl.Expr:
-    return pl.col(col).str.strip_chars().str.len_chars().fill_null(0) > 0
+def _required(text: pl.Expr) -> pl.Expr:
+    # Something besides whitespace; a search, where stripping would copy every value.
+    return text.str.contains(r"\S").fill_null(False)
 
 
-def _max_length(col: str) -> pl.Expr:
-    return pl.col(col).str.len_chars() <= MAX_LENGTH
+def _max_length(text: pl.Expr) -> pl.Expr:
+    return text.str.len_chars() <= MAX_LENGTH
 
 
-def _date_ymd(col: str) -> pl.Expr:
-    text = pl.col(col).str.strip_chars()
+def _short_in_bytes(text: pl.Expr) -> pl.Expr:
+    # A character is at least a byte, and a string's byte length is stored, not counted.
+    return text.str.len_bytes() <= MAX_LENGTH
+
+
+def _starts_visible(text: pl.Expr) -> pl.Expr:
+    # Strings compare bytewise: one starting with a visible ASCII character is not blank. A value starting
+    # with a space, a control or a non-ASCII character is only a suspect for the exact check.
+    return ((text >= "!") & (text < "\u0080")).fill_null(False)
+
+
+def _date_ymd(value: pl.Expr) -> pl.Expr:
+    text = value.str.strip_chars()
     real = (
         text.str.contains(r"^\d{4}-\d{2}-\d{2}$") & text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
     )
     return (text == "") | real  # blank is the `required` check's to report
 
 
-def _positive_number(col: str) -> pl.Expr:
-    text = pl.col(col).str.strip_chars()
-    number = text.str.strip_chars_start("+").cast(pl.Float64, strict=False)
-    return (text == "") | (text.str.contains(NUMBER) & (number > 0)).fill_null(False)
+def _positive_number(text: pl.Expr) -> pl.Expr:
+    # Written as a number, a value is above 0 unless every digit is 0: two searches, no copies, no float.
+    return text.str.contains(BLANK_OR_NUMBER) & (text.str.contains("[1-9]") | ~text.str.contains(r"\S"))
 
 
-def _linked_row(col: str) -> pl.Expr:
-    return pl.col(col) >= 1
+def _linked_row(row: pl.Expr) -> pl.Expr:
+    return row >= 1
+
+
+def _surely_positive(text: pl.Expr) -> pl.Expr:
+    # Polars' float reader also takes exponents, inf and nan, which Claret does not: those stay suspects.
+    number = text.cast(pl.Float64, strict=False).is_between(0.0, float("inf"), closed="none")
+    return (number & ~text.str.contains("[eE]")).fill_null(False)
 
 
 @dataclass(frozen=True)
@@ -59,27 +77,33 @@ class Rule:
     """One value check, as a polars expression: pandera runs it, and `validate` uses it to skip clean rows."""
 
     name: str
-    expr: Callable[[str], pl.Expr]
+    expr: Callable[[pl.Expr], pl.Expr]  # a function of the values alone, so it can judge distinct ones
     ignore_na: bool = True  # a null passes, as in pandera's default
-    parses: bool = False  # costs more than hashing the value: `validate` runs it once per distinct value
+    distinct: bool = False  # judged once per distinct value (a parsing rule on values that repeat)
+    quick: Callable[[pl.Expr], pl.Expr] | None = None  # cheaper, and passes only values `expr` passes
 
     def check(self) -> pa.Check:
         """The rule as a pandera check."""
 
         def run(data: PolarsData) -> pl.LazyFrame:
-            return data.lazyframe.select(self.expr(data.key))
+            return data.lazyframe.select(self.expr(pl.col(data.key)))
 
         return pa.Check(run, name=self.name, ignore_na=self.ignore_na)
 
-    def passes(self, col: str) -> pl.Expr:
-        """True where the value passes, with pandera's treatment of nulls."""
-        return self.expr(col) | pl.col(col).is_null() if self.ignore_na else self.expr(col)
+    def passes(self, values: pl.Expr, *, quick: bool = False) -> pl.Expr:
+        """True where the value passes, with pandera's treatment of nulls; with `quick`, true only where
+        the value surely passes (the rest are suspects for the exact check)."""
+        test = self.quick if quick and self.quick is not None else self.expr
+        return test(values) | values.is_null() if self.ignore_na else test(values)
 
 
-_TEXT = (Rule("max_length", _max_length), Rule("required", _required, ignore_na=False))
+_TEXT = (
+    Rule("max_length", _max_length, quick=_short_in_bytes),
+    Rule("required", _required, ignore_na=False, quick=_starts_visible),
+)
 INPUT_RULES: dict[str, tuple[Rule, ...]] = {name: _TEXT for name in INVENTORY_FIELDS}
-INPUT_RULES["date_filled"] = (*_TEXT, Rule("date_ymd", _date_ymd, parses=True))
-INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number, parses=True))
+INPUT_RULES["date_filled"] = (*_TEXT, Rule("date_ymd", _date_ymd, distinct=True))
+INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number, quick=_surely_positive))
 ARTIFACT_RULES: dict[str, tuple[Rule, ...]] = {INPUT_ROW: (Rule("linked_row", _linked_row),)}
 
 
@@ -189,7 +213,7 @@ def _run(
     Pandera sees only the rows that fail one of the same rules in a single polars pass: on a million-row
     file with a few thousand bad rows the findings are identical and the time is a fraction.
     """
-    failing = [_failing(frame, col, col_rules) for col, col_rules in rules.items() if col in frame.columns]
+    failing = _failing(frame, {col: rs for col, rs in rules.items() if col in frame.columns})
     suspects = frame.filter(pl.any_horizontal(failing)) if failing else frame
     try:
         schema.validate(suspects, lazy=True)
@@ -198,14 +222,21 @@ def _run(
     return []
 
 
-def _failing(frame: pl.DataFrame, col: str, rules: Sequence[Rule]) -> pl.Expr:
-    """True where a value of `col` fails one of `rules`. Rules are functions of one value, so a column with
-    a parsing rule is judged on its distinct values (dates and quantities repeat) and matched back."""
-    passes = pl.all_horizontal([r.passes(col) for r in rules])
-    if not any(r.parses for r in rules):
-        return ~passes
-    bad = frame.select(pl.col(col).unique()).filter(~passes).get_column(col)
-    return pl.col(col).is_in(bad.implode(), nulls_equal=True)
+def _failing(frame: pl.DataFrame, rules: Mapping[str, Sequence[Rule]]) -> list[pl.Expr]:
+    """True where a row is a suspect for a rule: every row that fails it, and perhaps a few that pass.
+    A `distinct` rule is judged once per distinct value and matched back (a year has 366 dates); a rule
+    with a `quick` form is tried that way first, since most values are plain."""
+    failing = []
+    for col, col_rules in rules.items():
+        values = pl.col(col)
+        for rule in col_rules:
+            if rule.distinct:
+                judged = frame.get_column(col).unique().to_frame()
+                bad = judged.filter(~rule.passes(values)).get_column(col)
+                failing.append(values.is_in(bad.implode(), nulls_equal=True))
+            else:
+                failing.append(~rule.passes(values, quick=True))
+    return failing
 
 
 def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Finding]:
@@ -236,7 +267,8 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Findi
         pl.col("value"),
     )
     severity: Severity = "error" if kind == "input" else "warning"
+    columns = [series.to_list() for series in table.get_columns()]  # whole columns: iter_rows is slower
     return [
         Finding(file, check, message, column=column, row=row, value=value, severity=severity)
-        for file, check, message, column, row, value in table.iter_rows()
+        for file, check, message, column, row, value in zip(*columns, strict=True)
     ]

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claret_errors.config import Settings
 from claret_errors.load import load_job
 from claret_errors.model import Finding
-from claret_errors.schemas import drift, findings_frame, input_schema, validate
+from claret_errors.schemas import INPUT_RULES, _run, drift, findings_frame, input_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "fixtures" / "csv"
@@ -153,3 +155,42 @@ def test_drifted_file_is_still_inventory_and_says_how(tmp_path: Path) -> None:
     assert job.profile == "inventory"
     checks = {(f.check, f.column) for f in validate(job) if f.row is None}
     assert checks == {("renamed_column", "bin_name"), ("missing_column", "uom"), ("extra_column", "notes")}
+
+
+_CHARS = " \t\n\x0b\x1f\x7f\x85\xa0\u2000\u3000+-.,_019eEinfa\u0661é"
+_AWKWARD = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.text(alphabet=st.sampled_from(list(_CHARS)), max_size=8),
+    st.sampled_from(["1e5", "inf", "NaN", "+.5", "0.0", "2024-02-30", "2024-2-01", " 2024-02-01", "x" * 256]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_AWKWARD, _AWKWARD), min_size=1, max_size=30))
+def test_quick_rules_never_pass_a_value_the_exact_rule_fails(
+    rows: list[tuple[str | None, str | None]],
+) -> None:
+    """validate() lets through unchecked only what a rule's quick form passes; that must be a subset."""
+    frame = pl.DataFrame(rows, schema={"quantity": pl.String, "lot_name": pl.String}, orient="row")
+    for column in frame.columns:
+        for rule in INPUT_RULES[column]:
+            slipped = frame.filter(rule.passes(pl.col(column), quick=True) & ~rule.passes(pl.col(column)))
+            assert slipped.height == 0, (rule.name, slipped)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_AWKWARD, _AWKWARD), min_size=1, max_size=30))
+def test_prefiltered_validation_equals_a_full_pandera_run(rows: list[tuple[str | None, str | None]]) -> None:
+    """Whatever the values, the findings of the suspect rows are those of pandera on every row."""
+    import pandera.polars as pa
+
+    frame = pl.DataFrame(rows, schema={"quantity": pl.String, "date_filled": pl.String}, orient="row")
+    frame = frame.with_row_index("input_row", offset=1).with_columns(pl.col("input_row").cast(pl.Int64))
+    full: set[tuple[object, ...]] = set()
+    try:
+        input_schema().validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        full = {(c["index"] + 1, c["column"], c["check"]) for c in exc.failure_cases.iter_rows(named=True)}
+    ours = {(f.row, f.column, f.check) for f in _run(input_schema(), frame, "input", INPUT_RULES)}
+    assert ours == full
