@@ -225,10 +225,13 @@ def link_rows(
     fields: Sequence[str],
     overrides: DetectOverrides,
     prefix: pl.Series | None = None,
+    likely: pl.Series | None = None,
 ) -> RowLink:
     """Tie each row of `frame` to an input row: the best-agreeing (column, base), else the record's fields.
 
     `source` is the input frame (`input_row`, `_source_line`, fields); `fields` the input fields.
+    `likely`, when given, is a guess at the input rows of a frame joined on fields, in order (the input
+    rows no error names, for an output file): taken only if every record equals its guessed input row.
     """
     shared = [f for f in fields if f in frame.columns]
     candidates: dict[str, pl.Series] = {}
@@ -257,6 +260,10 @@ def link_rows(
             rank = (score, column_first, -BASES.index(base) if base in BASES else 0, name, base)
             if best is None or rank[:3] > best[:3]:
                 best = rank
+            if score == 1.0:
+                break  # this column's later bases rank lower: none can beat a perfect score
+        if best is not None and best[:3] == (1.0, 1, 0):
+            break  # a real column, perfect at the likeliest base: nothing ranks higher
     # The user's own column is taken at their word; any other must agree with the data.
     if best is not None and (
         best[0] >= AGREEMENT_FLOOR or (not shared and best[0] > 0) or configured is not None
@@ -279,7 +286,8 @@ def link_rows(
             )
         else:
             notes.append(f"{kind}: no row column; joined on the record fields {', '.join(shared)}")
-        return RowLink(_join_on_fields(frame, source, shared), None, "fields", "record fields", notes)
+        rows = _join_on_fields(frame, source, shared, likely)
+        return RowLink(rows, None, "fields", "record fields", notes)
     notes.append(f"{kind}: neither a row column nor input fields; rows cannot be linked to input rows")
     return RowLink(pl.Series(INPUT_ROW, [None] * frame.height, dtype=pl.Int64), None, "fields", "none", notes)
 
@@ -292,7 +300,10 @@ def _all_integers(values: pl.Series) -> bool:
 
 def _pointed_rows(values: pl.Series, base: str, source: pl.DataFrame) -> pl.Series:
     """The input_row each value points at under `base`; null where it points outside the input."""
-    number = values.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+    text = values.cast(pl.String)
+    number = text.cast(pl.Int64, strict=False)
+    if number.null_count() > text.null_count():  # padded numbers: stripping copies every value, so only then
+        number = text.str.strip_chars().cast(pl.Int64, strict=False)
     if source.height == 0:
         return pl.Series(INPUT_ROW, [None] * values.len(), dtype=pl.Int64)
     if base == "line":
@@ -345,9 +356,13 @@ def _agreement(
     return float(total) / len(shared) / sample.height
 
 
-def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[str]) -> pl.Series:
+def _join_on_fields(
+    frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[str], likely: pl.Series | None = None
+) -> pl.Series:
     """Pair each record of `frame` with the input row holding the same normalised fields.
 
+    A `likely` pairing is checked first: when each record equals its guessed input row exactly, it is
+    the answer, without a join (and where the input repeats a record, it knows which copy landed).
     When the input repeats a record, the k-th occurrence in `frame` pairs with the k-th in the input;
     otherwise every repeat in `frame` points at the one input row (reconcile reports it as a duplicate).
     Records are compared by a 64-bit hash of their fields, so no million-row key strings; the exact
@@ -355,7 +370,10 @@ def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[
     """
     rows = source.get_column(INPUT_ROW)
     exact = [pl.col(f) for f in shared]
-    found = _hash_join(_keys(frame, exact), _keys(source, exact), rows)
+    left, right = _keys(frame, exact), _keys(source, exact)
+    if likely is not None and likely.len() == frame.height and _same_records(left, right, likely):
+        return likely.alias(INPUT_ROW)
+    found = _hash_join(left, right, rows)
     if found is not None and found.null_count() == 0:
         return found
     normal = [_norm(pl.col(f)).alias(f) for f in shared]
@@ -367,6 +385,14 @@ def _join_on_fields(frame: pl.DataFrame, source: pl.DataFrame, shared: Sequence[
     ordered_right = _with_occurrence(pl.DataFrame([right, rows]))
     joined = ordered_left.join(ordered_right, on=["_key", "_occ"], how="left", maintain_order="left")
     return joined.get_column(INPUT_ROW)
+
+
+def _same_records(left: pl.Series, right: pl.Series, likely: pl.Series) -> bool:
+    """Whether each row's key equals that of its `likely` input row (the keys the join would compare)."""
+    at = likely.cast(pl.Int64) - 1
+    if at.null_count() or not bool(at.is_between(0, right.len() - 1).all()):
+        return False
+    return bool((right.gather(at) == left).all())
 
 
 def _keys(frame: pl.DataFrame, fields: Sequence[pl.Expr]) -> pl.Series:

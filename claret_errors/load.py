@@ -15,7 +15,7 @@ import polars as pl
 
 from claret_errors.config import Settings
 from claret_errors.csvread import LINE, TextTable, read_text_csv
-from claret_errors.detect import INPUT_ROW, detect_messages, link_rows, messages_column, prefix_rows
+from claret_errors.detect import INPUT_ROW, RowLink, detect_messages, link_rows, messages_column, prefix_rows
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
 from claret_errors.model import ARTIFACT_KINDS, ArtifactKind, Detection, Finding, JobInfo, LoadedJob, Severity
@@ -238,15 +238,16 @@ def _link(
     settings: Settings,
     encodings: dict[str, str],
 ) -> tuple[Detection, dict[str, pl.DataFrame]]:
-    """Tie staging, output and errors rows to input rows and split the errors' messages."""
-    row_column: dict[str, str | None] = {}
-    row_base: dict[str, str] = {}
-    join: dict[str, str] = {}
-    notes: list[str] = []
+    """Tie staging, output and errors rows to input rows and split the errors' messages.
+
+    Errors go first: the input rows they do not name are the likely rows of an output file without a row
+    column, which then needs no join when the guess holds (see `detect.link_rows`).
+    """
+    links: dict[str, RowLink] = {}
     linked: dict[str, pl.DataFrame] = {}
     errors = frames["errors"]
     layout = detect_messages(errors, [*fields, SOURCE_FILE, LINE], settings.detect)
-    for kind in ("staging", "output", "errors"):
+    for kind in ("errors", "staging", "output"):
         frame = frames[kind]
         prefix = prefix_rows(frame, layout) if kind == "errors" else None
         if frame.height == 0:
@@ -257,13 +258,21 @@ def _link(
                 out = out.with_columns(pl.Series("messages", [], dtype=pl.List(pl.String)))
             linked[kind] = out
             continue
-        link = link_rows(kind, frame, source, fields, settings.detect, prefix)
-        row_column[kind], row_base[kind], join[kind] = link.column, link.base, link.join
-        notes.extend(link.notes)
+        likely = None
+        if kind == "output":
+            rows = source.get_column(INPUT_ROW)
+            likely = rows.filter(~rows.is_in(linked["errors"].get_column(INPUT_ROW).drop_nulls().implode()))
+        link = link_rows(kind, frame, source, fields, settings.detect, prefix, likely)
+        links[kind] = link
         out = _with_row(frame, link.input_row)
         if kind == "errors":
             out = out.with_columns(messages_column(frame, layout))
         linked[kind] = out
+    order: list[str] = [k for k in ("staging", "output", "errors") if k in links]  # as the report lists them
+    row_column = {kind: links[kind].column for kind in order}
+    row_base = {kind: links[kind].base for kind in order}
+    join = {kind: links[kind].join for kind in order}
+    notes = [note for kind in order for note in links[kind].notes]
     description = layout.describe()
     wanted = settings.detect.message_columns
     if errors.height and wanted and len(layout.columns) < len(wanted):

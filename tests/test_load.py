@@ -162,3 +162,30 @@ def test_symlinked_artifact_is_not_followed(tmp_path: Path) -> None:
     job = load_job(folder, Settings())
     assert [f.file for f in job.findings if f.check == "symlink"] == ["extra_input.csv"]
     assert "secret" not in job.input.get_column("item_name").to_list()
+
+
+def test_output_of_a_repeated_record_links_to_the_copy_that_did_not_fail(tmp_path: Path) -> None:
+    """The input sends one record twice; the first copy failed, the second landed. The output row is the
+    second copy (the input rows no error names, in order), not the first by order of occurrence."""
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+    a, b = "A-1,SS-1,L1,2023-01-01,5,Each\n", "B-1,SS-1,L2,2023-01-01,6,Each\n"
+    (tmp_path / "import_input.csv").write_text(header + a + b + a, encoding="utf-8")
+    errors = (
+        "row,item_name,bin_name,lot_name,date_filled,quantity,uom,errors\n1," + a.strip() + ",Duplicate.\n"
+    )
+    (tmp_path / "import_errors.csv").write_text(errors, encoding="utf-8")
+    (tmp_path / "import_output.csv").write_text(header + b + a, encoding="utf-8")
+    job = load_job(tmp_path, Settings())
+    assert job.errors.get_column("input_row").to_list() == [1]
+    assert job.output.get_column("input_row").to_list() == [2, 3]
+
+
+def test_output_that_is_not_the_unnamed_rows_in_order_is_joined_on_fields(tmp_path: Path) -> None:
+    """A reordered output fails the positional guess and is still linked record by record."""
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+    rows = [f"I-{i},SS-1,L{i},2023-01-01,{i + 1},Each\n" for i in range(4)]
+    (tmp_path / "import_input.csv").write_text(header + "".join(rows), encoding="utf-8")
+    (tmp_path / "import_output.csv").write_text(header + rows[3] + rows[0] + rows[2], encoding="utf-8")
+    job = load_job(tmp_path, Settings())
+    assert job.output.get_column("input_row").to_list() == [4, 1, 3]
+    assert job.detection.join["output"] == "record fields"
