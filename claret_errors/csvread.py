@@ -36,6 +36,9 @@ class TextTable:
     frame: pl.DataFrame
     encoding: str
     findings: list[Finding] = field(default_factory=list)
+    # Each row's 1-based data row, numbered by the reader and so cut in the frame's chunks (a column made
+    # apart makes polars copy the whole frame to line them up); None where the reader's numbers do not hold.
+    records: pl.Series | None = None
 
 
 def column_names(width: int) -> list[str]:
@@ -108,9 +111,14 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
             separator=separator,
             empty_string_is_null=False,
             raise_if_empty=False,
+            # Numbered by the reader, the row index is cut in the same chunks as the values: a column
+            # made apart (int_range) made the next select or drop copy the whole frame to line them up.
+            row_index_name=LINE,
+            row_index_offset=1,
         )
     except (pl.exceptions.PolarsError, OSError):
         return None
+    index = raw.drop_in_place(LINE)
     if raw.height == 0:
         return TextTable((), pl.DataFrame(schema={LINE: pl.Int64}), "utf-8", [_empty(label)])
     names = column_names(raw.width)
@@ -123,15 +131,16 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
         header_lines = 1 + sum(h.count("\n") for h in headers)
         span = (newlines + 1).cast(pl.Int64)
         frame = body.with_columns((span.cum_sum() - span + header_lines + 1).alias(LINE), span.alias("_span"))
-    else:
-        frame = body.with_columns(
-            pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE), pl.lit(1).alias("_span")
-        )
+    else:  # every record one line: the reader's row number is the line number
+        frame = body.with_columns(index.slice(1).cast(pl.Int64).alias(LINE))
     findings: list[Finding] = []
     # A blank line and a short row both read as trailing empty strings: their raw lines decide.
     if frame.height and frame.select((pl.col(names[-1]) == "").any()).item():
         frame, findings = _settle_trailing_empties(frame, names, source, label, separator)
-    return TextTable(headers, frame.drop("_span"), "utf-8", findings)
+    records = None if frame.height != body.height else (index.slice(1) - 1).cast(pl.Int64)
+    if "_span" in frame.columns:
+        frame.drop_in_place("_span")  # in place: `drop` copied every column (0.12 s over a 1M-row job)
+    return TextTable(headers, frame, "utf-8", findings, records)
 
 
 def _settle_trailing_empties(
@@ -139,7 +148,8 @@ def _settle_trailing_empties(
 ) -> tuple[pl.DataFrame, list[Finding]]:
     """Re-read, with the csv module, only the rows whose last cell is empty: a blank line is dropped, a
     short row gets nulls for its missing fields, both with findings, exactly as the exact reader does."""
-    suspects = frame.with_row_index("_k").filter(pl.col(names[-1]) == "").select("_k", LINE, "_span")
+    span = pl.col("_span") if "_span" in frame.columns else pl.lit(1, dtype=pl.Int64).alias("_span")
+    suspects = frame.with_row_index("_k").filter(pl.col(names[-1]) == "").select("_k", LINE, span)
     fields = _field_counts(source, {line: (k, n) for k, line, n in suspects.iter_rows()}, separator)
     short = {k: n for k, n in fields.items() if n < len(names)}
     fix = pl.DataFrame(

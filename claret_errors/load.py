@@ -66,7 +66,7 @@ def load_job(
     profile = "inventory" if len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS else "generic"
     mapping: Mapping[str, str] = aliases if profile == "inventory" else {}
     frames = {kind: _concat(path, tables[kind], mapping, findings) for kind in ARTIFACT_KINDS}
-    source = frames["input"].with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(INPUT_ROW))
+    source = frames["input"].with_columns(_input_rows(tables["input"]).alias(INPUT_ROW))
     input_columns = tuple(c for c in source.columns if c not in RESERVED)
     source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
     detection, linked = _link(frames, source, input_columns, settings, encodings)
@@ -88,6 +88,20 @@ def load_job(
         detection=detection,
         findings=findings,
     )
+
+
+def _input_rows(tables: Sequence[tuple[Path, TextTable]]) -> pl.Expr | pl.Series:
+    """1, 2, 3... over the input files in order: the readers' own numbers where they hold (no copy of the
+    frame to line up a new column's chunks with its values'), else a plain range."""
+    numbered = [t.records for _p, t in tables if t.headers]
+    if not numbered or any(r is None for r in numbered):
+        return pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    parts, offset = [], 0
+    for records in numbered:
+        assert records is not None
+        parts.append(records + offset)
+        offset += records.len()
+    return pl.concat(parts, rechunk=False)
 
 
 def _file_finding(finding: Finding, kind: str, offset: int) -> Finding:
@@ -299,4 +313,9 @@ def _with_row(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(SOURCE_FILE))
     if LINE not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE))
-    return frame.with_columns(rows.alias(INPUT_ROW).cast(pl.Int64)).select(INPUT_ROW, *own, SOURCE_FILE, LINE)
+    # From the columns themselves: a select would copy the whole frame to line up the new column's chunks.
+    columns = [
+        rows.alias(INPUT_ROW).cast(pl.Int64),
+        *(frame.get_column(c) for c in (*own, SOURCE_FILE, LINE)),
+    ]
+    return pl.DataFrame(columns)
