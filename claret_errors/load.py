@@ -313,9 +313,9 @@ def _with_row(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(SOURCE_FILE))
     if LINE not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE))
-    # From the columns themselves: a select would copy the whole frame to line up the new column's chunks.
-    columns = [
-        rows.alias(INPUT_ROW).cast(pl.Int64),
-        *(frame.get_column(c) for c in (*own, SOURCE_FILE, LINE)),
-    ]
-    return pl.DataFrame(columns)
+    if frame.columns[-2:] != [SOURCE_FILE, LINE]:
+        frame = frame.select(*own, SOURCE_FILE, LINE)
+    # Inserted, not selected: a select would copy the whole frame to line up the new column's chunks.
+    out = frame.clone()
+    out.insert_column(0, rows.alias(INPUT_ROW).cast(pl.Int64))
+    return out
