@@ -13,11 +13,24 @@ from typing import Any
 from claret_errors.jsontext import pretty_json
 
 
+def _umask() -> int:
+    """The process's umask, read once at import (setting and restoring it later would race threads)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes files only their owner can read; the reports are for a team, so the mode a plain open()
+# would give, as the user's umask says.
+FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one step; the old content stays until the new one is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
