@@ -40,6 +40,7 @@ class HistoryEntry:
     anomalies: int
     categories: dict[str, int] = field(default_factory=dict)  # category -> failed records
     exit_code: int = 0
+    resubmission_of: str = ""  # the job whose corrected rows this job re-sent, if it is a resubmission
 
     @property
     def key(self) -> tuple[str, str]:
@@ -93,6 +94,7 @@ def entry_for(result: JobResult, *, run_at: datetime) -> HistoryEntry:
         anomalies=counts.anomalies if counts else 0,
         categories=categories,
         exit_code=result.exit_code,
+        resubmission_of=next((k.job_log_id for k in result.links if k.relation == "resubmission_of"), ""),
     )
 
 
@@ -113,7 +115,8 @@ def _parse_line(text: str) -> HistoryEntry:
         isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in cats.items()
     ):
         raise ValueError("categories is not a mapping of names to counts")
-    strings = {k: data.get(k, "") for k in ("tenant", "job_log_id", "run_at", "night", "status")}
+    keys = ("tenant", "job_log_id", "run_at", "night", "status", "resubmission_of")  # the last came later
+    strings = {k: data.get(k, "") for k in keys}
     if not all(isinstance(v, str) for v in strings.values()):
         raise ValueError("a text field is not a string")
     return HistoryEntry(
@@ -186,9 +189,20 @@ class History:
 
 
 def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:
-    """Sum the entries of each night, nights in order."""
+    """Sum the entries of each night, nights in order, each record once (as the run index counts them).
+
+    A resubmission re-sends rows that already count as its original's failures: it adds no input rows
+    and no job to any night, and the rows that landed move from failed to imported on the original's
+    night. Categories stay those of the failures as first sent.
+    """
+    known = {(e.tenant, e.job_log_id): e for e in entries}
     nights: dict[str, list[HistoryEntry]] = {}
+    recovered: dict[str, int] = {}
     for entry in entries:
+        original = known.get((entry.tenant, entry.resubmission_of)) if entry.resubmission_of else None
+        if original is not None:
+            recovered[original.night] = recovered.get(original.night, 0) + entry.imported
+            continue
         nights.setdefault(entry.night, []).append(entry)
     trends: list[NightTrend] = []
     for night in sorted(nights):
@@ -202,7 +216,7 @@ def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:
                 night=night,
                 jobs=len(group),
                 input_rows=sum(e.input_rows for e in group),
-                failed=sum(e.failed for e in group),
+                failed=max(sum(e.failed for e in group) - recovered.get(night, 0), 0),
                 categories=cats,
             )
         )

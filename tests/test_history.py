@@ -13,7 +13,7 @@ import pytest
 
 from claret_errors.errors import ArtifactError
 from claret_errors.history import History, trend_by_night
-from claret_errors.model import Counts, JobResult
+from claret_errors.model import Counts, JobLink, JobResult
 
 RUN_AT = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
@@ -102,3 +102,32 @@ def test_night_falls_back_to_run_date_without_start_time(tmp_path: Path, job_res
     history.record(undated, run_at=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))
     assert history.entries()[0].night == "2026-11-30"
     assert json.loads(history.path.read_text())["night"] == "2026-11-30"
+
+
+def test_a_resubmission_adds_no_input_rows_and_its_landed_rows_leave_failed(
+    tmp_path: Path, result_factory: Callable[..., JobResult]
+) -> None:
+    """As the run index counts it: the re-sent rows are the original's failures, not new input."""
+    history = History.open(tmp_path)
+    history.record(result_factory("1"), run_at=RUN_AT)  # 20 rows, 5 failed
+    resent = replace(
+        result_factory("2"),
+        counts=Counts(5, 4, 1, 0, 0),
+        links=[JobLink("resubmission_of", "acme-wines", "1")],
+    )
+    history.record(resent, run_at=RUN_AT)
+    [night] = trend_by_night(history.entries())
+    assert (night.jobs, night.input_rows, night.failed) == (1, 20, 1)
+    assert history.entries()[1].resubmission_of == "1"
+
+
+def test_a_ledger_written_before_resubmission_links_still_reads(
+    tmp_path: Path, job_result: JobResult
+) -> None:
+    """Entries written by an older version lack the field; they read as originals."""
+    history = History.open(tmp_path)
+    history.record(job_result, run_at=RUN_AT)
+    line = json.loads(history.path.read_text())
+    del line["resubmission_of"]
+    history.path.write_text(json.dumps(line) + "\n")
+    assert history.entries()[0].resubmission_of == ""
