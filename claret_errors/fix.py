@@ -56,6 +56,8 @@ _SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
 _CORRECTED_NAME = re.compile(r"_corrected_\d{3}\.csv$")
 CORRECTIONS_COLUMNS = ("input_row", "field", "before", "after", "rule")
 ATTENTION_EXTRA = ("messages", "reason", "owner", "fix", "suggestion")
+_NO_MESSAGE = "no message from Claret says why this row failed"
+_FORMULA_START = r"^[=+\-@\t\r]"  # FORMULA_TRIGGERS as a polars pattern: what is_formula_like looks at first
 
 
 @dataclass
@@ -138,11 +140,7 @@ def plan_fixes(job: LoadedJob, rec: Reconciliation, settings: Settings) -> list[
     """Every failed row with its certain fixes, remaining failures and suggestions; writes nothing."""
     context = build_context(job, rec, settings)
     columns = list(job.input_columns)
-    failed = rec.failed
-    # Column by column to Python, then zipped: a third faster than polars' row iteration on 100k rows.
-    values = zip(*(column.to_list() for column in failed.get_columns()), strict=True)
-    rows = (dict(zip(failed.columns, row, strict=True)) for row in values)
-    plans = [_plan_row(row, columns, context) for row in rows]
+    plans = _plan_rows(rec.failed, columns, context)
     auto = [p for p in plans if p.kind == "auto"]
     blocked = _why_no_corrected_file(job)
     if blocked:
@@ -171,51 +169,223 @@ def build_context(job: LoadedJob, rec: Reconciliation, settings: Settings) -> Fi
     )
 
 
-def _plan_row(row: dict[str, object], columns: list[str], context: FixContext) -> RowPlan:
-    """Apply the rules to each field a message names; the rest of the row's failures remain."""
-    original = {c: _text_or_none(row.get(input_column(c))) for c in columns}
-    messages = [str(m) for m in _as_list(row.get("messages"))]
-    categories = [str(c) for c in _as_list(row.get("categories"))]
-    fields = [str(f or "") for f in _as_list(row.get("fields"))]
-    plan = RowPlan(
-        input_row=int(str(row["input_row"])),
-        original=original,
-        values=dict(original),
-        owner=str(row.get("owner") or ""),
-        messages=messages,
-    )
-    if not messages:
-        plan.remaining.append("no message from Claret says why this row failed")
-    by_field: dict[str, list[tuple[str, str]]] = {}
-    for message, category, name in zip(messages, categories, fields, strict=False):
-        by_field.setdefault(name, []).append((message, category))
+def _plan_rows(failed: pl.DataFrame, columns: list[str], context: FixContext) -> list[RowPlan]:
+    """A plan per failed row. Failures repeat (the same bad bin, the same date spelling), so the rules are
+    applied once per signature (see `_signatures`) to its first row; a decision names the messages left by
+    position, so it maps back to every row of the signature."""
+    height = failed.height
+    texts_by_column = [_texts(failed, input_column(c), height) for c in columns]
+    originals = list(zip(*texts_by_column, strict=True)) if columns else [()] * height
+    signatures, firsts = _signatures(failed, columns)
+    sample = failed[firsts]
     position = {c: i for i, c in enumerate(columns)}
-    for name in sorted(by_field, key=lambda n: (n not in _FIELD_ORDER, position.get(n, len(columns)))):
-        _fix_field(plan, name, by_field[name], context)
+    decisions = [
+        _decide(
+            _as_tuple(fields),
+            _as_tuple(categories),
+            len(messages) if isinstance(messages, list) else 0,
+            dict(zip(columns, originals[first], strict=True)),
+            position,
+            context,
+        )
+        for first, fields, categories, messages in zip(
+            firsts,
+            _column(sample, "fields", len(firsts)),
+            _column(sample, "categories", len(firsts)),
+            _column(sample, "messages", len(firsts)),
+            strict=True,
+        )
+    ]
+    flagged = _formula_rows(failed, columns)
+    plans: list[RowPlan] = []
+    rows = zip(
+        originals,
+        signatures,
+        _column(failed, "messages", height),
+        _owners(failed, height),
+        _input_rows(failed),
+        strict=True,
+    )
+    for index, (original, signature, messages, owner, number) in enumerate(rows):
+        if not isinstance(messages, list):
+            texts: list[str] = []
+        else:
+            texts = [str(m) for m in messages] if None in messages else messages
+        decision = decisions[signature]
+        row = dict(zip(columns, original, strict=True))
+        values = row.copy()
+        for name, after in decision.updates:
+            values[name] = after
+        remaining = [texts[i] for i in decision.remaining] if texts else [_NO_MESSAGE]
+        if decision.updates or index in flagged:
+            remaining.extend(_formula_reasons(values, columns))
+        plans.append(
+            RowPlan(
+                input_row=number,
+                original=row,
+                values=values,
+                owner=owner,
+                messages=texts,
+                corrections=list(decision.corrections),
+                remaining=remaining,
+                suggestions=list(decision.suggestions),
+            )
+        )
+    return plans
+
+
+def _signatures(failed: pl.DataFrame, columns: list[str]) -> tuple[list[int], list[int]]:
+    """Each row's signature (0, 1, ... in order of first row) and each signature's first row.
+
+    Rows share a signature when the rules cannot tell them apart: the same fields and categories in their
+    messages, as many messages, and the same values in the fixable fields those name (and the unit of a
+    named quantity).
+    """
+    import polars as pl
+
+    fields = _list_expr(failed, "fields")
+    keys = [fields, _list_expr(failed, "categories"), _list_expr(failed, "messages").list.len()]
     for name in columns:
-        value = plan.values[name]
+        if name in FIXABLE_FIELDS and input_column(name) in failed.columns:
+            named = fields.list.contains(name)
+            if name == "uom":
+                named = named | fields.list.contains("quantity")
+            keys.append(pl.when(named).then(pl.col(input_column(name))))
+    groups = (
+        failed.select(*(key.alias(f"key{i}") for i, key in enumerate(keys)))
+        .with_row_index("row")
+        .group_by([f"key{i}" for i in range(len(keys))], maintain_order=True)
+        .agg(pl.col("row"))
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("signature"), "row")
+    )
+    firsts = groups.get_column("row").list.first().to_list()
+    signatures = groups.explode("row").sort("row").get_column("signature").to_list()
+    return signatures, firsts
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What the rules make of one failure signature: fixed values, and the messages (by position) left."""
+
+    updates: tuple[tuple[str, str], ...]  # field, after
+    corrections: tuple[tuple[str, str, str, str], ...]  # field, before, after, rule
+    remaining: tuple[int, ...]
+    suggestions: tuple[str, ...]
+
+
+def _decide(
+    fields: tuple[object, ...],
+    categories: tuple[object, ...],
+    count: int,
+    values: dict[str, str | None],
+    position: Mapping[str, int],
+    context: FixContext,
+) -> _Decision:
+    """The rules applied to each field a row's `count` messages name, the unit first, then in column order;
+    the failures of a field no rule fixes remain."""
+    by_field: dict[str, list[tuple[int, str]]] = {}
+    failures = zip(range(count), (str(c) for c in categories), (str(f or "") for f in fields), strict=False)
+    for index, category, name in failures:
+        by_field.setdefault(name, []).append((index, category))
+    updates: dict[str, str] = {}
+    corrections: list[tuple[str, str, str, str]] = []
+    remaining: list[int] = []
+    suggestions: list[str] = []
+    for name in sorted(by_field, key=lambda n: (n not in _FIELD_ORDER, position.get(n, len(position)))):
+        indices = [i for i, _c in by_field[name]]
+        fixable = name in FIXABLE_FIELDS and name in position
+        if not fixable or any(c in UNFIXABLE_CATEGORIES for _i, c in by_field[name]):
+            remaining.extend(indices)
+            continue
+        before = values[name] or ""
+        outcome = context.outcome(name, before, values.get("uom") or "")
+        if outcome is not None and outcome.after is not None:
+            values[name] = updates[name] = outcome.after
+            corrections.append((name, before, outcome.after, outcome.rule))
+            continue
+        remaining.extend(indices)
+        if outcome is not None and outcome.suggestion:
+            suggestions.append(f"{name}: {outcome.suggestion}")
+    return _Decision(tuple(updates.items()), tuple(corrections), tuple(remaining), tuple(suggestions))
+
+
+def _formula_reasons(values: Mapping[str, str | None], columns: list[str]) -> list[str]:
+    reasons = []
+    for name in columns:
+        value = values[name]
         if is_formula_like(value, numeric=name in NUMERIC_FIELDS):
-            plan.remaining.append(
+            reasons.append(
                 f"{name} starts with {(value or ' ')[0]!r}: a spreadsheet would run it as a formula"
             )
-    return plan
+    return reasons
 
 
-def _fix_field(plan: RowPlan, name: str, failures: list[tuple[str, str]], context: FixContext) -> None:
-    texts = [m for m, _c in failures]
-    fixable = name in FIXABLE_FIELDS and name in plan.values
-    if not fixable or any(c in UNFIXABLE_CATEGORIES for _m, c in failures):
-        plan.remaining.extend(texts)
-        return
-    before = plan.values[name] or ""
-    outcome = context.outcome(name, before, plan.values.get("uom") or "")
-    if outcome is not None and outcome.after is not None:
-        plan.values[name] = outcome.after
-        plan.corrections.append((name, before, outcome.after, outcome.rule))
-        return
-    plan.remaining.extend(texts)
-    if outcome is not None and outcome.suggestion:
-        plan.suggestions.append(f"{name}: {outcome.suggestion}")
+def _formula_rows(failed: pl.DataFrame, columns: list[str]) -> set[int]:
+    """The rows with a formula-like value (judged once per distinct value that starts like a formula)."""
+    import polars as pl
+
+    rows: set[int] = set()
+    for name in columns:
+        column = input_column(name)
+        if column not in failed.columns:
+            continue
+        numeric = name in NUMERIC_FIELDS
+        series = failed.get_column(column)
+        if series.dtype == pl.String:
+            starts = series.filter(series.str.contains(_FORMULA_START).fill_null(False)).unique().to_list()
+            formulas = [v for v in starts if is_formula_like(v, numeric=numeric)]
+            if formulas:
+                rows.update(series.is_in(formulas).fill_null(False).arg_true().to_list())
+        else:
+            texts = _texts(failed, column, failed.height)
+            rows.update(i for i, v in enumerate(texts) if is_formula_like(v, numeric=numeric))
+    return rows
+
+
+def _owners(failed: pl.DataFrame, height: int) -> list[str]:
+    """Each row's owner as text, "" when it has none."""
+    import polars as pl
+
+    if "owner" in failed.columns and failed.schema["owner"] == pl.String:
+        return failed.get_column("owner").fill_null("").to_list()
+    return [str(owner or "") for owner in _column(failed, "owner", height)]
+
+
+def _input_rows(failed: pl.DataFrame) -> list[int]:
+    """Each row's input row number (whole numbers as they are; anything else read from its text)."""
+    numbers = failed.get_column("input_row")
+    if numbers.dtype.is_integer() and not numbers.has_nulls():
+        return numbers.to_list()
+    return [int(str(number)) for number in numbers.to_list()]
+
+
+def _column(frame: pl.DataFrame, name: str, height: int) -> list[object]:
+    return frame.get_column(name).to_list() if name in frame.columns else [None] * height
+
+
+def _list_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A list column, or nulls (no list) when the frame lacks it or it holds no lists."""
+    import polars as pl
+
+    if name in frame.columns and isinstance(frame.schema[name], pl.List):
+        return pl.col(name)
+    return pl.lit(None, dtype=pl.List(pl.String))
+
+
+def _as_tuple(value: object) -> tuple[object, ...]:
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def _texts(frame: pl.DataFrame, name: str, height: int) -> list[str | None]:
+    """A column's values as the input's text: strings as they are, anything else through str()."""
+    import polars as pl
+
+    if name not in frame.columns:
+        return [None] * height
+    series = frame.get_column(name)
+    if series.dtype == pl.String:
+        return series.to_list()
+    return [_text_or_none(v) for v in series.to_list()]
 
 
 def _why_no_corrected_file(job: LoadedJob) -> str:
@@ -367,24 +537,33 @@ def _result(job: LoadedJob, plans: list[RowPlan], files: list[Path]) -> FixResul
 
 
 def proven_names(job: LoadedJob, rec: Reconciliation) -> dict[str, set[str]]:
-    """Reference values the job itself proves exist: every landed row's, and staged rows' not in doubt."""
+    """Reference values the job itself proves exist: every landed row's, and staged rows' not in doubt.
+
+    One select per frame, so polars works out the fields side by side.
+    """
     import polars as pl
 
-    names: dict[str, set[str]] = {}
-    messages = rec.messages.filter(pl.col("input_row").is_not_null())
-    for name in REFERENCE_FIELDS:
-        values: set[str] = set()
-        if name in job.output.columns:
-            values.update(_clean_values(job.output.get_column(name)))
-        if name in job.staging.columns and "input_row" in job.staging.columns:
-            doubt = messages.filter(
-                (pl.col("field") == name)
-                | ((pl.col("field").fill_null("") == "") & pl.col("category").is_in(_UNSPECIFIC_CATEGORIES))
-            ).get_column("input_row")
-            staged = job.staging.select(name, "input_row").filter(
-                pl.col("input_row").is_not_null() & ~pl.col("input_row").is_in(doubt.implode())
+    found: list[dict[str, list[str]]] = []
+    landed = [n for n in REFERENCE_FIELDS if n in job.output.columns]
+    if landed:
+        found.append(job.output.select(*(_distinct(pl.col(n)).alias(n) for n in landed)).row(0, named=True))
+    staged = [n for n in REFERENCE_FIELDS if n in job.staging.columns and "input_row" in job.staging.columns]
+    if staged:
+        unspecific = (pl.col("field").fill_null("") == "") & pl.col("category").is_in(_UNSPECIFIC_CATEGORIES)
+        doubt = rec.messages.filter(pl.col("input_row").is_not_null()).select(
+            *(
+                pl.col("input_row").filter((pl.col("field") == n) | unspecific).implode().alias(n)
+                for n in staged
             )
-            values.update(_clean_values(staged.get_column(name)))
+        )
+        sure = pl.col("input_row").is_not_null()
+        clean = (
+            _distinct(pl.col(n).filter(sure & ~pl.col("input_row").is_in(doubt[n]))).alias(n) for n in staged
+        )
+        found.append(job.staging.select(*clean).row(0, named=True))
+    names: dict[str, set[str]] = {}
+    for name in REFERENCE_FIELDS:
+        values = {v for distinct in found for v in distinct.get(name, ()) if v}
         if values:
             names[name] = values
     return names
@@ -438,12 +617,12 @@ def _read_master(file: Path) -> tuple[list[str], list[list[str]]]:
     return (rows[0], rows[1:]) if rows else ([], [])
 
 
-def _clean_values(series: pl.Series) -> set[str]:
+def _distinct(values: pl.Expr) -> pl.Expr:
+    """The distinct stripped values, as one list (the empty one among them: callers drop it)."""
     import polars as pl
 
     # Distinct values first: a million landed rows name a few thousand items, bins and lots.
-    text = series.cast(pl.String).unique().str.strip_chars().drop_nulls()
-    return {v for v in text.unique().to_list() if v}
+    return values.cast(pl.String).unique().str.strip_chars().drop_nulls().unique().implode()
 
 
 def _safe_stem(stem: str) -> str:
@@ -461,7 +640,3 @@ def _text_or_none(value: object) -> str | None:
 
 def _strip(value: str | None) -> str:
     return (value or "").strip()
-
-
-def _as_list(value: object) -> list[object]:
-    return list(value) if isinstance(value, list) else []

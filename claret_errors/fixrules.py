@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,7 +76,6 @@ _LOOKALIKES = str.maketrans(
         **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
     }
 )
-_SPACE = re.compile(r"\s+")
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -121,9 +121,14 @@ class Outcome:
 
 
 def fold_text(value: str) -> str:
-    """NFKC, look-alike letters and dashes to ASCII, invisible characters dropped, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", value).translate(_LOOKALIKES)
-    return _SPACE.sub(" ", text).strip()
+    """NFKC, look-alike letters and dashes to ASCII, invisible characters dropped, whitespace collapsed.
+
+    ASCII text is its own NFKC form and holds no look-alike, so it only has its whitespace collapsed; and
+    str.split() splits where `\\s+` matches (both take str.isspace() characters), without a regex.
+    """
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value).translate(_LOOKALIKES)
+    return " ".join(value.split())
 
 
 def reference_key(value: str) -> str:
@@ -331,10 +336,19 @@ class NameIndex:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(n for n in names if n and n.strip())
-        self.by_key: dict[str, set[str]] = {}
+
+    @cached_property
+    def by_key(self) -> dict[str, set[str]]:
+        """The names under their reference keys; made at the first match (a job proves 50,000 lots and may
+        never need them)."""
+        by_key: dict[str, set[str]] = {}
         for name in self.names:
-            self.by_key.setdefault(reference_key(name), set()).add(name)
-        self.keys = list(self.by_key)
+            by_key.setdefault(reference_key(name), set()).add(name)
+        return by_key
+
+    @cached_property
+    def keys(self) -> list[str]:
+        return list(self.by_key)
 
     def __bool__(self) -> bool:
         return bool(self.names)

@@ -383,3 +383,37 @@ def test_input_column_named_owner_keeps_its_own_value_in_the_corrected_file(tmp_
     result = fix(job, reconcile(job, settings), settings, tmp_path / "out")
     [corrected] = result.corrected_files
     assert corrected.read_text(encoding="utf-8").splitlines()[1] == "A-1,SS-1,L1,2023-08-01,5,Gallon,alice"
+
+
+def test_rows_alike_for_the_rules_share_a_decision_but_keep_their_own_messages_and_values(
+    tmp_path: Path,
+) -> None:
+    """Decisions are made once per signature (fields, categories, message count, named values): rows with
+    the same failure keep their own message text and lot, a quantity's unit tells two `12 gal`s apart, a
+    formula in a column no message names still holds its row back, and a message past the fields is kept."""
+    qty_text = ("Quantity 12 gal of row {} is not a number.", "invalid_number", "quantity")
+    rows = [
+        ("122-16", "SS-01", "LOT-1", "2023-02-13", "12 gal", "Gallon"),
+        ("122-16", "SS-01", "LOT-2", "2023-02-13", "12 gal", "Gallon"),
+        ("122-16", "SS-01", "=LOT-3", "2023-02-13", "12 gal", "Gallon"),
+        ("122-16", "SS-01", "LOT-4", "2023-02-13", "12 gal", "Each"),
+    ]
+    job = make_job(tmp_path, rows)
+    rec = make_rec(job, {n: [(qty_text[0].format(n), *qty_text[1:])] for n in range(1, 5)})
+    extra = pl.Series(
+        "messages",
+        [[m, "and also this"] if i == 0 else [m] for i, [m] in enumerate(rec.failed["messages"].to_list())],
+        dtype=pl.List(pl.String),
+    )
+    rec.failed = rec.failed.with_columns(extra)
+    plans = {p.input_row: p for p in plan_fixes(job, rec, Settings())}
+
+    assert [plans[n].kind for n in range(1, 5)] == ["auto", "auto", "manual", "suggested"]
+    assert plans[1].values["quantity"] == plans[2].values["quantity"] == plans[3].values["quantity"] == "12"
+    assert plans[1].messages == ["Quantity 12 gal of row 1 is not a number.", "and also this"]
+    assert plans[2].values["lot_name"] == "LOT-2" and plans[2].original["quantity"] == "12 gal"
+    assert plans[3].remaining == ["lot_name starts with '=': a spreadsheet would run it as a formula"]
+    assert plans[4].remaining == ["Quantity 12 gal of row 4 is not a number."]
+    assert (
+        plans[4].values["quantity"] == "12 gal" and "written in 'gal', uom is Each" in plans[4].suggestions[0]
+    )

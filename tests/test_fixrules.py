@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claret_errors.fixrules import (
     NameIndex,
@@ -184,3 +186,40 @@ def test_known_reference_is_not_changed() -> None:
     """A value that is already a known name has nothing to fix."""
     assert NameIndex(["SS-01"]).match("SS-01") is None
     assert not NameIndex([])
+
+
+def _fold_by_regex(value: str) -> str:
+    """fold_text as first written: NFKC, look-alikes, then `\\s+` collapsed by a regex and stripped."""
+    import re
+    import unicodedata
+
+    from claret_errors.fixrules import _LOOKALIKES
+
+    text = unicodedata.normalize("NFKC", value).translate(_LOOKALIKES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_fold_text_shortcuts_hold_for_every_character() -> None:
+    """Why the quick fold equals the regex one: ASCII is its own NFKC form and no look-alike, and the regex
+    `\\s` matches exactly the characters str.split() and str.strip() take as whitespace."""
+    import re
+    import sys
+    import unicodedata
+
+    from claret_errors.fixrules import _LOOKALIKES
+
+    ascii_text = "".join(map(chr, range(128)))
+    assert unicodedata.normalize("NFKC", ascii_text).translate(_LOOKALIKES) == ascii_text
+    space = re.compile(r"\s")
+    assert all(bool(space.match(chr(c))) == chr(c).isspace() for c in range(sys.maxunicode + 1))
+    for code in range(sys.maxunicode + 1):
+        if chr(code).isspace() or code < 128:
+            value = f" a{chr(code)}{chr(code)}b\u00a0{chr(code)}"
+            assert fold_text(value) == _fold_by_regex(value), repr(value)
+            assert fold_text(value[:4]) == _fold_by_regex(value[:4]), repr(value)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_fold_text_equals_the_regex_fold(value: str) -> None:
+    assert fold_text(value) == _fold_by_regex(value)
+    assert reference_key(value) == _fold_by_regex(value).casefold()
