@@ -348,7 +348,9 @@ class NameIndex:
 
     @cached_property
     def keys(self) -> list[str]:
-        return list(self.by_key)
+        # Sorted: among names that tie on score at the limit, the same ones are shown on every run (a set's
+        # order changes with each process's string hashing).
+        return sorted(self.by_key)
 
     def __bool__(self) -> bool:
         return bool(self.names)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -223,3 +227,24 @@ def test_fold_text_shortcuts_hold_for_every_character() -> None:
 def test_fold_text_equals_the_regex_fold(value: str) -> None:
     assert fold_text(value) == _fold_by_regex(value)
     assert reference_key(value) == _fold_by_regex(value).casefold()
+
+
+def test_close_matches_that_tie_are_the_same_on_every_run() -> None:
+    """Ties at the suggestion limit are broken by name, not by the process's string hashing."""
+    script = (
+        "from claret_errors.fixrules import NameIndex\n"
+        "names = [f'SS-{c}1' for c in 'ABCDEFGHIJ']\n"
+        "print(NameIndex(names).match('SS-Z1').suggestion)\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(seen) == 1
+    assert seen.pop().startswith("SS-A1 (score")
