@@ -14,6 +14,7 @@ from test_client_support import Reply, Scripted, scripted_server, status_body
 
 from claret_errors import __version__
 from claret_errors.claret.client import ClaretClient, _Transient, backoff_hook
+from claret_errors.claret.models import ManifestEntry
 from claret_errors.config import Settings
 from claret_errors.errors import AuthError, ClaretUnavailableError, ConfigError, ExitCode, JobNotFoundError
 
@@ -250,8 +251,8 @@ def test_missing_tenant_or_credentials_is_a_config_error() -> None:
         ClaretClient(Settings(tenant="demo"))
 
 
-def download(settings: Settings, source: str, dest: Path) -> object:
-    async def go() -> object:
+def download(settings: Settings, source: str, dest: Path) -> ManifestEntry:
+    async def go() -> ManifestEntry:
         async with ClaretClient(settings) as client:
             return await client.download(source, dest)
 
@@ -287,6 +288,55 @@ def test_download_that_keeps_being_cut_fails_without_any_file(server: Scripted, 
     dest = tmp_path / "e.csv"
     with pytest.raises(ClaretUnavailableError):
         download(settings_for(server), "/demo/download/e.csv", dest)
+    assert list(tmp_path.iterdir()) == []
+
+
+def big_body(size: int) -> bytes:
+    """Bytes that differ along the file, so a batch written twice or out of order changes the hash."""
+    block = b"".join(i.to_bytes(4, "big") for i in range(1 << 14))
+    return (block * (size // len(block) + 1))[:size]
+
+
+def test_large_download_lands_complete_with_size_and_sha256(server: Scripted, tmp_path: Path) -> None:
+    """A file many times the disk threads' batch arrives whole, in order, hashed, under its name alone."""
+    data = big_body(9 * 1024 * 1024 + 12345)
+    server.on("GET", "/demo/download/big.csv", Reply(body=data, headers={"Content-Type": "text/csv"}))
+    dest = tmp_path / "big.csv"
+    entry = download(settings_for(server), "/demo/download/big.csv", dest)
+    assert dest.read_bytes() == data
+    assert (entry.bytes, entry.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
+
+
+def test_large_download_cut_midway_fails_without_any_file(server: Scripted, tmp_path: Path) -> None:
+    """Cut after several batches went to the disk threads: no temp file and nothing under the name."""
+    data = big_body(6 * 1024 * 1024)
+    server.on("GET", "/demo/download/big.csv", Reply(body=data[: 4 * 1024 * 1024], length=len(data)))
+    with pytest.raises(ClaretUnavailableError):
+        download(settings_for(server), "/demo/download/big.csv", tmp_path / "big.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_during_a_large_download_leaves_no_file(server: Scripted, tmp_path: Path) -> None:
+    """Ctrl-C while batches are being written: the temp file goes, nothing appears under the name."""
+    data = big_body(8 * 1024 * 1024)
+    server.on("GET", "/demo/download/big.csv", Reply(body=data))
+
+    async def go() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        seen = [0]
+
+        def on_bytes(count: int) -> None:
+            seen[0] += count
+            if seen[0] >= 3 * 1024 * 1024:
+                task.cancel()
+
+        async with ClaretClient(settings_for(server)) as client:
+            await client.download("/demo/download/big.csv", tmp_path / "big.csv", on_bytes=on_bytes)
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(go())
     assert list(tmp_path.iterdir()) == []
 
 
