@@ -13,6 +13,7 @@ import stamina
 from test_client_support import Reply, Scripted, scripted_server, status_body
 
 from claret_errors import __version__
+from claret_errors.atomic import FILE_MODE
 from claret_errors.claret.client import ClaretClient, _Transient, backoff_hook
 from claret_errors.claret.models import ManifestEntry
 from claret_errors.config import Settings
@@ -270,6 +271,7 @@ def test_download_lands_complete_with_size_and_sha256(server: Scripted, tmp_path
     assert getattr(entry, "sha256", None) == hashlib.sha256(data).hexdigest()
     assert server.requests("/download/")[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert sorted(p.name for p in dest.parent.iterdir()) == ["e.csv"]
+    assert dest.stat().st_mode & 0o777 == FILE_MODE  # the umask's mode, not mkstemp's owner-only one
 
 
 def test_cut_download_is_retried_and_never_left_under_its_name(server: Scripted, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import httpx
 import stamina
 
 from claret_errors import __version__
+from claret_errors.atomic import FILE_MODE
 from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
 from claret_errors.claret.urls import resolve_source
 from claret_errors.config import Settings
@@ -496,6 +497,7 @@ class ClaretClient:
             expected = response.headers.get("Content-Length")
             fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
             temps.append(Path(name))
+            os.fchmod(fd, FILE_MODE)  # as the user's umask says, like every file the tool writes
             writer = _DurableFile(fd, self.disk)
             try:
                 async for chunk in response.aiter_bytes():
