@@ -21,8 +21,8 @@ _POLARS = """
 import json, resource, sys, time
 from pathlib import Path
 import polars as pl
-files = sorted(Path(sys.argv[1]).rglob("*.csv"))
-for f in sorted(Path(sys.argv[2]).rglob("*.csv")):  # first use, as the tool's side has it
+files = sorted((Path(sys.argv[1]) / "artifacts").rglob("*.csv"))  # what load_job reads, not our outputs
+for f in sorted((Path(sys.argv[2]) / "artifacts").rglob("*.csv")):  # first use, as ours has it
     pl.read_csv(f, infer_schema=False)
 start = time.perf_counter()
 frames = [pl.read_csv(f, infer_schema=False) for f in files]
@@ -81,7 +81,7 @@ def main() -> None:
         # In a child: a child's peak RSS starts from its parent's size at fork, so this process stays small.
         command = [sys.executable, str(HERE / "make_job.py"), str(folder), "--rows", str(args.rows)]
         subprocess.run(command, check=True, capture_output=True)
-    on_disk = sum(p.stat().st_size for p in folder.rglob("*.csv"))
+    on_disk = sum(p.stat().st_size for p in (folder / "artifacts").rglob("*.csv"))
     # Turn about, so a machine that gets busier or quieter during the runs weighs on both sides alike.
     small = folder.parent / f"{folder.name}-first-use"
     if not (small / "status.json").is_file():

@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     make_job(args.folder, args.rows, failed_share=args.failed_share, seed=args.seed)
-    total = sum(p.stat().st_size for p in args.folder.rglob("*.csv"))
+    total = sum(p.stat().st_size for p in (args.folder / "artifacts").rglob("*.csv"))
     print(f"{args.folder}: {args.rows} rows, {total / 1e6:.1f} MB of CSV")
 
 
