@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,11 +126,19 @@ class RowPlan:
 
 
 def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) -> FixResult:
-    """Fix what is certain; write `corrected/`, `needs_attention.csv`, `corrections_log.csv` in out_dir."""
-    plans = plan_fixes(job, rec, settings)
-    corrected_dir = out_dir / CORRECTED_DIR
-    files = _write_corrected(job, [p for p in plans if p.kind == "auto"], corrected_dir)
-    result = _result(job, plans, files)
+    """Fix what is certain; write `corrected/`, `needs_attention.csv`, `corrections_log.csv` in out_dir.
+
+    Plans (`RowPlan`) are made only for the rows that may go into a corrected file and those with a
+    formula-like value; every other row's fix, suggestion and reason come from its signature's decision,
+    joined to it in polars (on a night's 50,000 failed rows most are a handful of failures repeated).
+    """
+    columns = list(job.input_columns)
+    failed = _FailedRows(rec.failed, columns, build_context(job, rec, settings))
+    special = failed.special_rows()
+    plans = failed.row_plans(special)
+    auto = _hold_back([p for p in plans if p.kind == "auto"], job, columns)
+    files = _write_corrected(job, auto, out_dir / CORRECTED_DIR)
+    result = _result(job, failed, special, plans, files)
     write_people_csv(out_dir / NEEDS_ATTENTION, result.needs_attention)
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result
@@ -138,25 +146,31 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
 
 def plan_fixes(job: LoadedJob, rec: Reconciliation, settings: Settings) -> list[RowPlan]:
     """Every failed row with its certain fixes, remaining failures and suggestions; writes nothing."""
-    context = build_context(job, rec, settings)
     columns = list(job.input_columns)
-    plans = _plan_rows(rec.failed, columns, context)
-    auto = [p for p in plans if p.kind == "auto"]
+    failed = _FailedRows(rec.failed, columns, build_context(job, rec, settings))
+    plans = failed.row_plans(list(range(failed.height)))
+    _hold_back([p for p in plans if p.kind == "auto"], job, columns)
+    return plans
+
+
+def _hold_back(auto: list[RowPlan], job: LoadedJob, columns: list[str]) -> list[RowPlan]:
+    """Demote the certainly fixed rows that cannot go into a corrected file; the rest, which can."""
     blocked = _why_no_corrected_file(job)
     if blocked:
         for plan in auto:
             plan.demote(blocked, keep_fixes_as_suggestion=True)
-        return plans
+        return []
     _demote_duplicates(auto, job)
     _preflight([p for p in auto if p.kind == "auto"], columns)
-    return plans
+    return [p for p in auto if p.kind == "auto"]
 
 
 def build_context(job: LoadedJob, rec: Reconciliation, settings: Settings) -> FixContext:
     """The job's own date order and decimal habit, the unit aliases, and the names known to exist."""
     dates = job.input.get_column("date_filled") if "date_filled" in job.input.columns else None
     quantities = job.input.get_column("quantity") if "quantity" in job.input.columns else None
-    names = proven_names(job, rec)
+    # Only the names of fields a failure names are ever looked up (a job proves 50,000 lots).
+    names = proven_names(job, rec, _named_fields(rec.failed))
     master = master_names(settings.master_data, settings.aliases)
     for name, values in master.items():
         names.setdefault(name, set()).update(values)
@@ -169,72 +183,148 @@ def build_context(job: LoadedJob, rec: Reconciliation, settings: Settings) -> Fi
     )
 
 
-def _plan_rows(failed: pl.DataFrame, columns: list[str], context: FixContext) -> list[RowPlan]:
-    """A plan per failed row. Failures repeat (the same bad bin, the same date spelling), so the rules are
-    applied once per signature (see `_signatures`) to its first row; a decision names the messages left by
-    position, so it maps back to every row of the signature."""
-    height = failed.height
-    texts_by_column = [_texts(failed, input_column(c), height) for c in columns]
-    originals = list(zip(*texts_by_column, strict=True)) if columns else [()] * height
-    signatures, firsts = _signatures(failed, columns)
-    sample = failed[firsts]
-    position = {c: i for i, c in enumerate(columns)}
-    decisions = [
-        _decide(
-            _as_tuple(fields),
-            _as_tuple(categories),
-            len(messages) if isinstance(messages, list) else 0,
-            dict(zip(columns, originals[first], strict=True)),
-            position,
-            context,
-        )
-        for first, fields, categories, messages in zip(
-            firsts,
-            _column(sample, "fields", len(firsts)),
-            _column(sample, "categories", len(firsts)),
-            _column(sample, "messages", len(firsts)),
+class _FailedRows:
+    """The failed rows with their signatures' decisions. Failures repeat (the same bad bin, the same date
+    spelling), so the rules are applied once per signature (see `_signatures`) to its first row; a decision
+    names the messages left by position, so it maps back to every row of the signature."""
+
+    def __init__(self, failed: pl.DataFrame, columns: list[str], context: FixContext) -> None:
+        self.frame = failed
+        self.columns = columns
+        self.height = failed.height
+        self.signatures, firsts = _signatures(failed, columns)
+        sample = _gather(failed, firsts)
+        texts_by_column = [_texts(sample, input_column(c), len(firsts)) for c in columns]
+        position = {c: i for i, c in enumerate(columns)}
+        # How many messages the rows of each signature have (the same for all: it is part of the signature).
+        self.counts = [len(m) if isinstance(m, list) else 0 for m in _column(sample, "messages", len(firsts))]
+        self.decisions = [
+            _decide(
+                _as_tuple(fields),
+                _as_tuple(categories),
+                count,
+                dict(zip(columns, original, strict=True)),
+                position,
+                context,
+            )
+            for original, fields, categories, count in zip(
+                zip(*texts_by_column, strict=True) if columns else [()] * len(firsts),
+                _column(sample, "fields", len(firsts)),
+                _column(sample, "categories", len(firsts)),
+                self.counts,
+                strict=True,
+            )
+        ]
+        self.flagged = _formula_rows(failed, columns)
+
+    def special_rows(self) -> list[int]:
+        """The rows a plan is needed for: those of a signature with no failure left (they may go into a
+        corrected file) and those with a formula-like value; in order."""
+        import polars as pl
+
+        open_ = [s for s, d in enumerate(self.decisions) if not d.remaining and self.counts[s]]
+        rows = set(self.signatures.is_in(pl.Series(open_, dtype=pl.UInt32).implode()).arg_true().to_list())
+        return sorted(rows | self.flagged)
+
+    def row_plans(self, indices: list[int]) -> list[RowPlan]:
+        """The plans of the given rows, in that order."""
+        frame = _gather(self.frame, indices)
+        height = len(indices)
+        columns = self.columns
+        texts_by_column = [_texts(frame, input_column(c), height) for c in columns]
+        originals = zip(*texts_by_column, strict=True) if columns else [()] * height
+        plans: list[RowPlan] = []
+        rows = zip(
+            indices,
+            originals,
+            self.signatures.gather(indices).to_list(),
+            _column(frame, "messages", height),
+            _owners(frame, height),
+            _input_rows(frame),
             strict=True,
         )
-    ]
-    flagged = _formula_rows(failed, columns)
-    plans: list[RowPlan] = []
-    rows = zip(
-        originals,
-        signatures,
-        _column(failed, "messages", height),
-        _owners(failed, height),
-        _input_rows(failed),
-        strict=True,
-    )
-    for index, (original, signature, messages, owner, number) in enumerate(rows):
-        if not isinstance(messages, list):
-            texts: list[str] = []
-        else:
-            texts = [str(m) for m in messages] if None in messages else messages
-        decision = decisions[signature]
-        row = dict(zip(columns, original, strict=True))
-        values = row.copy()
-        for name, after in decision.updates:
-            values[name] = after
-        remaining = [texts[i] for i in decision.remaining] if texts else [_NO_MESSAGE]
-        if decision.updates or index in flagged:
-            remaining.extend(_formula_reasons(values, columns))
-        plans.append(
-            RowPlan(
-                input_row=number,
-                original=row,
-                values=values,
-                owner=owner,
-                messages=texts,
-                corrections=list(decision.corrections),
-                remaining=remaining,
-                suggestions=list(decision.suggestions),
+        for index, original, signature, messages, owner, number in rows:
+            if not isinstance(messages, list):
+                texts: list[str] = []
+            else:
+                texts = [str(m) for m in messages] if None in messages else messages
+            decision = self.decisions[signature]
+            row = dict(zip(columns, original, strict=True))
+            values = row.copy()
+            for name, after in decision.updates:
+                values[name] = after
+            remaining = [texts[i] for i in decision.remaining] if texts else [_NO_MESSAGE]
+            if decision.updates or index in self.flagged:
+                remaining.extend(_formula_reasons(values, columns))
+            plans.append(
+                RowPlan(
+                    input_row=number,
+                    original=row,
+                    values=values,
+                    owner=owner,
+                    messages=texts,
+                    corrections=list(decision.corrections),
+                    remaining=remaining,
+                    suggestions=list(decision.suggestions),
+                )
+            )
+        return plans
+
+    def by_signature(self) -> pl.DataFrame:
+        """Each row's fix, suggestion and reason as its signature's decision gives them, in polars: right
+        for every row but those of `special_rows`."""
+        import polars as pl
+
+        kinds, suggestions, remaining, extras = [], [], [], []
+        for decision in self.decisions:
+            kinds.append("suggested" if decision.suggestions else "manual")
+            fixed = [f"{f}: {after} (certain)" for f, _b, after, _r in decision.corrections]
+            suggestions.append("; ".join(dict.fromkeys([*fixed, *decision.suggestions])))
+            remaining.append(decision.remaining)
+            # Not flagged: only a value the decision changed can be formula-like.
+            changed = dict(decision.updates)
+            extras.append(tuple(_formula_reasons(changed, [c for c in self.columns if c in changed])))
+        decided = pl.DataFrame(
+            [
+                pl.Series("fix", kinds, dtype=pl.String),
+                pl.Series("suggestion", suggestions, dtype=pl.String),
+                _list_series("remaining", remaining, pl.UInt32),
+                _list_series("extra", extras, pl.String),
+            ]
+        )
+        messages = _messages(self.frame, self.height)
+        reason = (
+            pl.when(pl.col("messages").list.len().fill_null(0) == 0)
+            .then(pl.lit(_NO_MESSAGE))
+            .otherwise(
+                pl.concat_list(pl.col("messages").list.gather(pl.col("remaining")), pl.col("extra"))
+                .list.unique(maintain_order=True)
+                .list.join("; ")
             )
         )
-    return plans
+        return (
+            decided.select(pl.all().gather(self.signatures))
+            .with_columns(messages)
+            .select(
+                pl.col("messages").list.join(" | ").fill_null("").alias("messages"),
+                reason.alias("reason"),
+                "fix",
+                "suggestion",
+            )
+        )
 
 
-def _signatures(failed: pl.DataFrame, columns: list[str]) -> tuple[list[int], list[int]]:
+def _named_fields(failed: pl.DataFrame) -> tuple[str, ...]:
+    """The reference fields the messages of the failed rows name (as `_decide` reads a field's name)."""
+    import polars as pl
+
+    if "fields" not in failed.columns or not isinstance(failed.schema["fields"], pl.List):
+        return ()
+    named = {str(f or "") for f in failed.get_column("fields").explode().unique().to_list()}
+    return tuple(n for n in REFERENCE_FIELDS if n in named)
+
+
+def _signatures(failed: pl.DataFrame, columns: list[str]) -> tuple[pl.Series, list[int]]:
     """Each row's signature (0, 1, ... in order of first row) and each signature's first row.
 
     Rows share a signature when the rules cannot tell them apart: the same fields and categories in their
@@ -259,7 +349,7 @@ def _signatures(failed: pl.DataFrame, columns: list[str]) -> tuple[list[int], li
         .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("signature"), "row")
     )
     firsts = groups.get_column("row").list.first().to_list()
-    signatures = groups.explode("row").sort("row").get_column("signature").to_list()
+    signatures = groups.explode("row").sort("row").get_column("signature")
     return signatures, firsts
 
 
@@ -359,8 +449,69 @@ def _input_rows(failed: pl.DataFrame) -> list[int]:
     return [int(str(number)) for number in numbers.to_list()]
 
 
+def _input_row_series(failed: pl.DataFrame) -> pl.Series:
+    """`_input_rows` as an Int64 series."""
+    import polars as pl
+
+    numbers = failed.get_column("input_row")
+    if numbers.dtype.is_integer() and not numbers.has_nulls():
+        return numbers.cast(pl.Int64)
+    return pl.Series("input_row", _input_rows(failed), dtype=pl.Int64)
+
+
+def _owner_series(failed: pl.DataFrame, height: int) -> pl.Series:
+    """`_owners` as a String series."""
+    import polars as pl
+
+    if "owner" in failed.columns and failed.schema["owner"] == pl.String:
+        return failed.get_column("owner").fill_null("")
+    return pl.Series("owner", _owners(failed, height), dtype=pl.String)
+
+
 def _column(frame: pl.DataFrame, name: str, height: int) -> list[object]:
     return frame.get_column(name).to_list() if name in frame.columns else [None] * height
+
+
+def _gather(frame: pl.DataFrame, indices: list[int]) -> pl.DataFrame:
+    """The frame's rows at the indices, in their order."""
+    import polars as pl
+
+    if len(indices) == frame.height and indices == list(range(frame.height)):
+        return frame
+    return frame.select(pl.all().gather(pl.Series(indices, dtype=pl.UInt32)))
+
+
+def _list_series(
+    name: str, values: Sequence[tuple[object, ...]], inner: pl.DataType | type[pl.DataType]
+) -> pl.Series:
+    """A list series of the tuples: polars makes a series of each list it is given, so each distinct tuple
+    (a few among thousands) is made once and gathered."""
+    import polars as pl
+
+    ids = {value: i for i, value in enumerate(dict.fromkeys(values))}
+    distinct = pl.Series(name, [list(v) for v in ids], dtype=pl.List(inner))
+    return distinct.gather(pl.Series([ids[v] for v in values], dtype=pl.UInt32))
+
+
+def _messages(frame: pl.DataFrame, height: int) -> pl.Series:
+    """Each row's messages as the texts a plan holds (a missing message as "None"), null for no list."""
+    import polars as pl
+
+    if "messages" in frame.columns and frame.schema["messages"] == pl.List(pl.String):
+        return frame.get_column("messages").list.eval(pl.element().fill_null("None"))
+    values = [
+        [str(m) for m in v] if isinstance(v, list) else None for v in _column(frame, "messages", height)
+    ]
+    return pl.Series("messages", values, dtype=pl.List(pl.String))
+
+
+def _text_series(frame: pl.DataFrame, name: str, height: int) -> pl.Series:
+    """`_texts` as a String series."""
+    import polars as pl
+
+    if name in frame.columns and frame.schema[name] == pl.String:
+        return frame.get_column(name)
+    return pl.Series(name, _texts(frame, name, height), dtype=pl.String)
 
 
 def _list_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -482,17 +633,28 @@ def _write_corrected(job: LoadedJob, auto: list[RowPlan], folder: Path) -> list[
     return written
 
 
-def _result(job: LoadedJob, plans: list[RowPlan], files: list[Path]) -> FixResult:
-    """The fix stage's tables, built column by column with each plan's kind and suggestion worked out once."""
+def _result(
+    job: LoadedJob, failed: _FailedRows, special: list[int], plans: list[RowPlan], files: list[Path]
+) -> FixResult:
+    """The fix stage's tables: each row's fix, suggestion and reason from its signature's decision, those
+    of the rows planned one by one (`special`, with `plans`) put in their place."""
     import polars as pl
 
     columns = list(job.input_columns)
-    kinds = [p.kind for p in plans]
-    suggestions = [p.suggestion_text() for p in plans]
-    rows = pl.DataFrame(
-        {"input_row": [p.input_row for p in plans], "fix": kinds, "suggestion": suggestions},
-        schema={"input_row": pl.Int64, "fix": pl.String, "suggestion": pl.String},
-    )
+    decided = failed.by_signature()
+    if special:
+        at = pl.Series(special, dtype=pl.UInt32)
+        kinds = [p.kind for p in plans]
+        decided = decided.with_columns(
+            decided.get_column("fix").scatter(at, kinds),
+            decided.get_column("suggestion").scatter(at, [p.suggestion_text() for p in plans]),
+            decided.get_column("reason").scatter(at, ["; ".join(dict.fromkeys(p.remaining)) for p in plans]),
+        )
+    else:
+        kinds = []
+    frame = failed.frame
+    numbers = _input_row_series(frame)
+    rows = decided.select(numbers, "fix", "suggestion")
     corrections = pl.DataFrame(
         [
             (p.input_row, *c)
@@ -504,50 +666,48 @@ def _result(job: LoadedJob, plans: list[RowPlan], files: list[Path]) -> FixResul
         orient="row",
     )
     attention_columns = [_unique(c, ("input_row", *ATTENTION_EXTRA)) for c in columns]
-    pending = [i for i, kind in enumerate(kinds) if kind != "auto"]
-    extra: tuple[Sequence[str], ...] = (
-        [" | ".join(plans[i].messages) for i in pending],
-        ["; ".join(dict.fromkeys(plans[i].remaining)) for i in pending],
-        [plans[i].owner for i in pending],
-        [kinds[i] for i in pending],
-        [suggestions[i] for i in pending],
-    )
     needs_attention = pl.DataFrame(
         [
-            pl.Series("input_row", [plans[i].input_row for i in pending], dtype=pl.Int64),
+            numbers,
             *(
-                pl.Series(name, [plans[i].original[c] for i in pending], dtype=pl.String)
+                _text_series(frame, input_column(c), failed.height).alias(name)
                 for name, c in zip(attention_columns, columns, strict=True)
             ),
-            *(
-                pl.Series(name, values, dtype=pl.String)
-                for name, values in zip(ATTENTION_EXTRA, extra, strict=True)
-            ),
+            decided.get_column("messages"),
+            decided.get_column("reason"),
+            pl.Series("owner", _owners(frame, failed.height), dtype=pl.String),
+            decided.get_column("fix"),
+            decided.get_column("suggestion"),
         ]
-    )
+    ).filter(pl.col("fix") != "auto")
+    fixes = rows.get_column("fix")
     return FixResult(
         rows=rows,
         corrections=corrections,
         needs_attention=needs_attention,
         corrected_files=files,
-        auto_fixed_rows=kinds.count("auto"),
-        suggested_rows=kinds.count("suggested"),
-        manual_rows=kinds.count("manual"),
+        auto_fixed_rows=int((fixes == "auto").sum()),
+        suggested_rows=int((fixes == "suggested").sum()),
+        manual_rows=int((fixes == "manual").sum()),
     )
 
 
-def proven_names(job: LoadedJob, rec: Reconciliation) -> dict[str, set[str]]:
-    """Reference values the job itself proves exist: every landed row's, and staged rows' not in doubt.
+def proven_names(
+    job: LoadedJob, rec: Reconciliation, fields: Iterable[str] = REFERENCE_FIELDS
+) -> dict[str, set[str]]:
+    """Reference values the job itself proves exist: every landed row's, and staged rows' not in doubt;
+    for the reference `fields` given (all by default).
 
     One select per frame, so polars works out the fields side by side.
     """
     import polars as pl
 
+    wanted = [n for n in REFERENCE_FIELDS if n in set(fields)]
     found: list[dict[str, list[str]]] = []
-    landed = [n for n in REFERENCE_FIELDS if n in job.output.columns]
+    landed = [n for n in wanted if n in job.output.columns]
     if landed:
         found.append(job.output.select(*(_distinct(pl.col(n)).alias(n) for n in landed)).row(0, named=True))
-    staged = [n for n in REFERENCE_FIELDS if n in job.staging.columns and "input_row" in job.staging.columns]
+    staged = [n for n in wanted if n in job.staging.columns and "input_row" in job.staging.columns]
     if staged:
         unspecific = (pl.col("field").fill_null("") == "") & pl.col("category").is_in(_UNSPECIFIC_CATEGORIES)
         doubt = rec.messages.filter(pl.col("input_row").is_not_null()).select(

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from claret_errors.config import Settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.fix import _PY_WHITESPACE, fix, master_names, plan_fixes
+from claret_errors.fix import _PY_WHITESPACE, RowPlan, fix, master_names, plan_fixes, proven_names
 from claret_errors.load import load_job
 from claret_errors.model import Counts, Detection, JobInfo, LoadedJob, Reconciliation
 from claret_errors.reconcile import reconcile
@@ -417,3 +418,105 @@ def test_rows_alike_for_the_rules_share_a_decision_but_keep_their_own_messages_a
     assert (
         plans[4].values["quantity"] == "12 gal" and "written in 'gal', uom is Each" in plans[4].suggestions[0]
     )
+
+
+def _tables_from_plans(job: LoadedJob, plans: Sequence[RowPlan]) -> dict[str, pl.DataFrame]:
+    """The fix stage's three tables made plan by plan, as fix() made them before it planned only some rows."""
+    columns = list(job.input_columns)
+    string = pl.String
+    rows = pl.DataFrame(
+        {
+            "input_row": [p.input_row for p in plans],
+            "fix": [p.kind for p in plans],
+            "suggestion": [p.suggestion_text() for p in plans],
+        },
+        schema={"input_row": pl.Int64, "fix": string, "suggestion": string},
+    )
+    corrections = pl.DataFrame(
+        [(p.input_row, *c) for p in plans if p.kind == "auto" for c in p.corrections],
+        schema={"input_row": pl.Int64, "field": string, "before": string, "after": string, "rule": string},
+        orient="row",
+    )
+    pending = [p for p in plans if p.kind != "auto"]
+    taken = ("input_row", "messages", "reason", "owner", "fix", "suggestion")
+    needs_attention = pl.DataFrame(
+        {
+            "input_row": [p.input_row for p in pending],
+            **{(f"input_{c}" if c in taken else c): [p.original[c] for p in pending] for c in columns},
+            "messages": [" | ".join(p.messages) for p in pending],
+            "reason": ["; ".join(dict.fromkeys(p.remaining)) for p in pending],
+            "owner": [p.owner for p in pending],
+            "fix": [p.kind for p in pending],
+            "suggestion": [p.suggestion_text() for p in pending],
+        },
+        schema_overrides={"input_row": pl.Int64},
+    ).cast({c: string for c in taken[1:]})
+    return {"rows": rows, "corrections": corrections, "needs_attention": needs_attention}
+
+
+@pytest.mark.parametrize("profile", ["inventory", "generic"])
+def test_fix_tables_match_the_plans_of_every_row(tmp_path: Path, profile: str) -> None:
+    """fix() plans only the rows that may be corrected or hold a formula and takes every other row's fix,
+    suggestion and reason from its signature's decision in polars: its tables are those the plans of all
+    rows give, for rows fixed, demoted (duplicate, pre-flight, no corrected file), formula-like (in the input
+    or made so by a fix), with repeated, empty, missing or null messages, and with no owner."""
+    rows = [
+        ("122-16", "SS-01", "L1", "2023/01/02", "1", "Gallon"),
+        ("122-16", "SS-01", "L2", "2023/01/02", "1", "Gallon"),
+        ("122-16", "SS-01", "=L3", "2023/01/02", "1", "Gallon"),
+        ("122-16", "SS-01", "L4", "08/01/2023", "1", "Gallon"),
+        ("122-16", "SS-01", "", "2023/01/02", "1", "jug"),
+        ("122-16", "SS-01", "L6", "2023-01-02", "1", "Gallon"),
+        ("122-16", "SS-01", "L7", "2023-01-02", "1", "Gallon"),
+        ("122-16", "SS-01", "L8", "2023-01-02", "1", "Gallon"),
+        ("122-16", "SS-01", "L9", "2023-01-02", "1", "Gallon"),
+        GOOD,
+        ("124", "ss-01", "L11", "2023-02-14", "1", "Gallon"),
+        ("124", "SS\u201301", "L11", "2023-02-14", "2", "Gallon"),
+        ("124", "SS-01", "L13", "2023/01/03", "lots", "Gallon"),
+        ("122-16", "ss-01", "RM19CASRUT.ZAM", "2023-02-13", "120", "Gallon"),
+    ]
+    job = make_job(tmp_path, rows, imported=[10], profile=profile)
+    failures: dict[int, list[Failure]] = {n: [BAD_DATE] for n in (1, 2, 3, 4, 13)}
+    failures |= {5: [BAD_UOM, NO_LOT], 6: [BAD_BIN, BAD_BIN], 7: [BAD_BIN], 8: [BAD_BIN], 9: [BAD_BIN]}
+    failures |= {n: [BAD_BIN] for n in (11, 12, 14)}
+    rec = make_rec(job, failures)
+    messages = rec.failed["messages"].to_list()
+    messages[6], messages[7], messages[8] = [], None, ["The selected bin name is invalid.", None]
+    rec.failed = rec.failed.with_columns(
+        pl.Series("messages", messages, dtype=pl.List(pl.String)),
+        pl.lit(None, dtype=pl.String).alias("owner"),
+    )
+    settings = Settings(units={"jug": "=Gallon"})
+
+    result = fix(job, rec, settings, tmp_path / "out")
+
+    expected = _tables_from_plans(job, plan_fixes(job, rec, settings))
+    for name, frame in expected.items():
+        assert_frame_equal(getattr(result, name), frame)
+    fixes = result.rows["fix"].to_list()
+    counts = [fixes.count(kind) for kind in ("auto", "suggested", "manual")]
+    assert counts == [result.auto_fixed_rows, result.suggested_rows, result.manual_rows]
+    reasons = "\n".join(result.needs_attention["reason"])
+    assert "uom starts with '='" in reasons and "no message from Claret" in reasons
+    if profile == "inventory":
+        assert counts[0] > 0 and "same item, bin and lot" in reasons and "pre-flight" in reasons
+    else:
+        assert counts[0] == 0 and "inventory imports only" in reasons
+
+
+def test_proven_names_of_the_fields_asked_for(tmp_path: Path) -> None:
+    """Only the fields a failure names are looked up, so only theirs are worked out; all by default."""
+    job = make_job(
+        tmp_path, [GOOD, ("124", "BRL-1", "L2", "2023-02-13", "1", "Case")], imported=[1], staging=[2]
+    )
+    rec = make_rec(job, {2: [BAD_DATE]})
+    everything = proven_names(job, rec)
+    assert everything["bin_name"] == {"SS-01", "BRL-1"} and set(everything) == {
+        "item_name",
+        "bin_name",
+        "lot_name",
+        "uom",
+    }
+    assert proven_names(job, rec, ("bin_name", "uom")) == {k: everything[k] for k in ("bin_name", "uom")}
+    assert proven_names(job, rec, ()) == {}

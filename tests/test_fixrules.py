@@ -94,6 +94,10 @@ def test_date_order_comes_from_the_files_unambiguous_dates() -> None:
     assert date_order(pl.Series(["08/01/2023", "02/13/2024"])) is False
     assert date_order(pl.Series(["08/01/2023", "2023-01-01"])) is None
     assert date_order(pl.Series(["13/02/2024", "02/13/2024"])) is None
+    # Read once per distinct value: repeats weigh nothing, one unambiguous date among many still decides.
+    assert date_order(pl.Series(["08/01/2023"] * 1000 + [" 13/02/2024 "] + ["2023-01-01"] * 1000)) is True
+    assert date_order(pl.Series([13022024, None])) is None
+    assert date_order(pl.Series([], dtype=pl.String)) is None
 
 
 @pytest.mark.parametrize(
@@ -129,6 +133,10 @@ def test_thousands_separator_is_a_suggestion_in_a_decimal_comma_file() -> None:
     """In a file that writes 12,5, "1,200" may be 1.2: both readings are shown, neither applied."""
     assert quantity_style(pl.Series(["12,5", "3"])) is True
     assert quantity_style(pl.Series(["1,200", "3.5"])) is False
+    assert quantity_style(pl.Series([None, " 1.234,5 ", "1,200"])) is True
+    assert quantity_style(pl.Series(["1,200,000", "12,345", "a,5", None])) is False
+    assert quantity_style(pl.Series([1, 2])) is False
+    assert quantity_style(pl.Series([], dtype=pl.String)) is False
     outcome = fix_quantity("1,200", "Gallon", UnitTable(), comma_decimal_file=True)
     assert outcome is not None and outcome.after is None
     assert outcome.suggestion == "1200 or 1.200 (decimal comma)"
