@@ -91,14 +91,14 @@ def load_job(
 
 
 def _input_rows(tables: Sequence[tuple[Path, TextTable]]) -> pl.Expr | pl.Series:
-    """1, 2, 3... over the input files in order: the readers' own numbers where they hold (no copy of the
-    frame to line up a new column's chunks with its values'), else a plain range."""
-    numbered = [t.records for _p, t in tables if t.headers]
-    if not numbered or any(r is None for r in numbered):
+    """1, 2, 3... over the input files in order: the readers' own numbers where they hold (cut in the
+    values' chunks, see `_cut_like`), else a plain range."""
+    read = [t for _p, t in tables if t.headers]
+    numbered = [t.records for t in read if t.records is not None]
+    if not numbered or len(numbered) < len(read):
         return pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     parts, offset = [], 0
     for records in numbered:
-        assert records is not None
         parts.append(records + offset)
         offset += records.len()
     return pl.concat(parts, rechunk=False)
@@ -315,7 +315,20 @@ def _with_row(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE))
     if frame.columns[-2:] != [SOURCE_FILE, LINE]:
         frame = frame.select(*own, SOURCE_FILE, LINE)
-    # Inserted, not selected: a select would copy the whole frame to line up the new column's chunks.
     out = frame.clone()
-    out.insert_column(0, rows.alias(INPUT_ROW).cast(pl.Int64))
+    out.insert_column(0, _cut_like(rows.alias(INPUT_ROW).cast(pl.Int64), frame.get_column(LINE)))
     return out
+
+
+def _cut_like(values: pl.Series, like: pl.Series) -> pl.Series:
+    """`values` cut in the chunks of `like` (zero-copy slices of one chunk). A frame whose columns are cut
+    differently is copied whole, values and all, by the next query that lines them up: a linked output's
+    input_row (a join's or a filter's result) cost 95 MiB and 0.05 s that way on a million rows."""
+    lengths = [chunk.len() for chunk in like.get_chunks()]
+    if len(lengths) < 2 or values.len() != like.len():
+        return values
+    whole, parts, start = values.rechunk(), [], 0
+    for length in lengths:
+        parts.append(whole.slice(start, length))
+        start += length
+    return pl.concat(parts, rechunk=False)

@@ -183,11 +183,6 @@ def _with_trace(frame: pl.DataFrame) -> pl.DataFrame:
     missing = [
         pl.lit(None, dtype=dtype).alias(name) for name, dtype in wanted.items() if name not in frame.columns
     ]
-    present = [frame.get_column(name) for name in wanted if name in frame.columns]
-    if present:
-        # Only these columns, taken as they are: a query on the whole frame would first copy every column
-        # whose chunks differ from the others' (a linked output's input_row does), values and all.
-        frame = pl.DataFrame(present)
     return frame.with_columns(*missing).with_columns(pl.col("input_row").cast(pl.Int64))
 
 

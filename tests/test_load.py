@@ -189,3 +189,15 @@ def test_output_that_is_not_the_unnamed_rows_in_order_is_joined_on_fields(tmp_pa
     job = load_job(tmp_path, Settings())
     assert job.output.get_column("input_row").to_list() == [4, 1, 3]
     assert job.detection.join["output"] == "record fields"
+
+
+def test_a_linked_column_is_cut_in_the_chunks_of_the_frame_it_joins() -> None:
+    """input_row made by a join or a filter must share the values' chunks, or polars copies the frame."""
+    from claret_errors.load import _cut_like
+
+    like = pl.concat([pl.Series([1, 2, 3]), pl.Series([4]), pl.Series([5, 6])], rechunk=False)
+    values = pl.concat([pl.Series([10, 20]), pl.Series([30, 40, 50, 60])], rechunk=False)
+    cut = _cut_like(values, like)
+    assert [c.len() for c in cut.get_chunks()] == [3, 1, 2]
+    assert cut.to_list() == [10, 20, 30, 40, 50, 60]
+    assert _cut_like(values.head(2), like).to_list() == [10, 20]  # other lengths are left as they are
