@@ -31,13 +31,12 @@ from claret_errors.classify import RulePack
 from claret_errors.config import Settings
 from claret_errors.csvwrite import write_people_csv
 from claret_errors.errors import ExitCode
-from claret_errors.load import load_job
 from claret_errors.model import JobResult
 from claret_errors.owners import Owners
+from claret_errors.pipeline import load_and_validate
 from claret_errors.reconcile import reconcile_with
-from claret_errors.schemas import validate
 
-STAGES = ("load", "validate", "reconcile+classify", "write")
+STAGES = ("load+validate", "reconcile+classify", "write")
 
 
 def _csv_files(folder: Path) -> list[Path]:
@@ -57,9 +56,7 @@ def analyse(folder: Path, out: Path, stages: dict[str, float] | None = None) -> 
     """
     marks = [time.perf_counter()]
     settings = Settings()
-    job = load_job(folder, settings)
-    marks.append(time.perf_counter())
-    findings = validate(job)
+    job, findings = load_and_validate(folder, settings)  # the input validated while the rest is read
     marks.append(time.perf_counter())
     result = reconcile_with(job, RulePack.builtin(), Owners.load(None), settings)
     marks.append(time.perf_counter())

@@ -6,7 +6,8 @@ unusable input raises ArtifactError; it never prints and never judges values (th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,16 @@ from claret_errors.csvread import LINE, TextTable, read_text_csv
 from claret_errors.detect import INPUT_ROW, RowLink, detect_messages, link_rows, messages_column, prefix_rows
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
-from claret_errors.model import ARTIFACT_KINDS, ArtifactKind, Detection, Finding, JobInfo, LoadedJob, Severity
+from claret_errors.model import (
+    ARTIFACT_KINDS,
+    ArtifactKind,
+    Detection,
+    Finding,
+    JobInfo,
+    LoadedInput,
+    LoadedJob,
+    Severity,
+)
 
 SOURCE_FILE = "_source_file"
 RESERVED = frozenset({INPUT_ROW, SOURCE_FILE, LINE, "messages"})
@@ -34,12 +44,25 @@ _NAME_KINDS: tuple[tuple[str, ArtifactKind], ...] = (
     ("untouched", "input"),
     ("input", "input"),
 )
+# Errors first (small, and the output's link needs them), then the output, then staging: each is linked
+# while the next is read, and staging's link, the cheapest, is the one left to wait for.
+_LINK_ORDER: tuple[ArtifactKind, ...] = ("errors", "output", "staging")
 
 
 def load_job(
-    path: Path, settings: Settings, *, tenant: str | None = None, job_id: str | None = None
+    path: Path,
+    settings: Settings,
+    *,
+    tenant: str | None = None,
+    job_id: str | None = None,
+    on_input: Callable[[LoadedInput], object] | None = None,
 ) -> LoadedJob:
-    """Every artifact of the job at `path` as text frames tied to input rows, with what was assumed."""
+    """Every artifact of the job at `path` as text frames tied to input rows, with what was assumed.
+
+    The files are read in a worker thread (polars reads without the GIL) while this one links what has
+    arrived, so linking costs little beyond the reading. `on_input`, when given, gets the input as soon
+    as it is ready, before the rest is read: the pipeline validates it meanwhile.
+    """
     if not path.is_dir():
         raise ArtifactError("not a folder", file=str(path))
     findings: list[Finding] = []
@@ -49,27 +72,40 @@ def load_job(
         raise ArtifactError(
             "no input file (expected artifacts/input/*.csv or a file named *input*)", file=str(path)
         )
-    tables = {kind: [(p, read_text_csv(p, _label(path, p))) for p in files[kind]] for kind in ARTIFACT_KINDS}
-    encodings = {_label(path, p): t.encoding for kind in ARTIFACT_KINDS for p, t in tables[kind]}
+    with _Reader(path, files) as reader:
+        input_tables = reader.tables("input")
+        input_headers = next((t.headers for _p, t in input_tables if t.headers), ())
+        if not input_headers:
+            raise ArtifactError(
+                "the input file is empty: no header row", file=_label(path, files["input"][0]), line=1
+            )
+        aliases = alias_table(settings.aliases)
+        mapped = [aliases.get(normalize_header(h), normalize_header(h)) for h in input_headers]
+        inventory = len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS
+        mapping: Mapping[str, str] = aliases if inventory else {}
+        merged: dict[ArtifactKind, list[Finding]] = {kind: [] for kind in ARTIFACT_KINDS}
+        source = _concat(path, input_tables, mapping, merged["input"])
+        source = source.with_columns(_input_rows(input_tables).alias(INPUT_ROW))
+        input_columns = tuple(c for c in source.columns if c not in RESERVED)
+        source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
+        headers = tuple(h.replace("\ufeff", "") for h in input_headers)
+        loaded = LoadedInput(
+            source, "inventory" if inventory else "generic", input_columns, headers, files["input"][0].name
+        )
+        if on_input is not None:
+            on_input(loaded)
+
+        def frame(kind: ArtifactKind) -> pl.DataFrame:
+            return _concat(path, reader.tables(kind), mapping, merged[kind])
+
+        detection, linked = _link(frame, source, input_columns, settings, reader.encodings)
+        tables = {kind: reader.tables(kind) for kind in ARTIFACT_KINDS}
     offset = 0
-    for kind in ARTIFACT_KINDS:
+    for kind in ARTIFACT_KINDS:  # each file's own findings in file order, then the header mismatches
         for _p, table in tables[kind]:
             findings.extend(_file_finding(f, kind, offset) for f in table.findings)
             offset += table.frame.height if kind == "input" else 0
-    input_headers = next((t.headers for _p, t in tables["input"] if t.headers), ())
-    if not input_headers:
-        raise ArtifactError(
-            "the input file is empty: no header row", file=_label(path, files["input"][0]), line=1
-        )
-    aliases = alias_table(settings.aliases)
-    mapped = [aliases.get(normalize_header(h), normalize_header(h)) for h in input_headers]
-    profile = "inventory" if len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS else "generic"
-    mapping: Mapping[str, str] = aliases if profile == "inventory" else {}
-    frames = {kind: _concat(path, tables[kind], mapping, findings) for kind in ARTIFACT_KINDS}
-    source = frames["input"].with_columns(_input_rows(tables["input"]).alias(INPUT_ROW))
-    input_columns = tuple(c for c in source.columns if c not in RESERVED)
-    source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
-    detection, linked = _link(frames, source, input_columns, settings, encodings)
+    findings.extend(f for kind in ARTIFACT_KINDS for f in merged[kind])
     for kind in ("staging", "output", "errors"):
         if not files[kind]:
             message = f"no {kind} file; treated as empty"
@@ -77,17 +113,44 @@ def load_job(
     return LoadedJob(
         path=path,
         info=info,
-        profile=profile,
+        profile=loaded.profile,
         input=source,
         staging=linked["staging"],
         output=linked["output"],
         errors=linked["errors"],
         input_columns=input_columns,
-        input_headers=tuple(h.replace("\ufeff", "") for h in input_headers),
+        input_headers=headers,
         files={kind: list(files[kind]) for kind in ARTIFACT_KINDS},
         detection=detection,
         findings=findings,
     )
+
+
+class _Reader:
+    """A job's files read one after another in a worker thread, in `_LINK_ORDER` after the input; leaving
+    the block early (an unusable file) cancels the reads not yet started."""
+
+    def __init__(self, root: Path, files: Mapping[ArtifactKind, Sequence[Path]]) -> None:
+        self._root = root
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="claret-read")
+        self._pending = {
+            kind: [(p, self._pool.submit(read_text_csv, p, _label(root, p))) for p in files[kind]]
+            for kind in ("input", *_LINK_ORDER)
+        }
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def tables(self, kind: ArtifactKind) -> list[tuple[Path, TextTable]]:
+        """The kind's files as read, in order; waits for them, and raises what reading one raised."""
+        return [(p, future.result()) for p, future in self._pending[kind]]
+
+    def encodings(self) -> dict[str, str]:
+        """File label -> encoding, every file of every kind (waits for all of them)."""
+        return {_label(self._root, p): t.encoding for kind in ARTIFACT_KINDS for p, t in self.tables(kind)}
 
 
 def _input_rows(tables: Sequence[tuple[Path, TextTable]]) -> pl.Expr | pl.Series:
@@ -246,23 +309,24 @@ def _concat(
 
 
 def _link(
-    frames: Mapping[ArtifactKind, pl.DataFrame],
+    frames: Callable[[ArtifactKind], pl.DataFrame],
     source: pl.DataFrame,
     fields: Sequence[str],
     settings: Settings,
-    encodings: dict[str, str],
+    encodings: Callable[[], dict[str, str]],
 ) -> tuple[Detection, dict[str, pl.DataFrame]]:
-    """Tie staging, output and errors rows to input rows and split the errors' messages.
+    """Tie staging, output and errors rows to input rows and split the errors' messages; each kind's frame
+    is asked for only when its turn comes (`_LINK_ORDER`), so the next can be read meanwhile.
 
     Errors go first: the input rows they do not name are the likely rows of an output file without a row
     column, which then needs no join when the guess holds (see `detect.link_rows`).
     """
     links: dict[str, RowLink] = {}
     linked: dict[str, pl.DataFrame] = {}
-    errors = frames["errors"]
+    errors = frames("errors")
     layout = detect_messages(errors, [*fields, SOURCE_FILE, LINE], settings.detect)
-    for kind in ("errors", "staging", "output"):
-        frame = frames[kind]
+    for kind in _LINK_ORDER:
+        frame = errors if kind == "errors" else frames(kind)
         prefix = prefix_rows(frame, layout) if kind == "errors" else None
         if frame.height == 0:
             # No rows (or no file): still the input's columns, so later stages can select them.
@@ -295,7 +359,7 @@ def _link(
     if err.height and err.get_column(INPUT_ROW).drop_nulls().is_duplicated().any():
         description += "; one row per message (the same input row repeated)"
     detection = Detection(
-        encodings=encodings,
+        encodings=encodings(),
         row_column=row_column,
         row_base=row_base,
         join=join,

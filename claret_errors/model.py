@@ -64,6 +64,18 @@ class Detection:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class LoadedInput:
+    """A job's input as loaded, which is all that validating the input needs: ready before the other
+    artifacts are read and linked, so validation can start while they are (see `load_job`'s `on_input`)."""
+
+    frame: pl.DataFrame
+    profile: str  # "inventory" or "generic"
+    columns: tuple[str, ...]  # canonical field names, in input order
+    headers: tuple[str, ...]  # the input file's own header names, same order
+    file: str  # the first input file's name, as findings name it
+
+
 @dataclass
 class LoadedJob:
     """Every artifact of a job as text frames, each row traced back to its input row.
@@ -86,6 +98,11 @@ class LoadedJob:
     files: dict[str, list[Path]]  # kind -> files, in load order
     detection: Detection
     findings: list[Finding] = field(default_factory=list)
+
+    def loaded_input(self) -> LoadedInput:
+        """The input side alone, as `load_job` hands it to `on_input`."""
+        first = self.files["input"][0].name if self.files.get("input") else "input"
+        return LoadedInput(self.input, self.profile, self.input_columns, self.input_headers, first)
 
 
 @dataclass(frozen=True)

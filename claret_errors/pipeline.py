@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +33,15 @@ from claret_errors.model import (
     JobInfo,
     JobLink,
     JobResult,
+    LoadedInput,
+    LoadedJob,
     Reconciliation,
 )
 from claret_errors.progress import Progress
 from claret_errors.reconcile import reconcile
 from claret_errors.report import write_job_reports, write_run_index
 from claret_errors.resubmit import Planned, Uploaded, plan, send
-from claret_errors.schemas import validate
+from claret_errors.schemas import validate_artifacts, validate_input
 
 if TYPE_CHECKING:
     import polars as pl
@@ -151,8 +154,9 @@ def analyze_job(
 ) -> JobResult:
     """The offline half for one job folder: every output file of the contract, and the result."""
     run_at = run_at or datetime.now(UTC)
+    checking: list[Future[list[Finding]]] = []
     try:
-        job = load_job(path, settings, tenant=tenant, job_id=job_id)
+        job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=_validating(checking))
     except ClaretErrorsError as exc:
         info = JobInfo(
             tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job")
@@ -162,7 +166,7 @@ def analyze_job(
     folder = output_folder(path, job.info, settings)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        findings = [*job.findings, *validate(job)]
+        findings = [*job.findings, *checking[0].result(), *validate_artifacts(job)]
         rec = reconcile(job, settings)
         fixes = fix(job, rec, settings, folder)
         write_people_csv(folder / FAILED_RECORDS, failed_records(rec, fixes))
@@ -198,6 +202,29 @@ def analyze_job(
         error = f"internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"
         return failed_result(job.info, folder, error, int(ExitCode.BUG), run_at, use_history)
     return result
+
+
+def load_and_validate(
+    path: Path, settings: Settings, *, tenant: str | None = None, job_id: str | None = None
+) -> tuple[LoadedJob, list[Finding]]:
+    """`load_job` then `validate`, as `analyze_job` runs them: the input is validated in a worker thread
+    while the other files are read and linked, which hides most of validation's time (about 0.2 s on a
+    million-row job). The findings are the loader's, then validate's, in validate's order."""
+    checking: list[Future[list[Finding]]] = []
+    job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=_validating(checking))
+    return job, [*job.findings, *checking[0].result(), *validate_artifacts(job)]
+
+
+def _validating(started: list[Future[list[Finding]]]) -> Callable[[LoadedInput], None]:
+    """An `on_input` for load_job that starts validating the input in its own thread; the future lands in
+    `started`. A job that fails to load after this leaves the thread to finish and its result unread."""
+
+    def start(loaded: LoadedInput) -> None:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="claret-validate")
+        started.append(pool.submit(validate_input, loaded))
+        pool.shutdown(wait=False)  # the submitted work still runs; the thread ends after it
+
+    return start
 
 
 def failed_result(

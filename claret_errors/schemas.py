@@ -14,7 +14,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.model import Finding, LoadedJob, Severity
+from claret_errors.model import Finding, LoadedInput, LoadedJob, Severity
 
 MAX_LENGTH = 255
 INPUT_ROW = "input_row"
@@ -132,14 +132,22 @@ def _artifact_schema(kind: str, *, messages: bool = False) -> pa.DataFrameSchema
 
 def validate(job: LoadedJob) -> list[Finding]:
     """Schema findings: drift first, then every failing value (file, column, check, row, value)."""
+    return [*validate_input(job.loaded_input()), *validate_artifacts(job)]
+
+
+def validate_input(loaded: LoadedInput) -> list[Finding]:
+    """The input's half of `validate`, which needs nothing else, so it can run while the rest loads."""
+    if loaded.profile != "inventory":
+        message = f"columns are not the inventory fields ({', '.join(loaded.columns)}); generic profile"
+        return [Finding(loaded.file, "profile", message, severity="info")]
+    findings = drift(loaded.columns, loaded.headers, loaded.file)
+    findings.extend(_run(input_schema(), loaded.frame, "input", INPUT_RULES))
+    return findings
+
+
+def validate_artifacts(job: LoadedJob) -> list[Finding]:
+    """The staging, output and errors half of `validate`: drift against the input, then their rows."""
     findings: list[Finding] = []
-    first_input = job.files["input"][0].name if job.files.get("input") else "input"
-    if job.profile == "inventory":
-        findings.extend(drift(job.input_columns, job.input_headers, first_input))
-        findings.extend(_run(input_schema(), job.input, "input", INPUT_RULES))
-    else:
-        message = f"columns are not the inventory fields ({', '.join(job.input_columns)}); generic profile"
-        findings.append(Finding(first_input, "profile", message, severity="info"))
     for kind, frame in (("staging", job.staging), ("output", job.output), ("errors", job.errors)):
         findings.extend(_kind_drift(kind, job, frame))
     findings.extend(_run(_artifact_schema("staging"), job.staging, "staging", ARTIFACT_RULES))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -13,11 +14,15 @@ from hypothesis import strategies as st
 from claret_errors.config import Settings
 from claret_errors.load import load_job
 from claret_errors.model import Finding
+from claret_errors.pipeline import load_and_validate
 from claret_errors.schemas import INPUT_RULES, _run, drift, findings_frame, input_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "fixtures" / "csv"
 JOBS = ROOT / "fixtures" / "jobs"
+sys.path.insert(0, str(ROOT / "bench"))
+
+from make_job import make_job  # noqa: E402
 
 
 def _as_job(tmp_path: Path, name: str) -> Path:
@@ -194,3 +199,22 @@ def test_prefiltered_validation_equals_a_full_pandera_run(rows: list[tuple[str |
         full = {(c["index"] + 1, c["column"], c["check"]) for c in exc.failure_cases.iter_rows(named=True)}
     ours = {(f.row, f.column, f.check) for f in _run(input_schema(), frame, "input", INPUT_RULES)}
     assert ours == full
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in JOBS.iterdir() if p.is_dir()))
+def test_load_and_validate_gives_validates_findings_in_its_order(name: str) -> None:
+    """The pipeline validates the input in a thread while the rest loads: nothing may change but time."""
+    job, findings = load_and_validate(JOBS / name, Settings())
+    again = load_job(JOBS / name, Settings())
+    assert findings == [*again.findings, *validate(again)]
+    assert job.input.equals(again.input) and job.output.equals(again.output)
+
+
+def test_load_and_validate_on_a_generated_job_with_bad_values(tmp_path: Path) -> None:
+    """Several thousand rows, a share of them failing: the findings of the overlapped run are the same."""
+    folder = make_job(tmp_path / "job", 3000, failed_share=0.1, seed=4)
+    _job, findings = load_and_validate(folder, Settings())
+    again = load_job(folder, Settings())
+    expected = [*again.findings, *validate(again)]
+    assert len([f for f in expected if f.row is not None]) > 100
+    assert findings == expected
