@@ -224,8 +224,15 @@ def _run(
     judged = {col: col_rules for col, col_rules in rules.items() if col in frame.columns}
     suspects = frame
     if judged:
-        mask = frame.select(pl.any_horizontal(_failing(frame, judged))).to_series()
+        flags = frame.select(pl.any_horizontal(_failing(frame, {c: r})).alias(c) for c, r in judged.items())
+        mask = flags.select(pl.any_horizontal(pl.all())).to_series()
         suspects = frame.filter(mask) if mask.any() else frame.clear()  # most files have no suspect
+        # A column without a suspect has no failing value, so pandera need not run its checks: an optional
+        # column it does not see is no failure (a third of its time on the bench job).
+        verdicts = flags.select(pl.all().any()).row(0, named=True)
+        suspects = suspects.drop(
+            c for c, seen in verdicts.items() if not seen and not schema.columns[c].required
+        )
     try:
         schema.validate(suspects, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -279,7 +286,8 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, kind: str) -> list[Findi
     )
     severity: Severity = "error" if kind == "input" else "warning"
     columns = [series.to_list() for series in table.get_columns()]  # whole columns: iter_rows is slower
+    # Positional arguments, in Finding's field order: keywords cost twice the time over 25,000 findings.
     return [
-        Finding(file, check, message, column=column, row=row, value=value, severity=severity)
+        Finding(file, check, message, column, row, value, severity)
         for file, check, message, column, row, value in zip(*columns, strict=True)
     ]
