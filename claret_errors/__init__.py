@@ -8,7 +8,8 @@ The Python API, for schedulers that call it without a shell (Airflow, Dagster, c
     result.summary()        # what `--json` prints; each job's summary.json is in its folder
 
 The stages are callable on their own: `fetch`, `load_job`, `validate`, `reconcile`, `fix`,
-`write_job_reports`, with `analyze` for folders already on disk and `resubmit` for the second round.
+`write_job_reports`, with `load_and_validate` for the two at once as `analyze` runs them (faster),
+`analyze` for folders already on disk and `resubmit` for the second round.
 Names are imported on first use, so `import claret_errors` stays cheap.
 """
 
@@ -24,6 +25,7 @@ _EXPORTS = {
     "run_async": "claret_errors.pipeline",
     "analyze": "claret_errors.pipeline",
     "analyze_job": "claret_errors.pipeline",
+    "load_and_validate": "claret_errors.pipeline",
     "resubmit": "claret_errors.pipeline",
     "RunResult": "claret_errors.pipeline",
     "ResubmitResult": "claret_errors.pipeline",
@@ -59,6 +61,7 @@ __all__ = [
     "fetch",
     "fetch_jobs",
     "fix",
+    "load_and_validate",
     "load_job",
     "load_settings",
     "reconcile",
@@ -84,6 +87,7 @@ if TYPE_CHECKING:
         RunResult,
         analyze,
         analyze_job,
+        load_and_validate,
         resubmit,
         run,
         run_async,
