@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -61,11 +62,13 @@ def analyse(folder: Path, out: Path, stages: dict[str, float] | None = None) -> 
     result = reconcile_with(job, RulePack.builtin(), Owners.load(None), settings)
     marks.append(time.perf_counter())
     out.mkdir(parents=True, exist_ok=True)
-    # The tool's own writers: neutralised for spreadsheets, atomic, as `analyze` writes them.
-    write_people_csv(out / "failed_records.csv", result.failed)
-    write_people_csv(
-        out / "messages.csv", result.messages.select("input_row", "message", "category", "field", "fix")
-    )
+    # The tool's own writers: neutralised for spreadsheets, atomic, as `analyze` writes them, messages.csv
+    # in a thread of its own (in `analyze` it overlaps the fix stage, which this leaves out).
+    messages = result.messages.select("input_row", "message", "category", "field", "fix")
+    with ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(write_people_csv, out / "messages.csv", messages)
+        write_people_csv(out / "failed_records.csv", result.failed)
+        writing.result()
     counts = result.counts
     code = ExitCode.RECORDS_FAILED if counts.failed or counts.unaccounted else ExitCode.OK
     summary = JobResult(

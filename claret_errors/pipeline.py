@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from claret_errors.atomic import atomic_write_json
 from claret_errors.claret.client import ClaretClient
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 log = logging.getLogger("claret_errors.pipeline")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 FAILED_RECORDS = "failed_records.csv"
 MESSAGES = "messages.csv"
@@ -168,11 +170,12 @@ def analyze_job(
         folder.mkdir(parents=True, exist_ok=True)
         findings = [*job.findings, *checking[0].result(), *validate_artifacts(job)]
         rec = reconcile(job, settings)
+        # messages.csv needs no fixes: written (and fsynced) in a thread while the fix stage works.
+        messages = rec.messages.select("input_row", "message", "category", "field", "fix")
+        writing = _in_thread("claret-write", write_people_csv, folder / MESSAGES, messages)
         fixes = fix(job, rec, settings, folder)
         write_people_csv(folder / FAILED_RECORDS, failed_records(rec, fixes))
-        write_people_csv(
-            folder / MESSAGES, rec.messages.select("input_row", "message", "category", "field", "fix")
-        )
+        writing.result()
         links, ledger_findings = _links(folder, job.info.job_log_id)
         result = JobResult(
             info=job.info,
@@ -220,11 +223,18 @@ def _validating(started: list[Future[list[Finding]]]) -> Callable[[LoadedInput],
     `started`. A job that fails to load after this leaves the thread to finish and its result unread."""
 
     def start(loaded: LoadedInput) -> None:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="claret-validate")
-        started.append(pool.submit(validate_input, loaded))
-        pool.shutdown(wait=False)  # the submitted work still runs; the thread ends after it
+        started.append(_in_thread("claret-validate", validate_input, loaded))
 
     return start
+
+
+def _in_thread(name: str, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+    """`work` started in a thread of its own, which ends with it."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    try:
+        return pool.submit(work, *args, **kwargs)
+    finally:
+        pool.shutdown(wait=False)  # the submitted work still runs
 
 
 def failed_result(
