@@ -294,8 +294,14 @@ class _Run:
             save()  # also when cancelled, at once: every file under its final name is in the manifest
             raise
         # Every download has ended, so nothing changes `done` any more: the last write (and its fsync) can
-        # leave the loop. Should this await be cancelled, the thread still writes the same manifest.
-        await asyncio.to_thread(save)
+        # leave the loop. A cancel can come before the thread has started, which then never runs it: the
+        # manifest is written here too, so it is on disk before the cancel goes on (two writes of the same
+        # manifest, each atomic, are harmless).
+        try:
+            await asyncio.to_thread(save)
+        except asyncio.CancelledError:
+            save()
+            raise
         return [done[k] for k in order if k in done], errors
 
     async def job(self, job_id: str) -> FetchOutcome:

@@ -309,3 +309,37 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tmp_path: Path) -> N
     for outcome in outcomes:
         assert outcome.exit_code == 0, outcome.error
         assert_complete(outcome)
+
+
+def test_a_cancel_before_the_last_manifest_write_starts_keeps_every_file_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last manifest write goes to a thread; a Ctrl-C while it still waits for a free thread (the
+    executor then never runs it) must not leave landed files out of the manifest.
+
+    Which comes first, the thread or the cancel, depends on the machine's load: a stand-in for
+    `asyncio.to_thread` that never starts the manifest write (as a queued job that is cancelled) makes it
+    happen every time. Every other use of `to_thread` runs for real."""
+    real = asyncio.to_thread
+
+    async def manifest_never_started(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if getattr(func, "__name__", "") != "save":
+            return await real(func, *args, **kwargs)
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()  # the Ctrl-C, arriving while the write waits for its thread
+        await asyncio.sleep(3600)
+
+    with Simulator() as sim:
+        ids = submit(sim, 1, rows=50)
+        settings = settings_for(sim, tmp_path, concurrency=2)
+        monkeypatch.setattr(asyncio, "to_thread", manifest_never_started)
+
+        async def cancelled() -> None:
+            async with ClaretClient(settings) as client:
+                await fetch_jobs(ids, settings, client)
+
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(cancelled())
+    landed = check_folder(tmp_path / "demo" / ids[0])
+    assert len(landed) == 4  # every artifact downloaded before the cancel is listed
