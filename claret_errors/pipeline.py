@@ -156,19 +156,22 @@ def analyze_job(
 ) -> JobResult:
     """The offline half for one job folder: every output file of the contract, and the result."""
     run_at = run_at or datetime.now(UTC)
-    checking: list[Future[list[Finding]]] = []
     try:
-        job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=_validating(checking))
-    except ClaretErrorsError as exc:
+        job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
+    except Exception as exc:
         info = JobInfo(
             tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job")
         )
         folder = output_folder(path, info, settings)
-        return failed_result(info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+        if isinstance(exc, ClaretErrorsError):
+            return failed_result(info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+        if isinstance(exc, OSError):
+            error = f"cannot read {path}: {exc.strerror or exc}"
+            return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, use_history)
+        return _bug_result(info, folder, exc, run_at, use_history)
     folder = output_folder(path, job.info, settings)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        findings = [*job.findings, *checking[0].result(), *validate_artifacts(job)]
         rec = reconcile(job, settings)
         # messages.csv needs no fixes: written (and fsynced) in a thread while the fix stage works.
         messages = rec.messages.select("input_row", "message", "category", "field", "fix")
@@ -197,14 +200,19 @@ def analyze_job(
         error = f"cannot write the results in {folder}: {exc.strerror or exc}"
         return failed_result(job.info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
     except Exception as exc:
-        # A bug must not cost the night's other jobs: this job gets exit 1 and the traceback goes to the log.
-        trace = exc if log.isEnabledFor(logging.DEBUG) else None  # the traceback only with --debug
-        log.error(
-            "job %s: internal error (a bug in claret-errors): %r", job.info.job_log_id, exc, exc_info=trace
-        )
-        error = f"internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"
-        return failed_result(job.info, folder, error, int(ExitCode.BUG), run_at, use_history)
+        return _bug_result(job.info, folder, exc, run_at, use_history)
     return result
+
+
+def _bug_result(
+    info: JobInfo, folder: Path, exc: Exception, run_at: datetime, use_history: bool
+) -> JobResult:
+    """A bug must not cost the night's other jobs: this job gets exit 1 and the traceback goes to the log
+    (only with --debug)."""
+    trace = exc if log.isEnabledFor(logging.DEBUG) else None
+    log.error("job %s: internal error (a bug in claret-errors): %r", info.job_log_id, exc, exc_info=trace)
+    error = f"internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"
+    return failed_result(info, folder, error, int(ExitCode.BUG), run_at, use_history)
 
 
 def load_and_validate(

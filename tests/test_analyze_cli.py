@@ -110,3 +110,30 @@ def test_a_bug_in_one_job_costs_only_that_job(
         ]
         == 1
     )
+
+
+@pytest.mark.parametrize("stage", ["load_job", "validate_input"])
+def test_a_bug_while_loading_or_validating_costs_only_that_job(
+    stage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading and validating run before the job's folder exists, validation in a thread of its own: a
+    bug there must still be that job's exit 1, not the end of the night's run."""
+    import claret_errors.pipeline as pipeline
+
+    real = getattr(pipeline, stage)
+    calls: list[object] = []
+
+    def crash_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, stage, crash_once)
+    first, second = JOBS / "plain_fields_only", JOBS / "plain_semicolon_errors"
+    code = main(["analyze", str(first), str(second), "--out", str(tmp_path / "out"), "--json"])
+    captured = capsys.readouterr()
+    jobs = json.loads(captured.out)["jobs"]
+    assert [j["exit_code"] for j in jobs] == [ExitCode.BUG, ExitCode.RECORDS_FAILED] and code == 3
+    assert jobs[0]["error"] == "internal error (a bug in claret-errors): RuntimeError: boom"
+    assert "Traceback" not in captured.err and "boom" in captured.err
