@@ -203,7 +203,7 @@ class _DurableFile:
                 job.result()
             if batch:
                 self._store(batch)
-            os.fsync(self._fd)
+            _datasync(self._fd)  # data and size, all a new file needs; the timestamps can wait (~1 ms less)
         finally:
             os.close(self._fd)
 
