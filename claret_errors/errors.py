@@ -33,6 +33,15 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def is_bug(exc: BaseException) -> bool:
+    """An unexpected error: any Exception, or a panic inside a Rust extension (polars, orjson), which pyo3
+    raises as `pyo3_runtime.PanicException`, a BaseException that `except Exception` lets through."""
+    kind = type(exc)
+    return isinstance(exc, Exception) or (
+        kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+    )
+
+
 def worst_exit_code(codes: list[int] | list[ExitCode]) -> ExitCode:
     """Combine per-job codes: the highest wins, so 3 never hides 4-8; none at all is 0."""
     return ExitCode(max((int(c) for c in codes), default=0))

@@ -20,7 +20,7 @@ from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.csvwrite import write_people_csv
-from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, worst_exit_code
+from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, is_bug, worst_exit_code
 from claret_errors.fetch import FetchOutcome, fetch_each, job_ids_from, job_info, printable
 from claret_errors.fix import fix
 from claret_errors.history import History
@@ -158,7 +158,9 @@ def analyze_job(
     run_at = run_at or datetime.now(UTC)
     try:
         job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_bug(exc):
+            raise
         info = JobInfo(
             tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job")
         )
@@ -199,13 +201,15 @@ def analyze_job(
     except OSError as exc:
         error = f"cannot write the results in {folder}: {exc.strerror or exc}"
         return failed_result(job.info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_bug(exc):
+            raise
         return _bug_result(job.info, folder, exc, run_at, use_history)
     return result
 
 
 def _bug_result(
-    info: JobInfo, folder: Path, exc: Exception, run_at: datetime, use_history: bool
+    info: JobInfo, folder: Path, exc: BaseException, run_at: datetime, use_history: bool
 ) -> JobResult:
     """A bug must not cost the night's other jobs: this job gets exit 1 and the traceback goes to the log
     (only with --debug)."""

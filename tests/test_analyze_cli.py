@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from polars.exceptions import PanicException
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -81,12 +82,25 @@ def test_several_folders_exit_with_the_worst_code(tmp_path: Path, capsys: pytest
     assert len([line for line in lines if line.startswith("job ")]) == 2
 
 
-@pytest.mark.parametrize("stage", ["load_job", "validate_input", "reconcile"])
+@pytest.mark.parametrize(
+    ("stage", "error"),
+    [
+        ("load_job", RuntimeError),
+        ("validate_input", RuntimeError),
+        ("reconcile", RuntimeError),
+        ("reconcile", PanicException),
+    ],
+)
 def test_a_bug_in_one_job_costs_only_that_job(
-    stage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stage: str,
+    error: type[BaseException],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No real input makes a stage crash (that would be a bug we fix), so the stage is made to raise: while
-    loading (before the job's folder exists), while validating (in a thread of its own), or later."""
+    loading (before the job's folder exists), while validating (in a thread of its own), or later; and as
+    polars' own panics do, as a BaseException that `except Exception` lets through."""
     import claret_errors.pipeline as pipeline
 
     real = getattr(pipeline, stage)
@@ -95,7 +109,7 @@ def test_a_bug_in_one_job_costs_only_that_job(
     def crash_once(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(args[0])
         if len(calls) == 1:
-            raise RuntimeError("boom")
+            raise error("boom")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, stage, crash_once)
@@ -104,7 +118,7 @@ def test_a_bug_in_one_job_costs_only_that_job(
     captured = capsys.readouterr()
     jobs = json.loads(captured.out)["jobs"]
     assert [j["exit_code"] for j in jobs] == [ExitCode.BUG, ExitCode.RECORDS_FAILED] and code == 3
-    assert jobs[0]["error"] == "internal error (a bug in claret-errors): RuntimeError: boom"
+    assert jobs[0]["error"] == f"internal error (a bug in claret-errors): {error.__name__}: boom"
     assert "Traceback" not in captured.err and "boom" in captured.err
     if stage == "reconcile":  # the job's folder exists by then, and keeps its summary
         summary = tmp_path / "out" / "local" / "plain_fields_only" / "summary.json"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import pytest
+from polars.exceptions import PanicException
 
 from claret_errors import __version__
 from claret_errors.cli import cli, main
@@ -102,3 +103,20 @@ def test_unknown_option_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
     """Usage errors are exit 2, as the contract says."""
     assert main(["config", "show", "--no-such-flag"]) == 2
     assert "no such option" in capsys.readouterr().err.lower()
+
+
+@pytest.mark.parametrize("error", [RuntimeError, PanicException])
+def test_an_unexpected_error_is_exit_one_without_a_traceback(
+    error: type[BaseException], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug anywhere ends as one line and exit 1: also a panic in polars, which pyo3 raises as a
+    BaseException that `except Exception` would let through as a traceback."""
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise error("boom")
+
+    monkeypatch.setattr(cli, "main", crash)
+    assert main(["analyze", "somewhere"]) == 1
+    err = capsys.readouterr().err
+    assert f"Internal error (a bug in claret-errors): {error.__name__}: boom" in err
+    assert "Traceback" not in err

@@ -15,7 +15,7 @@ import click
 
 from claret_errors import __version__
 from claret_errors.cli.common import common_options
-from claret_errors.errors import ClaretErrorsError, ExitCode
+from claret_errors.errors import ClaretErrorsError, ExitCode, is_bug
 from claret_errors.redact import redact
 
 log = logging.getLogger("claret_errors")
@@ -66,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             click.echo(redact(exc.hint), err=True)
         return int(exc.exit_code)
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_bug(exc):
+            raise
         if debug:
             log.exception("traceback (--debug)")
         click.echo(
