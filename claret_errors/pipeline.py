@@ -226,18 +226,13 @@ def load_and_validate(
     while the other files are read and linked, which hides most of validation's time (about 0.2 s on a
     million-row job). The findings are the loader's, then validate's, in validate's order."""
     checking: list[Future[list[Finding]]] = []
-    job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=_validating(checking))
-    return job, [*job.findings, *checking[0].result(), *validate_artifacts(job)]
-
-
-def _validating(started: list[Future[list[Finding]]]) -> Callable[[LoadedInput], None]:
-    """An `on_input` for load_job that starts validating the input in its own thread; the future lands in
-    `started`. A job that fails to load after this leaves the thread to finish and its result unread."""
 
     def start(loaded: LoadedInput) -> None:
-        started.append(_in_thread("claret-validate", validate_input, loaded))
+        # A job that fails to load after this leaves the thread to finish, its result unread.
+        checking.append(_in_thread("claret-validate", validate_input, loaded))
 
-    return start
+    job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=start)
+    return job, [*job.findings, *checking[0].result(), *validate_artifacts(job)]
 
 
 def _in_thread(name: str, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
