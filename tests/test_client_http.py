@@ -310,6 +310,22 @@ def test_large_download_lands_complete_with_size_and_sha256(server: Scripted, tm
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
 
 
+def test_large_download_is_read_in_pieces_over_64_kib(server: Scripted, tmp_path: Path) -> None:
+    """Each socket read is handed on whole (claret/transport.py): with httpx's own transport every chunk is
+    at most 64 KiB, so this fails if an httpx release stops using the pool the transport puts in place."""
+    data = big_body(9 * 1024 * 1024)
+    server.on("GET", "/demo/download/big.csv", Reply(body=data))
+    sizes: list[int] = []
+
+    async def go() -> None:
+        async with ClaretClient(settings_for(server)) as client:
+            await client.download("/demo/download/big.csv", tmp_path / "big.csv", on_bytes=sizes.append)
+
+    asyncio.run(go())
+    assert sum(sizes) == len(data) and (tmp_path / "big.csv").read_bytes() == data
+    assert max(sizes) > 64 * 1024
+
+
 def test_large_download_cut_midway_fails_without_any_file(server: Scripted, tmp_path: Path) -> None:
     """Cut after several batches went to the disk threads: no temp file and nothing under the name."""
     data = big_body(6 * 1024 * 1024)

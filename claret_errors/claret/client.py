@@ -28,6 +28,7 @@ import stamina
 from claret_errors import __version__
 from claret_errors.atomic import FILE_MODE
 from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
+from claret_errors.claret.transport import WholeReadsTransport
 from claret_errors.claret.urls import resolve_source
 from claret_errors.config import Settings
 from claret_errors.errors import (
@@ -287,7 +288,7 @@ class ClaretClient:
             timeout=self._timeout,
             limits=self._limits,
             follow_redirects=False,
-            transport=self._transport,
+            transport=self._transport or WholeReadsTransport(self._limits),
         )
         self._disk = ThreadPoolExecutor(self._disk_threads, thread_name_prefix="claret-disk")
         return self
