@@ -1,10 +1,13 @@
-"""Write files so that no reader ever sees half of one: temp file in the same folder, fsync, rename.
+"""Write files so that no reader ever sees half of one: temp file in the same folder, fsync, rename,
+and the folder fsynced so that the new name, too, survives a power cut.
 
-Used for every file this tool writes besides streamed downloads (which do the same while streaming).
+Used for every file this tool writes besides streamed downloads (which do the same while streaming, and
+whose folders fetch syncs once per job).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -25,6 +28,21 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make the names in `folder` durable: a rename is on disk only once its directory is (about 0.2 ms).
+
+    A file system that cannot sync a directory (EINVAL, as some network ones answer) has nothing to flush.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one step; the old content stays until the new one is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +57,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

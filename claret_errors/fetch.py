@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from claret_errors.atomic import atomic_write_json
+from claret_errors.atomic import atomic_write_json, fsync_dir
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError
 from claret_errors.claret.urls import local_name, safe_component
@@ -293,12 +293,21 @@ class _Run:
         except BaseException:
             save()  # also when cancelled, at once: every file under its final name is in the manifest
             raise
-        # Every download has ended, so nothing changes `done` any more: the last write (and its fsync) can
-        # leave the loop. A cancel can come before the thread has started, which then never runs it: the
-        # manifest is written here too, so it is on disk before the cancel goes on (two writes of the same
-        # manifest, each atomic, are harmless).
+        landed = {(folder / e.path).parent for k, e in done.items() if k in pending}
+
+        def finish() -> None:
+            """The folders the new files were renamed into are synced, so the names are as durable as the
+            bytes (a download syncs only its file; once per folder here is cheaper), then the manifest."""
+            for directory in sorted(landed):
+                fsync_dir(directory)
+            save()
+
+        # Every download has ended, so nothing changes `done` any more: the last writes (and their syncs)
+        # can leave the loop. A cancel can come before the thread has started, which then never runs it:
+        # the manifest is written here too, so it is on disk before the cancel goes on (two writes of the
+        # same manifest, each atomic, are harmless; files whose folder was not synced are checked on resume).
         try:
-            await asyncio.to_thread(save)
+            await asyncio.to_thread(finish)
         except asyncio.CancelledError:
             save()
             raise

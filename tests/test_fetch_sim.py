@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import stamina
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
+from test_atomic import SyncSpy
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus, ManifestEntry
@@ -99,6 +100,18 @@ def test_completed_jobs_land_every_category_verified(tmp_path: Path) -> None:
         assert_complete(outcome)
         assert {e.category for e in outcome.files} == {"input", "staging", "output", "errors"}
         assert outcome.folder == tmp_path / "demo" / outcome.job_log_id
+
+
+def test_every_folder_a_file_landed_in_is_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A download syncs its bytes; its name survives a power cut only once its folder is synced too."""
+    with Simulator() as sim:
+        ids = submit(sim, 2)
+        spy = SyncSpy(monkeypatch)
+        outcomes = fetch(ids, settings_for(sim, tmp_path))
+    for outcome in outcomes:
+        assert outcome.exit_code == 0, outcome.error
+        folders = {(outcome.folder / e.path).parent for e in outcome.files} | {outcome.folder}
+        assert len(folders) == 5 and all(spy.synced(f) for f in folders)
 
 
 def test_progress_shows_each_step_until_completed(tmp_path: Path) -> None:
@@ -323,7 +336,7 @@ def test_a_cancel_before_the_last_manifest_write_starts_keeps_every_file_in_it(
     real = asyncio.to_thread
 
     async def manifest_never_started(func: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if getattr(func, "__name__", "") != "save":
+        if getattr(func, "__name__", "") != "finish":  # the last manifest write, after the folder syncs
             return await real(func, *args, **kwargs)
         task = asyncio.current_task()
         assert task is not None
