@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -371,6 +373,37 @@ def test_cancel_during_a_large_download_leaves_no_file(server: Scripted, tmp_pat
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(go())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_while_the_temp_file_is_being_made_leaves_no_file(
+    server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temp file is made in a disk thread; a cancel meanwhile must not leave it behind once made.
+    The thread is slowed down (a busy journal can do that) so that the cancel always comes first."""
+    server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
+    made = threading.Event()
+    real = client_module._open_temp
+
+    def slow_open(dest: Path) -> tuple[int, Path]:
+        time.sleep(0.3)
+        try:
+            return real(dest)
+        finally:
+            made.set()
+
+    monkeypatch.setattr(client_module, "_open_temp", slow_open)
+
+    async def go() -> None:
+        async with ClaretClient(settings_for(server)) as client:
+            task = asyncio.ensure_future(client.download("/demo/download/e.csv", tmp_path / "e.csv"))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not made.is_set()  # the cancel came while the file was still being made
+
+    asyncio.run(go())
+    assert made.is_set() and list(tmp_path.iterdir()) == []
 
 
 def test_off_origin_download_is_refused_without_contacting_anyone(server: Scripted, tmp_path: Path) -> None:
