@@ -156,13 +156,12 @@ def _reusable(path: str, cat_dir: str) -> bool:
 
 
 class _Run:
-    """One fetch run: the client, the bound on requests in flight, the display."""
+    """One fetch run: the client (which bounds the requests in flight), the display."""
 
     def __init__(self, settings: Settings, client: ClaretClient, progress: Progress) -> None:
         self.settings = settings
         self.client = client
         self.progress = progress
-        self.slots = asyncio.Semaphore(settings.concurrency)
 
     @classmethod
     def start(cls, settings: Settings, client: ClaretClient, progress: Progress | None) -> _Run:
@@ -178,8 +177,7 @@ class _Run:
         failures = 0
         while True:
             try:
-                async with self.slots:
-                    status = await self.client.status(int(job_id))
+                status = await self.client.status(int(job_id))
             except ClaretUnavailableError as exc:
                 # A poll that failed after its retries is forgiven a few times while time remains: a long
                 # wait should survive a short outage. Not-found and malformed answers are final at once.
@@ -270,10 +268,9 @@ class _Run:
 
         async def one(category: str, source: str, path: str) -> None:
             try:
-                async with self.slots:
-                    entry = await self.client.download(
-                        source, folder / path, on_bytes=lambda n: self.progress.transferred(job_id, n)
-                    )
+                entry = await self.client.download(
+                    source, folder / path, on_bytes=lambda n: self.progress.transferred(job_id, n)
+                )
             except ClaretErrorsError as exc:
                 errors.append(exc)
                 return

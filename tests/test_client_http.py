@@ -375,6 +375,45 @@ def test_cancel_during_a_large_download_leaves_no_file(server: Scripted, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_downloads_final_fsync_holds_no_request_slot(
+    server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one slot, a status poll is answered while a download waits for a slow disk's fsync: the slot
+    goes back once the body is in, not once the file is durable (fetch's own bound used to cover the
+    fsync too). The slow disk is a stand-in (a busy journal); everything else is real."""
+    server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
+    server.on("GET", STATUS, Reply(body=status_body(12, "pending", {})))
+    syncing = threading.Event()
+    real = client_module._datasync
+
+    def slow_sync(fd: int) -> None:
+        syncing.set()
+        time.sleep(0.5)
+        real(fd)
+
+    monkeypatch.setattr(client_module, "_datasync", slow_sync)
+    order: list[str] = []
+
+    async def go() -> None:
+        async with ClaretClient(settings_for(server, concurrency=1)) as client:
+
+            async def download() -> None:
+                await client.download("/demo/download/e.csv", tmp_path / "e.csv")
+                order.append("downloaded")
+
+            async def poll() -> None:
+                while not syncing.is_set():
+                    await asyncio.sleep(0.01)
+                await client.status(12)
+                order.append("polled")
+
+            await asyncio.gather(download(), poll())
+
+    asyncio.run(go())
+    assert order == ["polled", "downloaded"]
+    assert (tmp_path / "e.csv").read_bytes() == b"a,b\n1,2\n"
+
+
 def test_cancel_while_the_temp_file_is_being_made_leaves_no_file(
     server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

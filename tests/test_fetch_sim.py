@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import stamina
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 from test_atomic import SyncSpy
 
 from claret_errors.claret.client import ClaretClient
-from claret_errors.claret.models import JobStatus, ManifestEntry
+from claret_errors.claret.models import JobStatus
+from claret_errors.claret.transport import WholeReadsTransport
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs
@@ -225,40 +227,46 @@ def test_retry_after_from_claret_is_the_wait_used(tmp_path: Path) -> None:
 
 
 def test_many_jobs_at_once_never_exceed_the_concurrency_bound(tmp_path: Path) -> None:
-    """A nightly file is dozens of jobs; they are handled together, with at most --concurrency requests."""
+    """A nightly file is dozens of jobs; they are handled together, with at most --concurrency requests on
+    the wire (counted from the request's sending to its answer's closing, under the client's own bound)."""
     in_flight = 0
     peak = 0
 
-    class Counting(ClaretClient):
-        async def status(self, job_log_id: int) -> JobStatus:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            try:
-                return await super().status(job_log_id)
-            finally:
-                in_flight -= 1
+    class Closing(httpx.AsyncByteStream):
+        def __init__(self, stream: httpx.AsyncByteStream) -> None:
+            self._stream = stream
 
-        async def download(self, source: str, dest: Path, **kwargs: Any) -> ManifestEntry:
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._stream:
+                yield chunk
+
+        async def aclose(self) -> None:
+            nonlocal in_flight
+            in_flight -= 1
+            await self._stream.aclose()
+
+    class Counting(WholeReadsTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             nonlocal in_flight, peak
             in_flight += 1
             peak = max(peak, in_flight)
-            try:
-                return await super().download(source, dest, **kwargs)
-            finally:
-                in_flight -= 1
+            response = await super().handle_async_request(request)
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            response.stream = Closing(response.stream)
+            return response
 
     with Simulator("slow") as sim:
         ids = submit(sim, 24, rows=10)
         settings = settings_for(sim, tmp_path, concurrency=4)
 
         async def go() -> list[FetchOutcome]:
-            async with Counting(settings) as client:
+            transport = Counting(httpx.Limits(max_connections=4, max_keepalive_connections=4))
+            async with ClaretClient(settings, transport=transport) as client:
                 return await fetch_jobs(ids, settings, client)
 
         outcomes = asyncio.run(go())
     assert [o.exit_code for o in outcomes] == [0] * 24
-    assert peak == 4
+    assert peak == 4 and in_flight == 0
 
 
 def test_rerun_skips_complete_files_and_restores_missing_or_damaged_ones(tmp_path: Path) -> None:

@@ -299,11 +299,13 @@ class ClaretClient:
         self._attempts = attempts
         self._timeout = timeout
         self._transport = transport
+        self._concurrency = settings.concurrency
         self._limits = httpx.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
         self._http: httpx.AsyncClient | None = None
         self._disk: ThreadPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None  # made in the event loop that uses it
         self._disk_threads = 2 * settings.concurrency  # a download's finish waits on its last write
         register_secret(self._token)
         register_secret(self._password)
@@ -322,6 +324,7 @@ class ClaretClient:
             transport=self._transport or WholeReadsTransport(self._limits),
         )
         self._disk = ThreadPoolExecutor(self._disk_threads, thread_name_prefix="claret-disk")
+        self._slots = asyncio.Semaphore(self._concurrency)
         return self
 
     async def __aexit__(
@@ -329,7 +332,7 @@ class ClaretClient:
     ) -> None:
         if self._http is not None:
             await self._http.aclose()
-            self._http = None
+            self._http, self._slots = None, None
         if self._disk is not None:
             disk, self._disk = self._disk, None
             await asyncio.to_thread(disk.shutdown)  # abandoned files closed before the client is gone
@@ -339,6 +342,14 @@ class ClaretClient:
         if self._http is None:
             raise RuntimeError("ClaretClient used outside `async with`")
         return self._http
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """Requests in flight, at most one per connection. Waiting here rather than in httpx's pool never
+        ends in a PoolTimeout however many jobs wait, and a retry's backoff holds no slot."""
+        if self._slots is None:
+            raise RuntimeError("ClaretClient used outside `async with`")
+        return self._slots
 
     @property
     def disk(self) -> ThreadPoolExecutor:
@@ -432,28 +443,38 @@ class ClaretClient:
                 headers["Authorization"] = f"Bearer {token}"
             request = self.http.build_request(method, url, headers=headers, **kwargs)
             kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
-            response = await self.http.send(request, stream=True)
-            try:
-                if response.status_code == 401 and token is not None:
-                    await self._refresh(token)
-                    continue
-                if token is not None and token == self._token:
-                    self._token_proven = True
-                if response.status_code != 200:
-                    await response.aread()
-                transient = _transient_for(response)
-                if transient is not None:
-                    raise transient
-                if 300 <= response.status_code < 400:
-                    raise ClaretUnavailableError(
-                        f"Claret answered HTTP {response.status_code} with a redirect instead of JSON "
-                        "(a login page? check --base-url and --tenant)",
-                        url=url,
-                    )
-                return await handle(response)
-            finally:
-                await response.aclose()
+            async with self.slots:  # held while the connection is: a download's fsync comes after
+                response = await self.http.send(request, stream=True)
+                try:
+                    if response.status_code != 401 or token is None:
+                        return await self._answer(response, url, token, handle)
+                finally:
+                    await response.aclose()
+            await self._refresh(token)  # with the slot given back, since minting is a request too
         raise AuthError(f"Claret refused a freshly minted token for tenant {self.tenant!r} (HTTP 401)")
+
+    async def _answer(
+        self,
+        response: httpx.Response,
+        url: str,
+        token: str | None,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+    ) -> T:
+        """Classify an answer other than a 401: transient, a redirect (a login page), or for `handle`."""
+        if token is not None and token == self._token:
+            self._token_proven = True
+        if response.status_code != 200:
+            await response.aread()
+        transient = _transient_for(response)
+        if transient is not None:
+            raise transient
+        if 300 <= response.status_code < 400:
+            raise ClaretUnavailableError(
+                f"Claret answered HTTP {response.status_code} with a redirect instead of JSON "
+                "(a login page? check --base-url and --tenant)",
+                url=url,
+            )
+        return await handle(response)
 
     async def _retrying(
         self,
@@ -519,7 +540,8 @@ class ClaretClient:
         url = resolve_source(self.base_url, source)
         temps: list[Path] = []
 
-        async def handle(response: httpx.Response) -> ManifestEntry:
+        async def handle(response: httpx.Response) -> _DurableFile:
+            """The body into a temp file; its fsync comes after, once the connection is free for others."""
             code = response.status_code
             if code != 200:
                 await response.aread()
@@ -542,31 +564,37 @@ class ClaretClient:
                 received = response.num_bytes_downloaded
                 if expected is not None and expected.isdigit() and received != int(expected):
                     raise _Transient(f"got {received} of {expected} bytes of {source!r}")
-                await writer.finish()
             except BaseException:
-                writer.abandon()
-                if on_bytes is not None and writer.size:
-                    on_bytes(-writer.size)
-                temps.pop().unlink(missing_ok=True)
+                lost(writer)
                 raise
-            size, digest = writer.size, writer.digest
-            return ManifestEntry("", source, dest.name, size, digest.hexdigest())
+            return writer
+
+        def lost(writer: _DurableFile) -> None:
+            writer.abandon()
+            if on_bytes is not None and writer.size:
+                on_bytes(-writer.size)
+            temps.pop().unlink(missing_ok=True)
 
         try:
-            entry = await self._retrying(
+            writer = await self._retrying(
                 f"downloading {source!r}",
                 url,
                 lambda: self._send(
                     "GET", url, handle, headers={"Accept": "*/*", "Accept-Encoding": "identity"}
                 ),
             )
+            try:
+                await writer.finish()
+            except BaseException:
+                lost(writer)
+                raise
             _replace(temps.pop(), dest)
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
         finally:
             for tmp in temps:
                 tmp.unlink(missing_ok=True)
-        return entry
+        return ManifestEntry("", source, dest.name, writer.size, writer.digest.hexdigest())
 
     async def upload_csv(
         self, data: bytes, filename: str, *, allow_record_creation: bool, allow_record_update: bool
