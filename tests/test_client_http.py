@@ -20,7 +20,14 @@ from claret_errors.claret import client as client_module
 from claret_errors.claret.client import ClaretClient, _Transient, backoff_hook
 from claret_errors.claret.models import ManifestEntry
 from claret_errors.config import Settings
-from claret_errors.errors import AuthError, ClaretUnavailableError, ConfigError, ExitCode, JobNotFoundError
+from claret_errors.errors import (
+    ArtifactError,
+    AuthError,
+    ClaretUnavailableError,
+    ConfigError,
+    ExitCode,
+    JobNotFoundError,
+)
 
 TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 STATUS = "/demo/api/v1/imports/status/12"
@@ -373,6 +380,15 @@ def test_cancel_during_a_large_download_leaves_no_file(server: Scripted, tmp_pat
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(go())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rename_that_fails_leaves_no_temp_file(server: Scripted, tmp_path: Path) -> None:
+    """A folder already holds the name: the download fails as an artifact error, and nothing is left."""
+    server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
+    (tmp_path / "e.csv").mkdir()
+    with pytest.raises(ArtifactError, match="cannot write"):
+        download(settings_for(server), "/demo/download/e.csv", tmp_path / "e.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["e.csv"] and (tmp_path / "e.csv").is_dir()
 
 
 def test_a_downloads_final_fsync_holds_no_request_slot(

@@ -145,31 +145,35 @@ _start_writeback = _writeback_starter()
 
 
 class _DurableFile:
-    """A download's temp file: written, hashed and synced in disk threads while the loop reads the socket.
+    """A download's temp file: made, written, hashed and synced in disk threads while the loop reads.
 
     Chunks are collected on the event loop and handed over in BATCH-sized batches, one batch in a thread
-    while the next arrives (one hand-over per chunk cost more in thread switches than it saved). On Linux
-    each batch's writeback to the disk starts as soon as it is written, without waiting for it and without
-    a journal commit, so the one fdatasync at the end waits only for the tail. Periodic fdatasyncs in the
-    background did the same at a journal commit and a cache flush each: 2-5 ms more per 10.5 MB download
-    in interleaved runs of bench/bench_fetch.py's download. Elsewhere the final fdatasync does it all.
+    while the next arrives (one hand-over per chunk cost more in thread switches than it saved). The temp
+    file beside `dest` is made by the first disk job, so a body that fits in one batch (most of a night's
+    files) costs a single hand-over, after its connection was given back. On Linux each batch's writeback
+    starts as soon as it is written, without waiting for it and without a journal commit, so the one
+    fdatasync at the end waits only for the tail. Periodic fdatasyncs in the background did the same at a
+    journal commit and a cache flush each: 2-5 ms more per 10.5 MB download in interleaved runs of
+    bench/bench_fetch.py's download. Elsewhere the final fdatasync does it all.
 
-    Disk jobs run in `pool` in submission order; a job that waits for earlier jobs (`finish`, `abandon`)
-    can always be served, since those were taken by workers before it and wait for nothing. A job once
-    submitted always runs (awaits are shielded), so the file is closed exactly once: by the finishing job,
-    or after an error or a cancel by `abandon`.
+    Disk jobs run in `pool` in submission order; a job that waits for an earlier one (`finish`, `abandon`)
+    can always be served, since that one was taken by a worker before it and waits for nothing. A job once
+    submitted always runs (awaits are shielded), so the file is closed and, unless it was finished, removed
+    exactly once: after the job that last used it.
     """
 
-    def __init__(self, fd: int, pool: ThreadPoolExecutor) -> None:
-        self._fd = fd
+    def __init__(self, dest: Path, pool: ThreadPoolExecutor) -> None:
+        self._dest = dest
         self._pool = pool
+        self._fd = -1
+        self._temp: Path | None = None  # set by the disk job that makes it
         self.digest = hashlib.sha256()
         self.size = 0  # bytes received so far
         self._stored = 0  # bytes written to the file, by the disk jobs (one at a time, in order)
         self._batch: list[bytes] = []
         self._batched = 0
         self._store_job: Future[None] | None = None
-        self._closing = False  # a job that closes the file has been submitted, or it is closed
+        self._closing = False  # a job that ends the file has been submitted, or it has ended
 
     async def write(self, chunk: bytes) -> None:
         self._batch.append(chunk)
@@ -188,6 +192,8 @@ class _DurableFile:
 
     def _store(self, batch: list[bytes]) -> None:
         """In a disk thread: write and hash a batch as one piece (a thread switch per chunk is dearer)."""
+        if self._fd < 0:
+            self._fd, self._temp = _open_temp(self._dest)
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         view = memoryview(data)
         while view:
@@ -197,36 +203,55 @@ class _DurableFile:
         self._stored += len(data)
         self.digest.update(data)
 
-    async def finish(self) -> None:
-        """Every byte written and hashed, fsynced, and the file closed."""
+    async def finish(self) -> Path:
+        """Every byte written, hashed and fsynced, the file closed; its temp path, for the caller to rename.
+        When this fails or is cancelled, the temp file goes as soon as the disk job has ended."""
         self._closing = True
         batch, self._batch = self._batch, []
-        await _done(self._pool.submit(self._finish, self._store_job, batch))
+        job = self._pool.submit(self._finish, self._store_job, batch)
+        try:
+            await _done(job)
+        except BaseException:
+            job.add_done_callback(lambda _: self._remove())
+            raise
+        if self._temp is None:  # pragma: no cover - _finish makes the file or raises
+            raise RuntimeError("a finished download has no file")
+        return self._temp
 
     def _finish(self, earlier: Future[None] | None, batch: list[bytes]) -> None:
         try:
             if earlier is not None:
                 earlier.result()
-            if batch:
-                self._store(batch)
+            if batch or self._fd < 0:  # an empty body still makes its (empty) file
+                self._store(batch or [b""])
             _datasync(self._fd)  # data and size, all a new file needs; the timestamps can wait (~1 ms less)
         finally:
-            os.close(self._fd)
+            self._close()
 
     def abandon(self) -> None:
-        """After an error or a cancel: close the file once no disk job uses it (the caller removes it)."""
+        """After an error or a cancel before `finish`: the temp file goes once no disk job uses it."""
         if self._closing:
-            return  # `finish` closes it whatever happens
+            return
         self._closing = True
         job = self._store_job
         if job is not None and not job.done():
-            self._pool.submit(self._close_after, job)
+            self._pool.submit(self._remove_after, job)
         else:
-            os.close(self._fd)
+            self._remove()
 
-    def _close_after(self, earlier: Future[None]) -> None:
+    def _remove_after(self, earlier: Future[None]) -> None:
         wait([earlier])
-        os.close(self._fd)
+        self._remove()
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _remove(self) -> None:
+        self._close()
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
 
 
 def _open_temp(dest: Path) -> tuple[int, Path]:
@@ -247,17 +272,14 @@ def _open_temp(dest: Path) -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def _discard_temp(job: Future[tuple[int, Path]]) -> None:
-    """The temp file of a download cancelled while it was being made: nobody will write it, so it goes."""
-    if not job.cancelled() and job.exception() is None:
-        fd, path = job.result()
-        os.close(fd)
-        path.unlink(missing_ok=True)
-
-
 def _replace(tmp: Path, dest: Path) -> None:
-    """Give a complete, fsynced temp file its final name in one step: a crash leaves old or new, not half."""
-    tmp.replace(dest)
+    """Give a complete, fsynced temp file its final name in one step: a crash leaves old or new, not half.
+    A rename that fails (the name is a folder, say) leaves no temp file behind."""
+    try:
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _redact_library_logs() -> None:
@@ -538,7 +560,6 @@ class ClaretClient:
         knows the job folder and the category.
         """
         url = resolve_source(self.base_url, source)
-        temps: list[Path] = []
 
         async def handle(response: httpx.Response) -> _DurableFile:
             """The body into a temp file; its fsync comes after, once the connection is free for others."""
@@ -548,14 +569,7 @@ class ClaretClient:
                 error = ArtifactError if code in (404, 410) else ClaretUnavailableError
                 raise error(f"downloading {source!r} failed: HTTP {code}: {claret_message(response)}")
             expected = response.headers.get("Content-Length")
-            opening = self.disk.submit(_open_temp, dest)
-            try:
-                fd, tmp = await asyncio.shield(asyncio.wrap_future(opening))
-            except asyncio.CancelledError:
-                opening.add_done_callback(_discard_temp)
-                raise
-            temps.append(tmp)
-            writer = _DurableFile(fd, self.disk)
+            writer = _DurableFile(dest, self.disk)
             try:
                 async for chunk in response.aiter_bytes():
                     await writer.write(chunk)
@@ -565,15 +579,14 @@ class ClaretClient:
                 if expected is not None and expected.isdigit() and received != int(expected):
                     raise _Transient(f"got {received} of {expected} bytes of {source!r}")
             except BaseException:
-                lost(writer)
+                writer.abandon()
+                uncount(writer)
                 raise
             return writer
 
-        def lost(writer: _DurableFile) -> None:
-            writer.abandon()
+        def uncount(writer: _DurableFile) -> None:
             if on_bytes is not None and writer.size:
                 on_bytes(-writer.size)
-            temps.pop().unlink(missing_ok=True)
 
         try:
             writer = await self._retrying(
@@ -584,16 +597,12 @@ class ClaretClient:
                 ),
             )
             try:
-                await writer.finish()
+                _replace(await writer.finish(), dest)
             except BaseException:
-                lost(writer)
+                uncount(writer)
                 raise
-            _replace(temps.pop(), dest)
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
-        finally:
-            for tmp in temps:
-                tmp.unlink(missing_ok=True)
         return ManifestEntry("", source, dest.name, writer.size, writer.digest.hexdigest())
 
     async def upload_csv(
