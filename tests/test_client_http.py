@@ -396,7 +396,7 @@ def test_a_downloads_final_fsync_holds_no_request_slot(
 ) -> None:
     """With one slot, a status poll is answered while a download waits for a slow disk's fsync: the slot
     goes back once the body is in, not once the file is durable (fetch's own bound used to cover the
-    fsync too). The slow disk is a stand-in (a busy journal); everything else is real."""
+    fsync too). The slow disk is a stand-in (a busy disk); everything else is real."""
     server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
     server.on("GET", STATUS, Reply(body=status_body(12, "pending", {})))
     syncing = threading.Event()
@@ -434,7 +434,7 @@ def test_cancel_while_the_temp_file_is_being_made_leaves_no_file(
     server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The temp file is made in a disk thread; a cancel meanwhile must not leave it behind once made.
-    The thread is slowed down (a busy journal can do that) so that the cancel always comes first."""
+    The thread is slowed down (a busy disk can do that) so that the cancel always comes first."""
     server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
     made = threading.Event()
     real = client_module._open_temp

@@ -151,10 +151,10 @@ class _DurableFile:
     while the next arrives (one hand-over per chunk cost more in thread switches than it saved). The temp
     file beside `dest` is made by the first disk job, so a body that fits in one batch (most of a night's
     files) costs a single hand-over, after its connection was given back. On Linux each batch's writeback
-    starts as soon as it is written, without waiting for it and without a journal commit, so the one
+    starts as soon as it is written, without waiting for it and without a disk cache flush, so the one
     fdatasync at the end waits only for the tail. Periodic fdatasyncs in the background did the same at a
-    journal commit and a cache flush each: 2-5 ms more per 10.5 MB download in interleaved runs of
-    bench/bench_fetch.py's download. Elsewhere the final fdatasync does it all.
+    cache flush (and, on a journalling file system, a commit) each: 2-5 ms more per 10.5 MB download in
+    interleaved runs of bench/bench_fetch.py's download. Elsewhere the final fdatasync does it all.
 
     Disk jobs run in `pool` in submission order; a job that waits for an earlier one (`finish`, `abandon`)
     can always be served, since that one was taken by a worker before it and waits for nothing. A job once
@@ -257,8 +257,8 @@ class _DurableFile:
 def _open_temp(dest: Path) -> tuple[int, Path]:
     """In a disk thread: `dest`'s folder, and a temp file beside it with the mode the user's umask gives.
 
-    Off the event loop: while other downloads' fsyncs hold the file system's journal, a mkdir or a create
-    can block for a millisecond, and 800 of them on the loop held up every other job's requests for about
+    Off the event loop: while other downloads' fsyncs keep the disk busy, a mkdir or a create can block
+    for a millisecond, and 800 of them on the loop held up every other job's requests for about
     a second (a 200-job fetch against the simulator, measured with cProfile).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
