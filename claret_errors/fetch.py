@@ -155,6 +155,16 @@ def _reusable(path: str, cat_dir: str) -> bool:
     return len(parts) == 3 and parts[:2] == ["artifacts", cat_dir] and parts[2] == safe_component(parts[2])
 
 
+def _earlier_run(
+    folder: Path,
+) -> tuple[dict[tuple[str, str], ManifestEntry], set[tuple[str, str]]]:
+    """In a thread, since it hashes every file an earlier run left (a 1M-row job's are 200 MB): that run's
+    manifest entries, and which of them are intact on disk. Its partial files are removed on the way."""
+    previous = {(e.category, e.source): e for e in read_manifest(folder)}
+    _remove_partials(folder / "artifacts")
+    return previous, {key for key, entry in previous.items() if verify(folder, entry)}
+
+
 class _Run:
     """One fetch run: the client (which bounds the requests in flight), the display."""
 
@@ -212,9 +222,14 @@ class _Run:
             await asyncio.sleep(min(self.settings.poll_interval, remaining))
 
     def plan(
-        self, job_id: str, folder: Path, status: JobStatus, previous: dict[tuple[str, str], ManifestEntry]
+        self,
+        job_id: str,
+        status: JobStatus,
+        previous: dict[tuple[str, str], ManifestEntry],
+        intact: set[tuple[str, str]],
     ) -> tuple[dict[tuple[str, str], ManifestEntry], list[tuple[str, str, str]]]:
-        """Split the job's files into those already complete and (category, source, path) still to fetch.
+        """Split the job's files into those already complete (`intact`: verified on disk) and (category,
+        source, path) still to fetch.
 
         A file fetched before keeps its local name; new names never collide with any name given before.
         """
@@ -234,7 +249,7 @@ class _Run:
                     continue
                 seen.add(key)
                 old = previous.get(key)
-                if old is not None and verify(folder, old):
+                if old is not None and key in intact:
                     done[key] = old
                     self.progress.file_done(job_id, old.path, old.bytes, skipped=True)
                 elif old is not None and _reusable(old.path, cat_dir):
@@ -251,18 +266,16 @@ class _Run:
         """Every file of every category; earlier complete files kept. The manifest is rewritten at most once
         a MANIFEST_EVERY seconds while files land, and always on the way out (done, failed or cancelled):
         rewriting it with an fsync after each of a night's thousands of small files tripled the fetch time."""
-        previous = {(e.category, e.source): e for e in read_manifest(folder)}
-        _remove_partials(folder / "artifacts")
-        done, todo = self.plan(job_id, folder, status, previous)
+        previous, intact = await asyncio.to_thread(_earlier_run, folder)
+        done, todo = self.plan(job_id, status, previous, intact)
         pending = {(category, source) for category, source, _ in todo}
         order = [(c, s) for c, sources in status.files.items() for s in sources]
         errors: list[ClaretErrorsError] = []
 
         def save() -> None:
-            """Entries fetched now, plus earlier entries not in this status whose files are still intact."""
-            kept = [
-                e for k, e in previous.items() if k not in done and k not in pending and verify(folder, e)
-            ]
+            """Entries fetched now, plus earlier entries not in this status whose files were intact (this run
+            leaves them alone: new names never take an earlier one)."""
+            kept = [e for k, e in previous.items() if k not in done and k not in pending and k in intact]
             ordered = [done[k] for k in order if k in done]
             write_manifest(folder, [*ordered, *kept])
 
