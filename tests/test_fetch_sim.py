@@ -292,19 +292,20 @@ def test_rerun_skips_complete_files_and_restores_missing_or_damaged_ones(tmp_pat
 
 
 class Interrupter(Progress):
-    """Cancels the whole run when the n-th chunk of bytes arrives: a Ctrl-C in the middle of a download."""
+    """Cancels the whole run the moment the first file lands: a Ctrl-C while the other files are still on
+    their way (streaming, or being synced in a disk thread). Counting chunks instead was flaky on a busy
+    machine: once fsyncs ran after a download's slot was given back, every body could arrive before the
+    first file had landed."""
 
-    def __init__(self, after: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.after = after
-        self.chunks = 0
         self.task: asyncio.Task[Any] | None = None
 
-    def transferred(self, job: str, nbytes: int) -> None:
-        super().transferred(job, nbytes)
-        self.chunks += 1
-        if self.chunks == self.after and self.task is not None:
+    def file_done(self, job: str, path: str, nbytes: int, *, skipped: bool) -> None:
+        super().file_done(job, path, nbytes, skipped=skipped)
+        if self.task is not None:
             self.task.cancel()
+            self.task = None
 
 
 def test_interrupted_run_leaves_no_partial_file_and_resumes(tmp_path: Path) -> None:
@@ -312,7 +313,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tmp_path: Path) -> N
     with Simulator() as sim:
         ids = submit(sim, 2, rows=200)
         settings = settings_for(sim, tmp_path, concurrency=2)
-        interrupter = Interrupter(after=5)
+        interrupter = Interrupter()
 
         async def interrupted() -> None:
             interrupter.task = asyncio.current_task()
