@@ -404,7 +404,7 @@ def test_a_downloads_final_fsync_holds_no_request_slot(
 
     def slow_sync(fd: int) -> None:
         syncing.set()
-        time.sleep(0.5)
+        time.sleep(1.0)  # room for a poll on a busy machine
         real(fd)
 
     monkeypatch.setattr(client_module, "_datasync", slow_sync)
