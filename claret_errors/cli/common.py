@@ -35,7 +35,7 @@ def common_options(func: F) -> F:
         click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: reports/]."),
         click.option("--poll-interval", type=float, help="Seconds between status polls [default: 5]."),
         click.option("--max-wait", type=float, help="Seconds to wait for a job [default: 600]."),
-        click.option("--concurrency", type=int, help="Jobs handled at once [default: 8]."),
+        click.option("--concurrency", type=int, help="Requests to Claret at once, all jobs [default: 8]."),
         click.option("--owners", type=click.Path(path_type=Path), help="Owners file (TOML)."),
         click.option(
             "--config",
