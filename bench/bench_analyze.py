@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from make_job import make_job
 
-from claret_errors.atomic import atomic_write_json
-from claret_errors.classify import RulePack
 from claret_errors.config import Settings
-from claret_errors.csvwrite import write_people_csv
 from claret_errors.errors import ExitCode
-from claret_errors.model import JobResult
-from claret_errors.owners import Owners
+from claret_errors.files.atomic import atomic_write_json
+from claret_errors.files.csvwrite import write_people_csv
 from claret_errors.pipeline import load_and_validate
-from claret_errors.reconcile import reconcile_with
+from claret_errors.reconcile.accounting import reconcile_with
+from claret_errors.reconcile.classify import RulePack
+from claret_errors.reconcile.owners import Owners
+from claret_errors.results import JobResult
 
 STAGES = ("load+validate", "reconcile+classify", "write")
 

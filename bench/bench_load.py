@@ -56,7 +56,8 @@ import json, resource, sys
 import polars as pl
 if sys.argv[1:] != ["polars"]:
     import pandera.polars
-    from claret_errors import load, schemas
+    from claret_errors import validate as schemas
+    from claret_errors.load import job as load
 print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 

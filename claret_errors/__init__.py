@@ -31,16 +31,16 @@ _EXPORTS = {
     "ResubmitResult": "claret_errors.pipeline",
     "fetch": "claret_errors.fetch",
     "fetch_jobs": "claret_errors.fetch",
-    "load_job": "claret_errors.load",
-    "validate": "claret_errors.schemas",
-    "reconcile": "claret_errors.reconcile",
-    "fix": "claret_errors.fix",
-    "write_job_reports": "claret_errors.report",
-    "write_run_index": "claret_errors.report",
+    "load_job": "claret_errors.load.job",
+    "validate": "claret_errors.validate",
+    "reconcile": "claret_errors.reconcile.accounting",
+    "fix": "claret_errors.fix.corrections",
+    "write_job_reports": "claret_errors.report.write",
+    "write_run_index": "claret_errors.report.write",
     "History": "claret_errors.history",
     "Settings": "claret_errors.config",
     "load_settings": "claret_errors.config",
-    "JobResult": "claret_errors.model",
+    "JobResult": "claret_errors.results",
     "ClaretErrorsError": "claret_errors.errors",
     "ExitCode": "claret_errors.errors",
     "demo": "claret_errors.demo",
@@ -78,10 +78,9 @@ if TYPE_CHECKING:
     from claret_errors.demo import demo
     from claret_errors.errors import ClaretErrorsError, ExitCode
     from claret_errors.fetch import fetch, fetch_jobs
-    from claret_errors.fix import fix
+    from claret_errors.fix.corrections import fix
     from claret_errors.history import History
-    from claret_errors.load import load_job
-    from claret_errors.model import JobResult
+    from claret_errors.load.job import load_job
     from claret_errors.pipeline import (
         ResubmitResult,
         RunResult,
@@ -92,9 +91,10 @@ if TYPE_CHECKING:
         run,
         run_async,
     )
-    from claret_errors.reconcile import reconcile
-    from claret_errors.report import write_job_reports, write_run_index
-    from claret_errors.schemas import validate
+    from claret_errors.reconcile.accounting import reconcile
+    from claret_errors.report.write import write_job_reports, write_run_index
+    from claret_errors.results import JobResult
+    from claret_errors.validate import validate
 
 
 def __getattr__(name: str) -> Any:

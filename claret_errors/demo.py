@@ -16,13 +16,13 @@ from pathlib import Path
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
-from claret_errors.csvwrite import render_csv
 from claret_errors.errors import ArtifactError, ExitCode, UsageError
-from claret_errors.fix import MAX_RECORDS_PER_FILE
+from claret_errors.files.csvwrite import render_csv
+from claret_errors.fix.corrections import MAX_RECORDS_PER_FILE
 from claret_errors.pipeline import ResubmitResult, RunResult, resubmit_async, run_async
 from claret_errors.progress import Progress
 from claret_errors.resources import fixtures_dir
-from claret_errors.resubmit import plan
+from claret_errors.resubmit.send import plan
 
 DEMO_FILE = "nightly_inventory.csv"
 DEMO_TENANT = "demo"

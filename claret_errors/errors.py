@@ -19,7 +19,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of the contract (DESIGN.md)."""
+    """Exit codes of the contract (docs/architecture.md)."""
 
     OK = 0
     BUG = 1

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from claret_errors.atomic import atomic_write_json, fsync_dir
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError
 from claret_errors.claret.urls import local_name, safe_component
@@ -34,9 +33,10 @@ from claret_errors.errors import (
     WaitTimeoutError,
     worst_exit_code,
 )
-from claret_errors.model import JobInfo
+from claret_errors.files.atomic import atomic_write_json, fsync_dir
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
+from claret_errors.results import JobInfo
 
 MANIFEST_EVERY = 1.0  # seconds between manifest rewrites while a job's files land
 POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost

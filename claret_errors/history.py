@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from claret_errors.atomic import atomic_write_text
 from claret_errors.errors import ArtifactError
-from claret_errors.model import JobResult
+from claret_errors.files.atomic import atomic_write_text
+from claret_errors.results import JobResult
 
 LEDGER_NAME = "history.jsonl"
 _LOCAL_LOCK = threading.Lock()

@@ -15,18 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from claret_errors.atomic import atomic_write_json
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
-from claret_errors.csvwrite import write_people_csv
 from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, is_bug, worst_exit_code
 from claret_errors.fetch import FetchOutcome, fetch_each, job_ids_from, job_info, printable
-from claret_errors.fix import fix
+from claret_errors.files.atomic import atomic_write_json
+from claret_errors.files.csvwrite import write_people_csv
+from claret_errors.fix.corrections import fix
 from claret_errors.history import History
-from claret_errors.ledger import Ledger
-from claret_errors.load import load_job
-from claret_errors.model import (
+from claret_errors.load.job import load_job
+from claret_errors.progress import Progress
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.report.write import write_job_reports, write_run_index
+from claret_errors.resubmit.ledger import Ledger
+from claret_errors.resubmit.send import Planned, Uploaded, plan, send
+from claret_errors.results import (
     CategoryCount,
     Finding,
     FixResult,
@@ -37,11 +41,7 @@ from claret_errors.model import (
     LoadedJob,
     Reconciliation,
 )
-from claret_errors.progress import Progress
-from claret_errors.reconcile import reconcile
-from claret_errors.report import write_job_reports, write_run_index
-from claret_errors.resubmit import Planned, Uploaded, plan, send
-from claret_errors.schemas import validate_artifacts, validate_input
+from claret_errors.validate import validate_artifacts, validate_input
 
 if TYPE_CHECKING:
     import polars as pl
@@ -65,7 +65,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """The worst job's code: 3 never hides 4-8 (DESIGN.md)."""
+        """The worst job's code: 3 never hides 4-8 (docs/architecture.md)."""
         return int(worst_exit_code([r.exit_code for r in self.results]))
 
     def summary(self) -> dict[str, Any]:

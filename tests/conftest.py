@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from claret_errors.model import (
+from claret_errors.results import (
     CategoryCount,
     Counts,
     Detection,

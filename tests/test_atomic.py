@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from claret_errors.atomic import atomic_write_bytes
+from claret_errors.files.atomic import atomic_write_bytes
 
 _WRITE = """
 import os, sys
 os.umask(int(sys.argv[2], 8))
 from pathlib import Path
-from claret_errors.atomic import atomic_write_bytes
+from claret_errors.files.atomic import atomic_write_bytes
 atomic_write_bytes(Path(sys.argv[1]), b"report")
 """
 

@@ -17,10 +17,10 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from claret_errors.config import Settings
 from claret_errors.history import History
-from claret_errors.load import load_job
-from claret_errors.model import JobResult
-from claret_errors.reconcile import reconcile
-from claret_errors.report import write_job_reports, write_run_index
+from claret_errors.load.job import load_job
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.report.write import write_job_reports, write_run_index
+from claret_errors.results import JobResult
 from claret_errors.simulator import artifacts
 from claret_errors.simulator.engine import validate
 from claret_errors.simulator.master import Inventory, load_master

@@ -11,10 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claret_errors.classify import Classification, RulePack, classify_messages, split_cells, split_sentences
 from claret_errors.config import CATEGORIES, RuleSpec, Settings, load_settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import alias_table
+from claret_errors.reconcile.classify import (
+    Classification,
+    RulePack,
+    classify_messages,
+    split_cells,
+    split_sentences,
+)
 from claret_errors.simulator import messages as catalogue
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "messages" / "laravel.csv"

@@ -15,7 +15,6 @@ import stamina
 from test_client_support import Reply, Scripted, scripted_server, status_body
 
 from claret_errors import __version__
-from claret_errors.atomic import FILE_MODE
 from claret_errors.claret import client as client_module
 from claret_errors.claret.client import ClaretClient, _Transient, backoff_hook
 from claret_errors.claret.models import ManifestEntry
@@ -28,6 +27,7 @@ from claret_errors.errors import (
     ExitCode,
     JobNotFoundError,
 )
+from claret_errors.files.atomic import FILE_MODE
 
 TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 STATUS = "/demo/api/v1/imports/status/12"

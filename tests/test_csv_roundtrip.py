@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claret_errors.config import Settings
-from claret_errors.csvread import _read_exact, _read_fast, read_text_csv
 from claret_errors.errors import ArtifactError
-from claret_errors.load import load_job
-from claret_errors.schemas import validate
+from claret_errors.load.csvread import _read_exact, _read_fast, read_text_csv
+from claret_errors.load.job import load_job
+from claret_errors.validate import validate
 
 # Any text but NUL (a binary file) and a lone CR: the loader counts lines by LF, as editors show them,
 # while Python's reader also ends lines at a lone CR. CRLF inside fields is covered by the line terminator.

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claret_errors.csvwrite import is_formula_like, neutralise, render_csv, write_claret_csv, write_people_csv
+from claret_errors.files.csvwrite import (
+    is_formula_like,
+    neutralise,
+    render_csv,
+    write_claret_csv,
+    write_people_csv,
+)
 
 
 def test_claret_csv_keeps_the_inputs_headers_and_quotes_per_rfc4180(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from claret_errors.config import CATEGORIES
 from claret_errors.demo import chunks
-from claret_errors.fix import MAX_RECORDS_PER_FILE
+from claret_errors.fix.corrections import MAX_RECORDS_PER_FILE
 from claret_errors.resources import fixtures_dir
 
 

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from claret_errors.config import DetectOverrides, Settings
-from claret_errors.detect import detect_messages, link_rows, messages_column
-from claret_errors.load import load_job
+from claret_errors.load.detect import detect_messages, link_rows, messages_column
+from claret_errors.load.job import load_job
 
 JOBS = Path(__file__).resolve().parent.parent / "fixtures" / "jobs"
 FIELDS = ("item_name", "quantity")

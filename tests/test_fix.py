@@ -18,12 +18,12 @@ from polars.testing import assert_frame_equal
 from claret_errors.config import Settings
 from claret_errors.errors import ConfigError
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.fix import _PY_WHITESPACE, fix, plan_fixes
-from claret_errors.fixnames import master_names, proven_names
-from claret_errors.fixplan import RowPlan
-from claret_errors.load import load_job
-from claret_errors.model import Counts, Detection, JobInfo, LoadedJob, Reconciliation
-from claret_errors.reconcile import reconcile
+from claret_errors.fix.corrections import _PY_WHITESPACE, fix, plan_fixes
+from claret_errors.fix.plan import RowPlan
+from claret_errors.fix.references import master_names, proven_names
+from claret_errors.load.job import load_job
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.results import Counts, Detection, JobInfo, LoadedJob, Reconciliation
 
 HEADERS = ("Item Name", "bin_name", "lot_name", "date_filled", "Qty", "uom")
 Row = tuple[str | None, ...]

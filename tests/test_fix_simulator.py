@@ -15,10 +15,10 @@ import pytest
 
 from claret_errors.config import Settings
 from claret_errors.fetch import fetch
-from claret_errors.fix import fix
-from claret_errors.load import load_job
-from claret_errors.model import FixResult
-from claret_errors.reconcile import reconcile
+from claret_errors.fix.corrections import fix
+from claret_errors.load.job import load_job
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.results import FixResult
 from claret_errors.simulator import Simulator, make_nightly_csv
 
 MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claret_errors.fixrules import (
+from claret_errors.fix.rules import (
     NameIndex,
     UnitTable,
     date_order,
@@ -205,7 +205,7 @@ def _fold_by_regex(value: str) -> str:
     import re
     import unicodedata
 
-    from claret_errors.fixrules import _LOOKALIKES
+    from claret_errors.fix.rules import _LOOKALIKES
 
     text = unicodedata.normalize("NFKC", value).translate(_LOOKALIKES)
     return re.sub(r"\s+", " ", text).strip()
@@ -218,7 +218,7 @@ def test_fold_text_shortcuts_hold_for_every_character() -> None:
     import sys
     import unicodedata
 
-    from claret_errors.fixrules import _LOOKALIKES
+    from claret_errors.fix.rules import _LOOKALIKES
 
     ascii_text = "".join(map(chr, range(128)))
     assert unicodedata.normalize("NFKC", ascii_text).translate(_LOOKALIKES) == ascii_text
@@ -240,7 +240,7 @@ def test_fold_text_equals_the_regex_fold(value: str) -> None:
 def test_close_matches_that_tie_are_the_same_on_every_run() -> None:
     """Ties at the suggestion limit are broken by name, not by the process's string hashing."""
     script = (
-        "from claret_errors.fixrules import NameIndex\n"
+        "from claret_errors.fix.rules import NameIndex\n"
         "names = [f'SS-{c}1' for c in 'ABCDEFGHIJ']\n"
         "print(NameIndex(names).match('SS-Z1').suggestion)\n"
     )

@@ -13,7 +13,7 @@ import pytest
 
 from claret_errors.errors import ArtifactError
 from claret_errors.history import History, trend_by_night
-from claret_errors.model import Counts, JobLink, JobResult
+from claret_errors.results import Counts, JobLink, JobResult
 
 RUN_AT = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from claret_errors.jsontext import pretty_json
+from claret_errors.files.jsontext import pretty_json
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from claret_errors.errors import ConfigError
-from claret_errors.ledger import Ledger, Sent
+from claret_errors.resubmit.ledger import Ledger, Sent
 
 
 def test_sent_file_is_remembered_across_opens(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from claret_errors.config import DetectOverrides, Settings
 from claret_errors.errors import ArtifactError, ExitCode
-from claret_errors.load import load_job
-from claret_errors.model import LoadedInput
+from claret_errors.load.job import load_job
+from claret_errors.results import LoadedInput
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = ROOT / "fixtures" / "jobs"
@@ -194,7 +194,7 @@ def test_output_that_is_not_the_unnamed_rows_in_order_is_joined_on_fields(tmp_pa
 
 def test_a_linked_column_is_cut_in_the_chunks_of_the_frame_it_joins() -> None:
     """input_row made by a join or a filter must share the values' chunks, or polars copies the frame."""
-    from claret_errors.load import _cut_like
+    from claret_errors.load.job import _cut_like
 
     like = pl.concat([pl.Series([1, 2, 3]), pl.Series([4]), pl.Series([5, 6])], rechunk=False)
     values = pl.concat([pl.Series([10, 20]), pl.Series([30, 40, 50, 60])], rechunk=False)

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from claret_errors.config import Settings
-from claret_errors.csvread import read_text_csv
 from claret_errors.errors import ArtifactError
-from claret_errors.load import load_job
+from claret_errors.load.csvread import read_text_csv
+from claret_errors.load.job import load_job
 
 CSV = Path(__file__).resolve().parent.parent / "fixtures" / "csv"
 FIELDS = ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "uom")

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from claret_errors.errors import ConfigError
-from claret_errors.owners import DEFAULT_OWNER, Owners
+from claret_errors.reconcile.owners import DEFAULT_OWNER, Owners
 
 EXAMPLE = Path(__file__).parent.parent / "fixtures" / "owners.example.toml"
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claret_errors.config import RuleSpec, Settings
-from claret_errors.model import Detection, JobInfo, LoadedJob
-from claret_errors.reconcile import reconcile
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.results import Detection, JobInfo, LoadedJob
 
 COLUMNS = ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "uom")
 

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from claret_errors.config import Settings
-from claret_errors.load import load_job
-from claret_errors.model import JobResult
-from claret_errors.reconcile import reconcile
+from claret_errors.load.job import load_job
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.results import JobResult
 
 JOBS = Path(__file__).parent.parent / "fixtures" / "jobs"
 FIXTURES = sorted(p for p in JOBS.iterdir() if p.is_dir())

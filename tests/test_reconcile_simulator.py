@@ -15,9 +15,9 @@ import pytest
 
 from claret_errors.config import Settings
 from claret_errors.fetch import fetch
-from claret_errors.load import load_job
-from claret_errors.model import Reconciliation
-from claret_errors.reconcile import reconcile
+from claret_errors.load.job import load_job
+from claret_errors.reconcile.accounting import reconcile
+from claret_errors.results import Reconciliation
 from claret_errors.simulator import RowTruth, Simulator, Variant, load_scenario, make_nightly_csv
 
 VARIANTS = {

@@ -13,9 +13,9 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from claret_errors.history import History
-from claret_errors.model import Counts, FixResult, JobResult, Reconciliation
-from claret_errors.report import owner_filename, write_job_reports, write_run_index
-from claret_errors.report_html import environment
+from claret_errors.report.html import environment
+from claret_errors.report.write import owner_filename, write_job_reports, write_run_index
+from claret_errors.results import Counts, FixResult, JobResult, Reconciliation
 
 RUN_AT = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 

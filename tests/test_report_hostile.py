@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from claret_errors.model import JobResult
-from claret_errors.report import write_job_reports
-from claret_errors.report_md import escape, md_table
+from claret_errors.report.markdown import escape, md_table
+from claret_errors.report.write import write_job_reports
+from claret_errors.results import JobResult
 
 HOSTILE_TEXT = (
     "<script>alert(1)</script>",

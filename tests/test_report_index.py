@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claret_errors.model import Counts, JobInfo, JobLink, JobResult
-from claret_errors.report_index import run_totals
+from claret_errors.report.index import run_totals
+from claret_errors.results import Counts, JobInfo, JobLink, JobResult
 
 
 def job(job_id: str, counts: Counts, *links: JobLink) -> JobResult:
@@ -31,7 +31,7 @@ def test_a_resubmission_whose_original_is_not_in_the_run_counts_as_its_own_input
 
 
 def test_only_plain_job_ids_become_links_to_sibling_reports() -> None:
-    from claret_errors.report_view import job_report_href
+    from claret_errors.report.view import job_report_href
 
     assert job_report_href("4712", "") == "../4712/report.html"
     assert job_report_href("4712", "../") == "../../4712/report.html"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from claret_errors.history import History
-from claret_errors.model import Counts, JobResult
-from claret_errors.report import write_job_reports, write_run_index
+from claret_errors.report.write import write_job_reports, write_run_index
+from claret_errors.results import Counts, JobResult
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 REGENERATE = os.environ.get("CLARET_REGENERATE_SNAPSHOTS") == "1"

@@ -140,7 +140,7 @@ def test_the_ledger_records_the_bytes_actually_sent(
 
     from claret_errors.claret.client import ClaretClient
     from claret_errors.config import Settings
-    from claret_errors.resubmit import plan, send
+    from claret_errors.resubmit.send import plan, send
 
     folder = first_round(sim, tmp_path, capsys)
     settings = Settings(tenant="demo", base_url=sim.base_url, token=sim.mint_token(), out=tmp_path / "out")

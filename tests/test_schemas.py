@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claret_errors.config import Settings
-from claret_errors.load import load_job
-from claret_errors.model import Finding
+from claret_errors.load.job import load_job
 from claret_errors.pipeline import load_and_validate
-from claret_errors.schemas import INPUT_RULES, _run, drift, findings_frame, input_schema, validate
+from claret_errors.results import Finding
+from claret_errors.validate import INPUT_RULES, _run, drift, findings_frame, input_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "fixtures" / "csv"

@@ -27,7 +27,6 @@ import httpx
 import stamina
 
 from claret_errors import __version__
-from claret_errors.atomic import FILE_MODE
 from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
 from claret_errors.claret.transport import WholeReadsTransport
 from claret_errors.claret.urls import resolve_source
@@ -40,6 +39,7 @@ from claret_errors.errors import (
     JobNotFoundError,
     UsageError,
 )
+from claret_errors.files.atomic import FILE_MODE
 from claret_errors.redact import RedactingFilter, redact, register_secret
 
 log = logging.getLogger("claret_errors.claret")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from claret_errors.config import Settings, load_settings
-from claret_errors.jsontext import pretty_json
+from claret_errors.files.jsontext import pretty_json
 from claret_errors.redact import configure_logging, redact
 
 F = TypeVar("F", bound=Callable[..., Any])

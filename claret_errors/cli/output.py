@@ -11,8 +11,8 @@ from claret_errors.cli.common import emit_json
 from claret_errors.redact import redact
 
 if TYPE_CHECKING:
-    from claret_errors.model import JobResult
     from claret_errors.pipeline import RunResult
+    from claret_errors.results import JobResult
 
 
 def job_lines(results: Sequence[JobResult]) -> None:

@@ -12,7 +12,7 @@ AttributeStyle = Literal["spaces", "underscores"]
 WORDINGS: tuple[Wording, ...] = ("laravel9", "laravel10")
 ATTRIBUTE_STYLES: tuple[AttributeStyle, ...] = ("spaces", "underscores")
 
-# rule -> taxonomy category of DESIGN.md
+# rule -> taxonomy category (docs/architecture.md)
 CATEGORY_OF_RULE: dict[str, str] = {
     "required": "missing_value",
     "exists": "unknown_reference",

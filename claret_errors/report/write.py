@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from claret_errors.atomic import atomic_write_text
 from claret_errors.errors import ArtifactError
+from claret_errors.files.atomic import atomic_write_text
 from claret_errors.history import History, NightTrend
-from claret_errors.model import JobResult
-from claret_errors.report_html import render_index_html, render_job_html
-from claret_errors.report_index import build_index_view
-from claret_errors.report_md import render_index_md, render_job_md
-from claret_errors.report_tables import owner_counts
-from claret_errors.report_view import OwnerLink, build_job_view
+from claret_errors.report.html import render_index_html, render_job_html
+from claret_errors.report.index import build_index_view
+from claret_errors.report.markdown import render_index_md, render_job_md
+from claret_errors.report.tables import owner_counts
+from claret_errors.report.view import OwnerLink, build_job_view
+from claret_errors.results import JobResult
 
 OWNERS_DIR = "owners"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from claret_errors.history import NightTrend
-from claret_errors.model import Counts
+from claret_errors.results import Counts
 
 BAR_WIDTH = 1000.0
 

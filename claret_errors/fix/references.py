@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from claret_errors.errors import ConfigError
 from claret_errors.fields import alias_table, canonical_field, normalize_header
-from claret_errors.model import LoadedJob, Reconciliation
+from claret_errors.results import LoadedJob, Reconciliation
 
 if TYPE_CHECKING:
     import polars as pl

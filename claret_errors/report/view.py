@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from claret_errors import report_tables as tables
 from claret_errors.history import NightTrend
-from claret_errors.model import Counts, JobResult
-from claret_errors.report_format import ROW_CAP, Table, clip, duration, rows_of, safe_link, when
-from claret_errors.report_tables import CategoryRow, Record
+from claret_errors.report import tables
+from claret_errors.report.format import ROW_CAP, Table, clip, duration, rows_of, safe_link, when
+from claret_errors.report.tables import CategoryRow, Record
+from claret_errors.results import Counts, JobResult
 
 
 @dataclass(frozen=True)

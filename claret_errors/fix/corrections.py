@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claret_errors.config import Settings
-from claret_errors.csvwrite import write_claret_csv, write_people_csv
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.fixnames import master_names, proven_names
-from claret_errors.fixplan import (
+from claret_errors.files.csvwrite import write_claret_csv, write_people_csv
+from claret_errors.fix.plan import (
     FailedRows,
     FixContext,
     RowPlan,
@@ -23,9 +22,10 @@ from claret_errors.fixplan import (
     owners,
     text_series,
 )
-from claret_errors.fixrules import NameIndex, UnitTable, date_order, quantity_style
-from claret_errors.model import FixResult, LoadedJob, Reconciliation
-from claret_errors.reconcile import input_column
+from claret_errors.fix.references import master_names, proven_names
+from claret_errors.fix.rules import NameIndex, UnitTable, date_order, quantity_style
+from claret_errors.reconcile.accounting import input_column
+from claret_errors.results import FixResult, LoadedJob, Reconciliation
 
 if TYPE_CHECKING:
     import polars as pl
@@ -156,7 +156,7 @@ def _preflight(auto: list[RowPlan], columns: list[str]) -> None:
     makes files that pass."""
     import pandera.polars as pa
 
-    from claret_errors.schemas import input_schema
+    from claret_errors.validate import input_schema
 
     if not auto:
         return

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from claret_errors.csvwrite import is_formula_like
-from claret_errors.fixnames import REFERENCE_FIELDS
-from claret_errors.fixrules import (
+from claret_errors.files.csvwrite import is_formula_like
+from claret_errors.fix.references import REFERENCE_FIELDS
+from claret_errors.fix.rules import (
     NameIndex,
     Outcome,
     UnitTable,
@@ -20,8 +20,8 @@ from claret_errors.fixrules import (
     fix_spreadsheet_serial,
     fix_unit_alias,
 )
-from claret_errors.model import FixKind
-from claret_errors.reconcile import input_column
+from claret_errors.reconcile.accounting import input_column
+from claret_errors.results import FixKind
 
 if TYPE_CHECKING:
     import polars as pl

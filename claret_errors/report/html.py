@@ -11,9 +11,9 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
-from claret_errors.charts import accounting_bar, trend_columns
-from claret_errors.report_index import IndexView
-from claret_errors.report_view import JobView
+from claret_errors.report.charts import accounting_bar, trend_columns
+from claret_errors.report.index import IndexView
+from claret_errors.report.view import JobView
 
 TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
 
@@ -22,7 +22,7 @@ TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
 def environment() -> Environment:
     """The one HTML environment: autoescape always on, undefined names are errors, not blanks."""
     return Environment(
-        loader=PackageLoader("claret_errors", "templates"),
+        loader=PackageLoader("claret_errors.report", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from claret_errors.jsontext import pretty_json
+from claret_errors.files.jsontext import pretty_json
 
 
 def _umask() -> int:

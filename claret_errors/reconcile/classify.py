@@ -89,7 +89,7 @@ class RulePack:
 
     @classmethod
     def builtin(cls) -> RulePack:
-        """The shipped pack for Claret's Laravel-style messages (claret_errors/rules/laravel.toml)."""
+        """The shipped pack for Claret's Laravel-style messages (reconcile/rules/laravel.toml)."""
         return cls(_builtin_rules())
 
     @classmethod
@@ -128,9 +128,9 @@ class RulePack:
 @functools.cache
 def _builtin_rules() -> tuple[Rule, ...]:
     """The built-in pack, read and compiled once per process (every job of a run shares it)."""
-    source = resources.files("claret_errors.rules").joinpath(BUILTIN_PACK)
+    source = resources.files("claret_errors.reconcile.rules").joinpath(BUILTIN_PACK)
     data = tomllib.loads(source.read_text(encoding="utf-8"))
-    return tuple(_parse_pack(data, f"claret_errors/rules/{BUILTIN_PACK}"))
+    return tuple(_parse_pack(data, f"claret_errors/reconcile/rules/{BUILTIN_PACK}"))
 
 
 def split_sentences(message: str, pack: RulePack, aliases: Mapping[str, str]) -> tuple[str, ...]:

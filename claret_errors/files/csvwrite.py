@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from claret_errors.atomic import atomic_write_bytes
+from claret_errors.files.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     import polars as pl

@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from claret_errors.model import CategoryCount, JobResult
-from claret_errors.report_format import ROW_CAP, Table, clip, pct
+from claret_errors.report.format import ROW_CAP, Table, clip, pct
+from claret_errors.results import CategoryCount, JobResult
 
 TOP_VALUES = 20
 EXAMPLES = 2

@@ -11,9 +11,9 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from claret_errors.atomic import atomic_write_json
 from claret_errors.errors import ConfigError
-from claret_errors.model import JobLink
+from claret_errors.files.atomic import atomic_write_json
+from claret_errors.results import JobLink
 
 LEDGER_NAME = "resubmissions.json"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from claret_errors.history import NightTrend
-from claret_errors.model import Counts, JobResult
-from claret_errors.report_format import clip, rows_of, safe_link
-from claret_errors.report_view import headline
+from claret_errors.report.format import clip, rows_of, safe_link
+from claret_errors.report.view import headline
+from claret_errors.results import Counts, JobResult
 
 
 @dataclass(frozen=True)

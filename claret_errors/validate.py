@@ -14,7 +14,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.model import Finding, LoadedInput, LoadedJob, Severity
+from claret_errors.results import Finding, LoadedInput, LoadedJob, Severity
 
 MAX_LENGTH = 255
 INPUT_ROW = "input_row"

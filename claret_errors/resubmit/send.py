@@ -19,8 +19,8 @@ from pathlib import Path
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, UsageError
-from claret_errors.fix import CORRECTED_DIR
-from claret_errors.ledger import Ledger, Sent
+from claret_errors.fix.corrections import CORRECTED_DIR
+from claret_errors.resubmit.ledger import Ledger, Sent
 
 LOCAL_TENANT = "local"  # the tenant of a plain folder analysed without --tenant
 

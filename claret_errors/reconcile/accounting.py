@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from claret_errors.classify import UNCLASSIFIED, RulePack, classify_messages, split_cells
 from claret_errors.config import Settings
 from claret_errors.fields import alias_table
-from claret_errors.model import CategoryCount, Counts, LoadedJob, Reconciliation
-from claret_errors.owners import Owners
+from claret_errors.reconcile.classify import UNCLASSIFIED, RulePack, classify_messages, split_cells
+from claret_errors.reconcile.owners import Owners
+from claret_errors.results import CategoryCount, Counts, LoadedJob, Reconciliation
 
 if TYPE_CHECKING:
     import polars as pl

@@ -14,10 +14,10 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
-from claret_errors.report_format import Table, clip
-from claret_errors.report_index import IndexView
-from claret_errors.report_tables import Record
-from claret_errors.report_view import JobView
+from claret_errors.report.format import Table, clip
+from claret_errors.report.index import IndexView
+from claret_errors.report.tables import Record
+from claret_errors.report.view import JobView
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80
@@ -106,7 +106,7 @@ def records_table(view: JobView) -> Md:
 def environment() -> Environment:
     """The Markdown environment: no HTML autoescape (not HTML), but every output escaped by `finalize`."""
     env = Environment(
-        loader=PackageLoader("claret_errors", "templates"),
+        loader=PackageLoader("claret_errors.report", "templates"),
         autoescape=False,  # noqa: S701 - Markdown, escaped by _finalize for Markdown and HTML alike
         finalize=_finalize,
         undefined=StrictUndefined,

@@ -15,11 +15,18 @@ from typing import Any
 import polars as pl
 
 from claret_errors.config import Settings
-from claret_errors.csvread import LINE, TextTable, read_text_csv
-from claret_errors.detect import INPUT_ROW, RowLink, detect_messages, link_rows, messages_column, prefix_rows
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
-from claret_errors.model import (
+from claret_errors.load.csvread import LINE, TextTable, read_text_csv
+from claret_errors.load.detect import (
+    INPUT_ROW,
+    RowLink,
+    detect_messages,
+    link_rows,
+    messages_column,
+    prefix_rows,
+)
+from claret_errors.results import (
     ARTIFACT_KINDS,
     ArtifactKind,
     Detection,

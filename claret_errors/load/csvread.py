@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from claret_errors.errors import ArtifactError
-from claret_errors.model import Finding
+from claret_errors.results import Finding
 
 LINE = "_source_line"
 SNIFF_BYTES = 65536
