@@ -41,6 +41,7 @@ class RuleSpec:
     category: str
     field: str = ""
     fix: str = "manual"
+    advice: str = ""  # what a person should do, shown beside the message
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         key = f"rules[{i}]"
         if not isinstance(rule, dict):
             raise ConfigError("must be a table", file=where, key=key)
-        unknown = set(rule) - {"name", "pattern", "category", "field", "fix"}
+        unknown = set(rule) - {"name", "pattern", "category", "field", "fix", "advice"}
         if unknown:
             raise ConfigError("unknown key", file=where, key=f"{key}.{sorted(unknown)[0]}")
         for required in ("pattern", "category"):
@@ -303,6 +304,7 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
                 category=rule["category"],
                 field=str(rule.get("field", "")),
                 fix=fix,
+                advice=str(rule.get("advice", "")),
             )
         )
     out["rules"] = tuple(parsed_rules)

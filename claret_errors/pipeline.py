@@ -123,7 +123,7 @@ def failed_records(rec: Reconciliation, fixes: FixResult) -> pl.DataFrame:
     import polars as pl
 
     return (
-        rec.failed.drop("fields")
+        rec.failed.drop("fields", "confidences")
         .join(fixes.rows, on="input_row", how="left", maintain_order="left")
         .with_columns(pl.col("fix").fill_null("manual"), pl.col("suggestion").fill_null(""))
     )
@@ -176,7 +176,7 @@ def analyze_job(
         folder.mkdir(parents=True, exist_ok=True)
         rec = reconcile(job, settings)
         # messages.csv needs no fixes: written (and fsynced) in a thread while the fix stage works.
-        messages = rec.messages.select("input_row", "message", "category", "field", "fix")
+        messages = rec.messages.select("input_row", "message", "category", "field", "fix", "confidence")
         writing = _in_thread("claret-write", write_people_csv, folder / MESSAGES, messages)
         fixes = fix(job, rec, settings, folder)
         write_people_csv(folder / FAILED_RECORDS, failed_records(rec, fixes))

@@ -135,9 +135,10 @@ class Reconciliation:
     """Every input row accounted for; every message classified and routed to an owner.
 
     `failed`: one row per failed input row: `input_row`, the input columns, `messages` (List[String]),
-    `categories` (List[String]), `fields` (List[String]), `owner`.
+    `categories` (List[String]), `fields` (List[String]), `confidences` (List[String]), `owner`.
     `messages`: one row per (input row, message): `input_row`, `message`, `category`, `field`, `fix`,
-    `rule`.
+    `rule` (the rule's id, "" for none), `confidence` (rule / guessed / none), `advice` (what a person
+    does about it, in plain words).
     `anomalies`: `kind` (in_output_and_errors, duplicate_in_output, duplicate_in_errors,
     output_without_input, errors_without_input), `input_row` (nullable), `source` (file:line), `detail`.
     `unaccounted`: the input rows in neither output nor errors.
@@ -149,6 +150,14 @@ class Reconciliation:
     anomalies: pl.DataFrame
     unaccounted: pl.DataFrame
     categories: list[CategoryCount]
+
+    def classification(self) -> dict[str, int]:
+        """Messages by how they were classified: by a `rule`, `guessed` by the fallback, or `none`."""
+        counted = dict.fromkeys(("rule", "guessed", "none"), 0)
+        if "confidence" in self.messages.columns:
+            for confidence, n in self.messages["confidence"].value_counts().iter_rows():
+                counted[str(confidence)] = int(n)
+        return counted
 
 
 @dataclass
@@ -228,6 +237,11 @@ class JobResult:
                 }
                 for c in self.categories
             ],
+            "classification": (
+                self.reconciliation.classification()
+                if self.reconciliation
+                else dict.fromkeys(("rule", "guessed", "none"), 0)
+            ),
             "corrections": {
                 "auto_fixed_rows": fixes.auto_fixed_rows if fixes else 0,
                 "suggested_rows": fixes.suggested_rows if fixes else 0,

@@ -159,7 +159,7 @@ def test_categories_count_records_and_messages_with_unclassified_first() -> None
             ["The selected bin name is invalid."],
             ["The selected bin name is invalid.", "The selected bin_name is invalid."],
             ["The selected bin name is invalid."],
-            ["Tank is frozen"],
+            ["The moon is in the wrong phase"],
         ],
     )
     result = reconcile(job, Settings())
@@ -213,7 +213,16 @@ def test_missing_artifact_frames_without_columns_reconcile_as_empty() -> None:
     job.staging = pl.DataFrame()
     result = reconcile(job, Settings())
     assert (result.counts.imported, result.counts.failed, result.counts.unaccounted) == (1, 0, 1)
-    assert result.messages.columns == ["input_row", "message", "category", "field", "fix", "rule"]
+    assert result.messages.columns == [
+        "input_row",
+        "message",
+        "category",
+        "field",
+        "fix",
+        "rule",
+        "confidence",
+        "advice",
+    ]
 
 
 def test_input_column_named_like_an_added_column_is_kept_apart() -> None:
@@ -267,7 +276,10 @@ def test_cell_with_several_unseparated_messages_becomes_one_row_per_message() ->
         "There was an error on row 1. The uom field is required."
     )
     job = make_job(
-        1, output_rows=[], error_rows=[1], messages=[[cell, "The tank is frozen. Call the cellar."]]
+        1,
+        output_rows=[],
+        error_rows=[1],
+        messages=[[cell, "The moon is in the wrong phase. Call the cellar."]],
     )
     result = reconcile(job, Settings())
     assert result.messages.select("category", "field").rows() == [
@@ -275,7 +287,7 @@ def test_cell_with_several_unseparated_messages_becomes_one_row_per_message() ->
         ("missing_value", "uom"),
         ("unclassified", ""),
     ]
-    assert result.messages["message"][2] == "The tank is frozen. Call the cellar."
+    assert result.messages["message"][2] == "The moon is in the wrong phase. Call the cellar."
 
 
 @settings(max_examples=40, deadline=None)

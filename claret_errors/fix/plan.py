@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 NUMERIC_FIELDS = frozenset({"quantity"})
 FIXABLE_FIELDS = frozenset({"date_filled", "quantity", *REFERENCE_FIELDS})
 # Categories no change of spelling can cure: an empty value, a duplicate record, an import setting.
-UNFIXABLE_CATEGORIES = frozenset({"missing_value", "duplicate", "not_allowed"})
+GUESSED = "guessed"  # stands in for the category of a message the classifier only guessed
+UNFIXABLE_CATEGORIES = frozenset({"missing_value", "duplicate", "not_allowed", GUESSED})
 _FIELD_ORDER = ("uom",)  # fixed first: a quantity's unit suffix is checked against the fixed unit
 _NO_MESSAGE = "no message from Claret says why this row failed"
 _FORMULA_START = r"^[=+\-@\t\r]"  # FORMULA_TRIGGERS as a polars pattern: what is_formula_like looks at first
@@ -123,11 +124,13 @@ class FailedRows:
                 dict(zip(columns, original, strict=True)),
                 position,
                 context,
+                _as_tuple(confidences),
             )
-            for original, fields, categories, count in zip(
+            for original, fields, categories, confidences, count in zip(
                 zip(*texts_by_column, strict=True) if columns else [()] * len(firsts),
                 _column(sample, "fields", len(firsts)),
                 _column(sample, "categories", len(firsts)),
+                _column(sample, "confidences", len(firsts)),
                 self.counts,
                 strict=True,
             )
@@ -251,7 +254,12 @@ def _signatures(failed: pl.DataFrame, columns: list[str]) -> tuple[pl.Series, li
     import polars as pl
 
     fields = _list_expr(failed, "fields")
-    keys = [fields, _list_expr(failed, "categories"), _list_expr(failed, "messages").list.len()]
+    keys = [
+        fields,
+        _list_expr(failed, "categories"),
+        _list_expr(failed, "confidences"),
+        _list_expr(failed, "messages").list.len(),
+    ]
     for name in columns:
         if name in FIXABLE_FIELDS and input_column(name) in failed.columns:
             named = fields.list.contains(name)
@@ -287,13 +295,16 @@ def _decide(
     values: dict[str, str | None],
     position: Mapping[str, int],
     context: FixContext,
+    confidences: tuple[object, ...] = (),
 ) -> _Decision:
     """The rules applied to each field a row's `count` messages name, the unit first, then in column order;
-    the failures of a field no rule fixes remain."""
+    the failures of a field no rule fixes remain. Only a rule's classification is acted on: a message
+    whose field or category was guessed (or is unknown) stays for a person, and so does its field."""
     by_field: dict[str, list[tuple[int, str]]] = {}
     failures = zip(range(count), (str(c) for c in categories), (str(f or "") for f in fields), strict=False)
     for index, category, name in failures:
-        by_field.setdefault(name, []).append((index, category))
+        guessed = index < len(confidences) and confidences[index] not in (None, "rule")
+        by_field.setdefault(name, []).append((index, GUESSED if guessed else category))
     updates: dict[str, str] = {}
     corrections: list[tuple[str, str, str, str]] = []
     remaining: list[int] = []

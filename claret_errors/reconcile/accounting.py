@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from claret_errors.config import Settings
 from claret_errors.fields import alias_table
-from claret_errors.reconcile.classify import UNCLASSIFIED, RulePack, classify_messages, split_cells
+from claret_errors.reconcile.classify import (
+    MESSAGE_COLUMNS,
+    UNCLASSIFIED,
+    RulePack,
+    classify_messages,
+    split_cells,
+)
 from claret_errors.reconcile.owners import Owners
 from claret_errors.results import CategoryCount, Counts, LoadedJob, Reconciliation
 
@@ -28,7 +34,7 @@ ANOMALY_KINDS = (
 )
 _MESSAGE_KEY_SEPARATOR = "\x1f"
 # Columns reconciliation adds to the failed records; an input column of the same name gets "_input" appended.
-ADDED_COLUMNS = frozenset({"messages", "categories", "fields", "owner", "in_staging"})
+ADDED_COLUMNS = frozenset({"messages", "categories", "fields", "confidences", "owner", "in_staging"})
 
 
 def input_column(name: str) -> str:
@@ -84,8 +90,10 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     # column is `item`, not `item_name`).
     aliases = alias_table(settings.aliases) if job.profile == "inventory" else {}
     all_messages = _split_joined(pl.concat([per_message, orphans]), pack, aliases)
-    classified = classify_messages(all_messages["message"], pack, aliases)
-    messages = all_messages.with_columns(classified.select("category", "field", "fix", "rule"))
+    # The job's own headers too: the fallback finds a field by the name the file gives it.
+    columns = dict(zip(job.input_headers, job.input_columns, strict=False))
+    classified = classify_messages(all_messages["message"], pack, aliases, columns)
+    messages = all_messages.with_columns(classified.select(MESSAGE_COLUMNS))
 
     per_row = (
         messages.filter(pl.col("input_row").is_not_null())
@@ -94,6 +102,7 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
             pl.col("message").alias("messages"),
             pl.col("category").alias("categories"),
             pl.col("field").alias("fields"),
+            pl.col("confidence").alias("confidences"),
         )
     )
     empty_list = pl.lit([], dtype=pl.List(pl.String))
@@ -104,6 +113,7 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
             pl.col("messages").fill_null(empty_list),
             pl.col("categories").fill_null(empty_list),
             pl.col("fields").fill_null(empty_list),
+            pl.col("confidences").fill_null(empty_list),
         )
     )
     failed = failed.with_columns(owners.route(failed).alias("owner"))
