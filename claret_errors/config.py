@@ -54,6 +54,21 @@ class DetectOverrides:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """The `[smtp]` table: where owners' e-mail goes out. The password comes from CLARET_SMTP_PASSWORD."""
+
+    host: str
+    port: int = 587
+    sender: str = ""
+    tls: str = "starttls"  # "starttls", "implicit" (SMTPS, usually port 465) or "none"
+    username: str | None = None
+    timeout: float = 30.0
+
+
+SMTP_TLS_MODES = ("starttls", "implicit", "none")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting the tool uses; `sources` says where each scalar came from."""
 
@@ -74,6 +89,9 @@ class Settings:
     units: Mapping[str, str] = field(default_factory=dict)
     rules: tuple[RuleSpec, ...] = ()
     detect: DetectOverrides = field(default_factory=DetectOverrides)
+    smtp: SmtpSettings | None = None
+    smtp_password: str | None = None
+    attachment_limit: int = 5 * 1024 * 1024  # bytes; a larger worksheet is named by path in the e-mail
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -88,6 +106,8 @@ class Settings:
                 text = MASK
             elif value is None:
                 text = ""
+            elif isinstance(value, SmtpSettings):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ""))
             elif isinstance(value, DetectOverrides):
                 text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ()))
             elif isinstance(value, tuple) and all(isinstance(r, RuleSpec) for r in value):
@@ -100,7 +120,7 @@ class Settings:
         return rows
 
 
-SECRET_KEYS = frozenset({"token", "password"})
+SECRET_KEYS = frozenset({"token", "password", "smtp_password"})
 
 # Scalar settings: name -> (env var, converter). Secrets have an env var but no file key.
 _ENV: dict[str, str] = {
@@ -115,6 +135,7 @@ _ENV: dict[str, str] = {
     "token": "CLARET_TOKEN",
     "email": "CLARET_EMAIL",
     "password": "CLARET_PASSWORD",
+    "smtp_password": "CLARET_SMTP_PASSWORD",
 }
 _FILE_SCALARS = (
     "tenant",
@@ -127,7 +148,7 @@ _FILE_SCALARS = (
     "master_data",
     "email",
 )
-_FILE_TABLES = ("import", "aliases", "units", "detect", "rules")
+_FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify")
 
 
 def _text(value: Any) -> str:
@@ -200,6 +221,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "token": _text,
     "email": _text,
     "password": lambda v: str(v),
+    "smtp_password": lambda v: str(v),
 }
 
 
@@ -308,6 +330,46 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
             )
         )
     out["rules"] = tuple(parsed_rules)
+    out.update(_notify_tables(data, where))
+    return out
+
+
+def _notify_tables(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The `[smtp]` and `[notify]` tables: how owners are told."""
+    out: dict[str, Any] = {}
+    smtp = data.get("smtp")
+    if smtp is not None:
+        if not isinstance(smtp, dict):
+            raise ConfigError("must be a table", file=where, key="smtp")
+        unknown = set(smtp) - {"host", "port", "from", "tls", "username", "timeout"}
+        if unknown:
+            raise ConfigError("unknown key", file=where, key=f"smtp.{sorted(unknown)[0]}")
+        if "password" in smtp:
+            raise ConfigError("secrets do not belong in files; set CLARET_SMTP_PASSWORD", file=where)
+        try:
+            host = _text(smtp.get("host"))
+            port = _positive_int(smtp.get("port", 587))
+            timeout = _positive_float(smtp.get("timeout", 30.0))
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=where, key="smtp") from None
+        sender = smtp.get("from")
+        if not isinstance(sender, str) or "@" not in sender or any(c in sender for c in "\r\n,"):
+            raise ConfigError("must be the sender's e-mail address", file=where, key="smtp.from")
+        tls = smtp.get("tls", "starttls")
+        if tls not in SMTP_TLS_MODES:
+            raise ConfigError(f"must be one of {', '.join(SMTP_TLS_MODES)}", file=where, key="smtp.tls")
+        username = smtp.get("username")
+        if username is not None and not isinstance(username, str):
+            raise ConfigError("must be a string", file=where, key="smtp.username")
+        out["smtp"] = SmtpSettings(host, port, sender, tls, username or None, timeout)
+    notify = data.get("notify", {})
+    if not isinstance(notify, dict) or set(notify) - {"attachment_limit_mb"}:
+        raise ConfigError("must be a table with attachment_limit_mb", file=where, key="notify")
+    if "attachment_limit_mb" in notify:
+        try:
+            out["attachment_limit"] = int(_positive_float(notify["attachment_limit_mb"]) * 1024 * 1024)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=where, key="notify.attachment_limit_mb") from None
     return out
 
 
@@ -371,4 +433,5 @@ def load_settings(
 
     register_secret(values.get("token"))
     register_secret(values.get("password"))
+    register_secret(values.get("smtp_password"))
     return Settings(**values, config_file=path, sources=sources)

@@ -19,6 +19,7 @@ from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ExitCode, UsageError
 from claret_errors.files.csvwrite import render_csv
 from claret_errors.fix.corrections import MAX_RECORDS_PER_FILE
+from claret_errors.notify.deliver import NotifyResult, notify
 from claret_errors.pipeline import ResubmitResult, RunResult, resubmit_async, run_async
 from claret_errors.progress import Progress
 from claret_errors.resources import fixtures_dir
@@ -39,6 +40,7 @@ class DemoResult:
     second: ResubmitResult
     tenant_dir: Path
     seconds: float
+    messages: NotifyResult  # what each owner and the data team would be sent (written, not sent)
 
     @property
     def exit_code(self) -> int:
@@ -123,4 +125,6 @@ def demo(out: Path, *, progress: Progress | None = None, seed: int = 2026) -> De
             master_data=_present(fixtures_dir() / "master"),
         )
         uploaded, first, second = asyncio.run(_loop(settings, data, progress or Progress()))
-    return DemoResult(uploaded, first, second, tenant_dir, time.perf_counter() - started)
+    # The messages each owner would get, written as .eml files; a demo never sends e-mail.
+    messages = notify([tenant_dir], settings)
+    return DemoResult(uploaded, first, second, tenant_dir, time.perf_counter() - started, messages)

@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     AUTH = 6
     UNAVAILABLE = 7
     UNREADABLE = 8
+    NOT_DELIVERED = 9
     INTERRUPTED = 130
 
 

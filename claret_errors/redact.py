@@ -55,6 +55,14 @@ def redact(text: str) -> str:
         return "<unprintable message withheld>"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def printable(text: str, limit: int = 500) -> str:
+    """Untrusted text made safe for a line: no control characters, no secrets, at most `limit` characters."""
+    return redact(_CONTROL.sub(" ", text))[:limit]
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that renders each record and masks secrets in the final text."""
 

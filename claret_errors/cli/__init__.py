@@ -21,7 +21,7 @@ from claret_errors.redact import redact
 log = logging.getLogger("claret_errors")
 
 # Each module defines `command`, a click command added to the group (one line per command).
-COMMAND_MODULES = ("run", "fetch", "analyze", "resubmit", "demo", "simulate", "config")
+COMMAND_MODULES = ("run", "fetch", "analyze", "resubmit", "notify", "demo", "simulate", "config")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -33,7 +33,8 @@ def cli(ctx: click.Context, /, **options: object) -> None:
 
     Credentials come from the environment only: CLARET_TOKEN, or CLARET_EMAIL and CLARET_PASSWORD.
     Exit codes: 0 all landed, 2 usage/config, 3 records failed, 4 job failed, 5 gave up waiting,
-    6 auth refused, 7 Claret unreachable or job not found, 8 unreadable artifacts, 1 a bug.
+    6 auth refused, 7 Claret unreachable or job not found, 8 unreadable artifacts, 9 a message not
+    delivered (notify), 1 a bug.
     """
     ctx.obj = dict(options)
 

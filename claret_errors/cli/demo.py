@@ -34,6 +34,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
                 "uploaded": [{"file": f, "records": n, "job_log_id": j} for f, n, j in result.uploaded],
                 "first_round": result.first.summary(),
                 "second_round": result.second.summary(),
+                "messages": result.messages.summary(),
                 "seconds": round(result.seconds, 2),
                 "exit_code": result.exit_code,
             }
@@ -49,6 +50,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
         job_lines(result.second.new_jobs.results)
     attention = sum(r.fixes.manual_rows + r.fixes.suggested_rows for r in result.first.results if r.fixes)
     click.echo(f"{attention} records need a person: see needs_attention.csv and owners/ in each job folder.")
+    click.echo(f"The e-mail each owner would get (nothing is sent): {result.messages.folder}")
     index = result.tenant_dir / "index.html"
     click.echo(f"Open {index} (done in {result.seconds:.1f} s)")
     return result.exit_code

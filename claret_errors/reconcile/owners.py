@@ -64,6 +64,16 @@ def _check_pattern(pattern: Any, where: str, key: str) -> str:
     return pattern
 
 
+def read_owners_file(path: Path) -> dict[str, Any]:
+    """The owners file as TOML data, or ConfigError naming it; its routes and contacts are read from this."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read owners file: {exc.strerror}", file=str(path)) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from exc
+
+
 class Owners:
     """The routing table; `route` gives one owner per failed record."""
 
@@ -80,13 +90,9 @@ class Owners:
         if path is None:
             return cls()
         where = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read owners file: {exc.strerror}", file=where) from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"not valid TOML: {exc}", file=where) from exc
-        unknown = set(data) - {"default", "route"}
+        data = read_owners_file(path)
+        # contacts, digest and webhook say how owners are told: read by the notify stage.
+        unknown = set(data) - {"default", "route", "contacts", "digest", "webhook"}
         if unknown:
             raise ConfigError("unknown key", file=where, key=sorted(unknown)[0])
         default = _owner_name(data.get("default", DEFAULT_OWNER), where, "default")

@@ -1,0 +1,493 @@
+"""Notification against real servers on loopback: an SMTP server (aiosmtpd) with STARTTLS on a self-signed
+certificate and a login, an implicit-TLS one, one that hangs, and a chat webhook receiver."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stamina
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from claret_errors.cli import main
+from claret_errors.config import Settings, load_settings
+from claret_errors.demo import demo
+from claret_errors.errors import ConfigError
+from claret_errors.notify.deliver import notify
+
+PASSWORD = "smtp-pass-Zq81xw"  # must never appear in any file or output
+USER = "robot"
+MESSAGES = 5  # the demo routes rows to four owners (the example owners file), plus the digest
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's whole night (three imports, their resubmissions), analysed once for the module."""
+    out = tmp_path_factory.mktemp("night")
+    demo(out)
+    return out / "demo"
+
+
+@pytest.fixture
+def run_folder(night: Path, tmp_path: Path) -> Path:
+    """A private copy of the night, so each test has its own ledger and messages."""
+    copy = tmp_path / "out" / "demo"
+    shutil.copytree(night, copy, ignore=shutil.ignore_patterns("notifications*"))
+    return copy
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff() -> Iterator[None]:
+    """Retries happen, but without waiting (stamina's testing mode)."""
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def trust(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client trusts the test CA the way a company CA is trusted: SSL_CERT_FILE."""
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received, and how it should misbehave."""
+
+    received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    busy_answers: int = 0  # answer DATA with 451 this many times first
+    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.busy_answers:
+            self.busy_answers -= 1
+            return "451 4.3.0 try again later"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == USER.encode()
+            and data.password == PASSWORD.encode()
+        )
+        if isinstance(data, LoginPassword):
+            self.logins.append((data.login, data.password))
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(ca: trustme.CA, trust: None) -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on loopback that requires STARTTLS (self-signed chain) and a login."""
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_tls(ca),
+        require_starttls=True,
+        authenticator=box.authenticate,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def _server_tls(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+class _Hook(BaseHTTPRequestHandler):
+    bodies: list[Any]
+    status: int
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.server.bodies.append(json.loads(self.rfile.read(length)))  # type: ignore[attr-defined]
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[ThreadingHTTPServer]:
+    """A chat webhook receiver on loopback; set `.status` to make it fail."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.bodies = []  # type: ignore[attr-defined]
+    server.status = 200  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _owners(tmp: Path, extra: str = "", hook_port: int | None = None, hook_format: str = "slack") -> Path:
+    hook = (
+        f'[[webhook]]\nurl = "http://127.0.0.1:{hook_port}/services/T0/B0/hook-secret-1"\n'
+        f'format = "{hook_format}"\n'
+        if hook_port
+        else ""
+    )
+    path = tmp / "owners.toml"
+    path.write_text(
+        'default = "data-team"\n'
+        '[[route]]\nowner = "cellar"\nbin_name = "^SS-"\n'
+        "[contacts]\n"
+        'data-team = "data@winery.example"\n'
+        'cellar = ["cellar@winery.example", "anna@winery.example"]\n'
+        'planning = "planning@winery.example"\n'
+        'bottling = "bottling@winery.example"\n'
+        '[digest]\nto = "it@winery.example"\n' + hook + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def _settings(
+    tmp: Path, owners: Path, port: int, *, tls: str = "starttls", timeout: float = 10.0
+) -> Settings:
+    config = tmp / "claret-errors.toml"
+    config.write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "claret@winery.example"\ntls = "{tls}"\n'
+        f'username = "{USER}"\ntimeout = {timeout}\n',
+        encoding="utf-8",
+    )
+    return load_settings({"owners": owners}, env={"CLARET_SMTP_PASSWORD": PASSWORD}, config_file=config)
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_each_owner_gets_one_message_over_starttls_with_login(
+    run_folder: Path, smtp_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    """Every owner with rows hears once, with their count in the subject, an HTML and a text part, and
+    their rows attached; the data team gets the digest; the password is in no file."""
+    box, port = smtp_server
+    result = notify([run_folder], _settings(tmp_path, _owners(tmp_path), port), confirm=True)
+    assert result.exit_code == 0, result.summary()
+    by_rcpt = {tuple(rcpts): msg for _, rcpts, msg in box.received}
+    assert set(by_rcpt) == {
+        ("cellar@winery.example", "anna@winery.example"),
+        ("data@winery.example",),
+        ("planning@winery.example",),
+        ("bottling@winery.example",),
+        ("it@winery.example",),
+    }
+    cellar = by_rcpt[("cellar@winery.example", "anna@winery.example")]
+    expected = sum(
+        1
+        for job in run_folder.iterdir()
+        if (job / "needs_attention.csv").is_file()
+        for line in (job / "needs_attention.csv").read_text(encoding="utf-8").splitlines()[1:]
+        if ",cellar," in line
+    )
+    assert cellar["Subject"] == f"Claret imports {result.night} (demo): {expected} rows for cellar to fix"
+    html = cellar.get_body(("html",))
+    text = cellar.get_body(("plain",))
+    assert html is not None and text is not None
+    content = html.get_content()
+    assert "<img" not in content and "<link" not in content and "src=" not in content  # self-contained
+    assert f"{expected} rows for cellar to fix" in text.get_content()
+    names = [part.get_filename() for part in cellar.iter_attachments()]
+    assert names and all(name and name.endswith("cellar_needs_attention.csv") for name in names)
+    attached_rows = sum(
+        len(part.get_content().strip().splitlines()) - 1 for part in cellar.iter_attachments()
+    )
+    assert attached_rows == expected
+    assert box.logins == [(USER.encode(), PASSWORD.encode())] * len(box.received)
+    assert PASSWORD.encode() not in _all_bytes(run_folder)
+    digest = by_rcpt[("it@winery.example",)]
+    assert "rows still outstanding" in digest["Subject"]
+
+
+def test_without_confirm_the_messages_are_written_and_nothing_is_sent(
+    run_folder: Path, smtp_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    """A dry run writes one .eml per message into the run folder and sends nothing."""
+    box, port = smtp_server
+    result = notify([run_folder], _settings(tmp_path, _owners(tmp_path), port))
+    assert box.received == []
+    files = sorted(p.name for p in result.folder.iterdir())
+    assert files == [
+        "digest.eml",
+        "owner-bottling.eml",
+        "owner-cellar.eml",
+        "owner-data-team.eml",
+        "owner-planning.eml",
+    ]
+    assert result.folder == run_folder / "notifications" / result.night
+    assert {o.state for o in result.outcomes} == {"written"}
+
+
+def test_the_same_night_is_not_sent_twice_unless_forced(
+    run_folder: Path, smtp_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    """The ledger keeps a second run from mailing anyone again; --force sends again."""
+    box, port = smtp_server
+    settings = _settings(tmp_path, _owners(tmp_path), port)
+    notify([run_folder], settings, confirm=True)
+    first = len(box.received)
+    again = notify([run_folder], settings, confirm=True)
+    assert len(box.received) == first
+    assert {o.state for o in again.outcomes} == {"already sent"}
+    assert again.exit_code == 0
+    notify([run_folder], settings, confirm=True, force=True)
+    assert len(box.received) == 2 * first
+
+
+def test_a_refused_recipient_is_reported_and_the_others_are_served(
+    run_folder: Path, smtp_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    """One bad mailbox costs only that recipient; the run exits 9 and says who was refused."""
+    box, port = smtp_server
+    box.refuse.add("anna@winery.example")
+    result = notify([run_folder], _settings(tmp_path, _owners(tmp_path), port), confirm=True)
+    assert result.exit_code == 9
+    cellar = next(o for o in result.outcomes if o.key == "owner:cellar")
+    assert cellar.state == "sent" and "anna@winery.example refused: 550" in cellar.detail
+    assert cellar.recipients == ("cellar@winery.example",)
+    assert len(box.received) == MESSAGES  # cellar's still goes out, to its other recipient
+
+
+def test_a_busy_answer_is_retried(run_folder: Path, smtp_server: tuple[Mailbox, int], tmp_path: Path) -> None:
+    """A 451 is transient: the message goes through on a later try."""
+    box, port = smtp_server
+    box.busy_answers = 2
+    result = notify([run_folder], _settings(tmp_path, _owners(tmp_path), port), confirm=True)
+    assert result.exit_code == 0
+    assert len(box.received) == MESSAGES
+
+
+def test_a_wrong_password_is_a_delivery_failure_without_the_password(
+    run_folder: Path,
+    smtp_server: tuple[Mailbox, int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused login fails every message with a plain reason and exit 9, never echoing the password."""
+    _, port = smtp_server
+    monkeypatch.setenv("CLARET_SMTP_PASSWORD", "wrong-pass-4411")
+    config = tmp_path / "claret-errors.toml"
+    _settings(tmp_path, _owners(tmp_path), port)  # writes the config file
+    code = main(
+        ["notify", str(run_folder), "--owners", str(_owners(tmp_path)), "--config", str(config), "--confirm"]
+    )
+    out = capsys.readouterr()
+    assert code == 9
+    assert "refused the login" in out.out
+    assert "wrong-pass-4411" not in out.out + out.err
+    assert b"wrong-pass-4411" not in _all_bytes(run_folder)
+
+
+def test_a_hanging_smtp_server_times_out(run_folder: Path, tmp_path: Path) -> None:
+    """A server that accepts and never answers costs the timeout, then the message is reported failed."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        settings = _settings(tmp_path, _owners(tmp_path), port, tls="none", timeout=0.5)
+        result = notify([run_folder], settings, confirm=True)
+    finally:
+        listener.close()
+    assert result.exit_code == 9
+    assert all(o.state == "failed" for o in result.outcomes)
+    assert "gave up after 3 tries" in result.outcomes[0].detail
+    assert all(o.detail.startswith("not tried: the SMTP server failed") for o in result.outcomes[1:])
+    assert not (run_folder / "notifications.json").exists() or all(
+        entry["state"] == "failed"
+        for entry in json.loads((run_folder / "notifications.json").read_text())["entries"]
+    )
+
+
+def test_implicit_tls(run_folder: Path, ca: trustme.CA, trust: None, tmp_path: Path) -> None:
+    """SMTPS (TLS from the first byte, as on port 465) works as well as STARTTLS."""
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=_server_tls(ca),
+        authenticator=box.authenticate,
+        auth_require_tls=False,  # TLS from the first byte: aiosmtpd cannot tell, the socket is encrypted
+    )
+    controller.start()
+    try:
+        result = notify(
+            [run_folder], _settings(tmp_path, _owners(tmp_path), port, tls="implicit"), confirm=True
+        )
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.summary()
+    assert len(box.received) == MESSAGES
+
+
+@pytest.mark.parametrize("hook_format", ["slack", "teams"])
+def test_the_chat_webhook_gets_the_run_summary(
+    run_folder: Path,
+    smtp_server: tuple[Mailbox, int],
+    webhook: ThreadingHTTPServer,
+    tmp_path: Path,
+    hook_format: str,
+) -> None:
+    """Slack gets `{"text": ...}`, Teams an Adaptive Card; the webhook URL is in no file written."""
+    _, port = smtp_server
+    owners = _owners(tmp_path, hook_port=webhook.server_address[1], hook_format=hook_format)
+    result = notify([run_folder], _settings(tmp_path, owners, port), confirm=True)
+    assert result.exit_code == 0, result.summary()
+    (body,) = webhook.bodies  # type: ignore[attr-defined]
+    if hook_format == "slack":
+        assert body["text"].startswith(f"Claret imports {result.night} (demo):")
+    else:
+        card = body["attachments"][0]["content"]
+        assert card["type"] == "AdaptiveCard"
+        assert card["body"][0]["text"].startswith(f"Claret imports {result.night} (demo):")
+    assert b"hook-secret-1" not in _all_bytes(run_folder)
+
+
+def test_a_webhook_that_answers_500_is_reported(
+    run_folder: Path, smtp_server: tuple[Mailbox, int], webhook: ThreadingHTTPServer, tmp_path: Path
+) -> None:
+    """A chat service that keeps failing is retried, then reported with exit 9; e-mail still goes out."""
+    box, port = smtp_server
+    webhook.status = 500  # type: ignore[attr-defined]
+    owners = _owners(tmp_path, hook_port=webhook.server_address[1])
+    result = notify([run_folder], _settings(tmp_path, owners, port), confirm=True)
+    assert result.exit_code == 9
+    hook = next(o for o in result.outcomes if o.key == "webhook[0]")
+    assert hook.state == "failed" and "HTTP 500" in hook.detail
+    assert "hook-secret-1" not in json.dumps(result.summary())
+    assert len(webhook.bodies) == 3  # type: ignore[attr-defined]
+    assert len(box.received) == MESSAGES
+
+
+def test_values_from_outside_cannot_inject_headers_or_markup(run_folder: Path, tmp_path: Path) -> None:
+    """A tenant name with a line break cannot add a header, and its markup arrives escaped."""
+    for sub in run_folder.iterdir():
+        if sub.is_dir() and sub.name.isdigit():
+            path = sub / "summary.json"
+            summary = json.loads(path.read_text(encoding="utf-8"))
+            summary["tenant"] = "<b>demo</b>\r\nBcc: thief@evil.example"
+            path.write_text(json.dumps(summary), encoding="utf-8")
+    result = notify([run_folder], load_settings({"owners": _owners(tmp_path)}, env={}))
+    for path in result.folder.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message["Bcc"] is None
+        assert message["To"] and "thief@evil.example" not in message["To"]
+        html = message.get_body(("html",))
+        assert html is not None
+        assert "<b>demo</b>" not in html.get_content() and "&lt;b&gt;demo&lt;/b&gt;" in html.get_content()
+
+
+def test_an_invalid_address_is_a_config_error_naming_file_and_key(run_folder: Path, tmp_path: Path) -> None:
+    """A typo in an address stops before anything is written, naming where it is."""
+    owners = tmp_path / "owners.toml"
+    owners.write_text('[contacts]\ncellar = ["ok@winery.example", "bad address@x"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        notify([run_folder], load_settings({"owners": owners}, env={}))
+    assert str(owners) in str(caught.value) and "contacts.cellar[1]" in str(caught.value)
+    assert not (run_folder / "notifications").exists()
+
+
+def test_an_attachment_above_the_cap_becomes_a_path(run_folder: Path, tmp_path: Path) -> None:
+    """Above the size cap the message names the file's path instead of carrying it."""
+    config = tmp_path / "claret-errors.toml"
+    config.write_text("[notify]\nattachment_limit_mb = 0.0001\n", encoding="utf-8")
+    settings = load_settings({"owners": _owners(tmp_path)}, env={}, config_file=config)
+    result = notify([run_folder], settings)
+    message = email.message_from_bytes(
+        (result.folder / "owner-cellar.eml").read_bytes(), policy=email.policy.default
+    )
+    assert list(message.iter_attachments()) == []
+    text = message.get_body(("plain",))
+    assert text is not None and "above the attachment limit" in text.get_content()
+    assert str(run_folder / "1" / "needs_attention.csv") in text.get_content()
+
+
+def test_owners_without_an_address_are_reported(run_folder: Path, tmp_path: Path) -> None:
+    """An owner with rows but no address is named, and the run says not everyone was told (exit 9)."""
+    owners = tmp_path / "owners.toml"
+    owners.write_text('[contacts]\ncellar = "cellar@winery.example"\n', encoding="utf-8")
+    result = notify([run_folder], load_settings({"owners": owners}, env={}))
+    missing = {o.key for o in result.outcomes if o.state == "no address"}
+    assert "owner:data-team" in missing
+    assert result.exit_code == 9
+
+
+def test_run_with_notify_sends_the_nights_mail(
+    smtp_server: tuple[Mailbox, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`run --notify --confirm` analyses the jobs, then mails the owners; the worse code wins."""
+    from claret_errors.simulator import Simulator, make_nightly_csv
+
+    box, port = smtp_server
+    monkeypatch.chdir(tmp_path)
+    _settings(tmp_path, _owners(tmp_path), port)  # claret-errors.toml in the working directory
+    monkeypatch.setenv("CLARET_SMTP_PASSWORD", PASSWORD)
+    with Simulator(seed=3, speed=0.0) as sim:
+        monkeypatch.setenv("CLARET_EMAIL", sim.email)
+        monkeypatch.setenv("CLARET_PASSWORD", sim.password)
+        job = str(sim.submit_csv(make_nightly_csv(200, seed=3, error_share=0.2)))
+        where = ["--tenant", sim.tenant, "--base-url", sim.base_url, "--out", str(tmp_path / "out")]
+        wait = ["--poll-interval", "0.02", "--max-wait", "5"]
+        code = main(["run", job, *where, *wait, "--owners", str(_owners(tmp_path)), "--notify", "--confirm"])
+    out = capsys.readouterr().out
+    assert code == 3, out
+    assert "digest to it@winery.example: sent" in out
+    subjects = [msg["Subject"] for _, _, msg in box.received]
+    assert any("rows for data-team to fix" in s for s in subjects), subjects
+    assert PASSWORD not in out
