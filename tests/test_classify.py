@@ -253,3 +253,34 @@ def test_split_cells_classifies_each_piece_wording_once() -> None:
     )
     assert len(pieces) == len(cells)
     assert sorted(seen) == ["The lot name field is required.", "The selected uom is invalid."]
+
+
+CUSTOM = Path(__file__).parent.parent / "fixtures" / "messages" / "custom.csv"
+
+
+def _custom() -> list[dict[str, str]]:
+    with CUSTOM.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("row", _custom(), ids=lambda r: r["message"][:60])
+def test_custom_wording_gets_its_field_and_category_guessed(row: dict[str, str]) -> None:
+    """A wording no rule knows still reaches the right owner and action, marked as a guess."""
+    got = PACK.classify(row["message"])
+    assert (got.field, got.category) == (row["field"], row["category"] or "unclassified")
+    if not got.rule:
+        assert got.confidence == ("guessed" if got.field or row["category"] else "none")
+        assert got.fix == "manual"
+        assert bool(got.reason) == (got.confidence == "guessed")
+
+
+def test_guess_needs_exactly_one_named_column() -> None:
+    """A message naming two columns gets no field: picking one would send the row to the wrong owner."""
+    got = PACK.classify("The lot name does not exist for this item.")
+    assert (got.field, got.category, got.confidence) == ("", "unknown_reference", "guessed")
+
+
+def test_guess_finds_the_files_own_header_names() -> None:
+    """A sales file's "Ship From" column is found by its own header when the message names it."""
+    got = PACK.classify("Ship From was not found.", {}, {"ship_from": "location"})
+    assert (got.field, got.category) == ("location", "unknown_reference")

@@ -29,6 +29,7 @@ class Cue:
     phrases: tuple[str, ...]
     by_field: Mapping[str, str]
     regex: re.Pattern[str]
+    needs_field: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def parse_cues(
             raise ConfigError(f"unknown field table {by_field_name!r}", file=where, key=key)
         regex = re.compile(rf"(?<!\w)(?:{_words(p.lower() for p in phrases)})(?!\w)")
         by_field = tables[by_field_name] if by_field_name else {}
-        cues.append(Cue(str(category), tuple(phrases), dict(by_field), regex))
+        cues.append(Cue(str(category), tuple(phrases), dict(by_field), regex, bool(raw.get("needs_field"))))
     return tuple(cues)
 
 
@@ -106,6 +107,8 @@ class Guesser:
         lowered = text.lower()
         reasons = [f'names the column "{name}"'] if field else []
         for cue in self.cues:
+            if cue.needs_field and not field:
+                continue
             match = cue.regex.search(lowered)
             if match is not None:
                 category = cue.by_field.get(field, cue.category)
