@@ -9,7 +9,8 @@ The Python API, for schedulers that call it without a shell (Airflow, Dagster, c
 
 The stages are callable on their own: `fetch`, `load_job`, `validate`, `reconcile`, `fix`,
 `write_job_reports`, with `load_and_validate` for the two at once as `analyze` runs them (faster),
-`analyze` for folders already on disk and `resubmit` for the second round.
+`analyze` for folders already on disk, `resubmit` for the second round and `explain` for how one
+message is classified.
 Names are imported on first use, so `import claret_errors` stays cheap.
 """
 
@@ -34,6 +35,7 @@ _EXPORTS = {
     "load_job": "claret_errors.load.job",
     "validate": "claret_errors.validate",
     "reconcile": "claret_errors.reconcile.accounting",
+    "explain": "claret_errors.reconcile.explain",
     "fix": "claret_errors.fix.corrections",
     "write_job_reports": "claret_errors.report.write",
     "write_run_index": "claret_errors.report.write",
@@ -58,6 +60,7 @@ __all__ = [
     "analyze",
     "analyze_job",
     "demo",
+    "explain",
     "fetch",
     "fetch_jobs",
     "fix",
@@ -92,6 +95,7 @@ if TYPE_CHECKING:
         run_async,
     )
     from claret_errors.reconcile.accounting import reconcile
+    from claret_errors.reconcile.explain import explain
     from claret_errors.report.write import write_job_reports, write_run_index
     from claret_errors.results import JobResult
     from claret_errors.validate import validate

@@ -21,7 +21,7 @@ from claret_errors.redact import redact
 log = logging.getLogger("claret_errors")
 
 # Each module defines `command`, a click command added to the group (one line per command).
-COMMAND_MODULES = ("run", "fetch", "analyze", "resubmit", "notify", "demo", "simulate", "config")
+COMMAND_MODULES = ("run", "fetch", "analyze", "resubmit", "explain", "notify", "demo", "simulate", "config")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -87,6 +87,7 @@ class Rule:
     versions: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # other rules with the very same wording
     advice: str = ""  # a user rule's own advice
+    origin: str = "built-in"  # or the config file that holds the user's rule
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -216,6 +217,7 @@ class RulePack:
                 where=where,
                 key=f"rules.{spec.name}",
                 advice=spec.advice,
+                origin=where or "config",
             )
             for spec in settings.rules
         ]
@@ -233,16 +235,22 @@ class RulePack:
         """Classify a message already passed through `normalise_message`; `columns` are the job's own
         headers (header -> field) the fallback may find in it, besides the aliases."""
         table = self.aliases if aliases is None else aliases
+        found = self.find(text)
+        if found is None:
+            return self._guess(text, table, columns or {})
+        rule, match = found
+        got = rule.classification(match, table)
+        advice = self.advice.advice(got.category, got.field, got.rule, _values(match), rule.advice)
+        return Classification(got.category, got.field, got.fix, got.rule, "rule", advice, got.versions)
+
+    def find(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule that matches the normalised message, and its match."""
         lowered = text.lower()
         for rule in self.rules:
-            found = rule.match(text, lowered)
-            if found is not None:
-                got = rule.classification(found, table)
-                advice = self.advice.advice(got.category, got.field, got.rule, _values(found), rule.advice)
-                return Classification(
-                    got.category, got.field, got.fix, got.rule, "rule", advice, got.versions
-                )
-        return self._guess(text, table, columns or {})
+            match = rule.match(text, lowered)
+            if match is not None:
+                return rule, match
+        return None
 
     def _guess(self, text: str, aliases: Mapping[str, str], columns: Mapping[str, str]) -> Classification:
         guess = self.guesser(aliases, columns).guess(text) if text else None
@@ -375,6 +383,7 @@ def _compile(
     category_by_field: Mapping[str, str] | None = None,
     advice: str = "",
     lazy: bool = False,
+    origin: str = "built-in",
 ) -> Rule:
     """Check a rule's values and (unless `lazy`: built-in templates) compile its pattern; a bad rule names
     the file and key."""
@@ -401,6 +410,7 @@ def _compile(
         category_by_field=dict(category_by_field or {}),
         flags=flags,
         advice=advice,
+        origin=origin,
     )
 
 
