@@ -103,3 +103,21 @@ def test_advice_names_the_limits_the_message_gave() -> None:
     assert got.advice == "Make the quantity greater than 0."
     got = RulePack.builtin().classify("The lot name must not be greater than 255 characters.")
     assert got.advice == "Shorten the lot to at most 255 characters."
+
+
+def test_guess_reads_the_files_own_header_names(tmp_path: Path) -> None:
+    """A sales file's own "Ship From" column is the field of a message that names it."""
+    job = tmp_path / "sales"
+    job.mkdir()
+    header = "item,Ship From,date,quantity,supply_type\n"
+    rows = ["122-16,WH-1,2024-01-02,5,po", "124,WH-9,2024-01-03,2,po"]
+    (job / "input.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    (job / "output.csv").write_text(header + rows[0] + "\n", encoding="utf-8")
+    (job / "errors.csv").write_text(
+        header.strip() + ",Error Message\n" + rows[1] + ",Ship From WH-9 was not found.\n", encoding="utf-8"
+    )
+    result = analyze_job(job, Settings(out=tmp_path / "out"), use_history=False)
+    assert result.reconciliation is not None
+    assert result.reconciliation.messages.select("field", "category", "confidence").rows() == [
+        ("ship_from", "unknown_reference", "guessed")
+    ]

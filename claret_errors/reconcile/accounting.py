@@ -91,7 +91,9 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     aliases = alias_table(settings.aliases) if job.profile == "inventory" else {}
     all_messages = _split_joined(pl.concat([per_message, orphans]), pack, aliases)
     # The job's own headers too: the fallback finds a field by the name the file gives it.
-    columns = dict(zip(job.input_headers, job.input_columns, strict=False))
+    columns = {c: c for c in job.input_columns} | dict(
+        zip(job.input_headers, job.input_columns, strict=False)
+    )
     classified = classify_messages(all_messages["message"], pack, aliases, columns)
     messages = all_messages.with_columns(classified.select(MESSAGE_COLUMNS))
 
