@@ -91,6 +91,7 @@ class Rule:
 
     @property
     def regex(self) -> re.Pattern[str]:
+        """The compiled pattern (compiled on first use, then shared)."""
         return _compiled(self.pattern, self.flags)
 
     def match(self, message: str, lowered: str) -> re.Match[str] | None:
@@ -99,12 +100,8 @@ class Rule:
             return None
         return self.regex.search(message)
 
-    def apply(self, message: str, aliases: Mapping[str, str]) -> Classification | None:
-        """The classification if this rule matches the normalised message, else None (no advice)."""
-        found = self.match(message, message.lower())
-        return None if found is None else self.classification(found, aliases)
-
     def classification(self, match: re.Match[str], aliases: Mapping[str, str]) -> Classification:
+        """What the match says: the category (the field's own where the rule has one), field and fix."""
         name = self.field or _captured_attribute(match)
         canon = canonical_field(name, aliases) if name else ""
         category = self.category_by_field.get(canon, self.category)
