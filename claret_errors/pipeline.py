@@ -83,12 +83,25 @@ def job_json(result: JobResult) -> dict[str, Any]:
     return {**result.summary(), "folder": str(result.folder)}
 
 
+WITHOUT_INPUT = ("output_without_input", "errors_without_input")
+
+
+def records_without_input(result: JobResult) -> int:
+    """Output and errors records that name no input row: an input read short (header only, cut off, odd
+    line endings) or a file of another job. Listed among the anomalies."""
+    rec = result.reconciliation
+    if rec is None or rec.anomalies.height == 0:
+        return 0
+    return int(rec.anomalies.get_column("kind").is_in(WITHOUT_INPUT).sum())
+
+
 def job_exit_code(result: JobResult) -> int:
-    """4 for a job that ended failed, 3 when records failed or are unaccounted for, else 0."""
+    """4 for a job that ended failed; 3 when records failed or are unaccounted for, or the output or errors
+    hold records the input does not have (then "all landed" cannot be said); else 0."""
     if result.info.status == "failed":
         return int(ExitCode.JOB_FAILED)
     counts = result.counts
-    if counts is not None and (counts.failed or counts.unaccounted):
+    if counts is not None and (counts.failed or counts.unaccounted or records_without_input(result)):
         return int(ExitCode.RECORDS_FAILED)
     return int(ExitCode.OK)
 
@@ -434,8 +447,10 @@ def short_outcome(result: JobResult) -> str:
     c = result.counts
     if result.error or c is None:
         return f"[exit {result.exit_code}] {result.error or 'not analysed'}"
-    lost = f", {c.failed + c.unaccounted} did not land" if c.failed or c.unaccounted else ", all landed"
-    return f"analysed: {c.input_rows} rows{lost} [exit {result.exit_code}]"
+    lost = f", {c.failed + c.unaccounted} did not land" if c.failed or c.unaccounted else ""
+    orphans = records_without_input(result)
+    lost += f", {orphans} records match no input row" if orphans else ""
+    return f"analysed: {c.input_rows} rows{lost or ', all landed'} [exit {result.exit_code}]"
 
 
 def job_outcome(result: JobResult) -> str:
@@ -448,6 +463,9 @@ def job_outcome(result: JobResult) -> str:
     counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed" if c else "not analysed"
     if c and c.unaccounted:
         counts += f", {c.unaccounted} unaccounted"
+    orphans = records_without_input(result)
+    if orphans:
+        counts += f", {orphans} records in output or errors match no input row"
     fixes = result.fixes
     fixed = f", {fixes.auto_fixed_rows} auto-fixed" if fixes and fixes.auto_fixed_rows else ""
     return f"{result.info.status}, {counts}{fixed} [exit {result.exit_code}] {result.folder / 'report.html'}"

@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import mmap
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @dataclass
@@ -61,11 +63,21 @@ def read_text_csv(path: Path, label: str) -> TextTable:
             "looks binary (NUL bytes), not a CSV file", file=label, line=_line_of(head, b"\x00")
         )
     separator = _sniff_separator(head, encoding)
-    if encoding == "utf-8" and separator == ",":
+    # Polars ends lines only at LF: a file with bare CRs (old Mac, some exports) would read as one line.
+    # The csv module ends lines at CR too, so such a file is read by the exact reader alone.
+    # (UTF-16/32 bytes hold CRs before NULs; a CR that ends a cut-off head may have its LF beyond it.)
+    cr = _LONE_CR.search(head) if encoding in ("utf-8", "windows-1252") else None
+    bare_cr = cr is not None and (cr.start() < len(head) - 1 or len(head) < SNIFF_BYTES)
+    if encoding == "utf-8" and separator == "," and not bare_cr:
         table = _read_fast(path, label, separator)
         if table is not None:
             return table
-    return _read_exact(path, label, separator, retry_fast=encoding != "utf-8" or separator != ",")
+    retry_fast = (encoding != "utf-8" or separator != ",") and not bare_cr
+    table = _read_exact(path, label, separator, retry_fast=retry_fast)
+    if bare_cr:
+        message = "lines end with a bare carriage return (CR), not LF; read as lines"
+        table.findings.insert(0, Finding(label, "line_endings", message, severity="info"))
+    return table
 
 
 def _empty(label: str) -> Finding:
@@ -91,7 +103,7 @@ def _sniff_encoding(head: bytes) -> str:
 def _sniff_separator(head: bytes, encoding: str) -> str:
     """Comma unless the header line has none and has semicolons or tabs (a spreadsheet's regional export)."""
     text = head.decode(encoding if encoding != "windows-1252" else "latin-1", errors="replace")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
     if "," in first:
         return ","
     for sep in (";", "\t", "|"):
