@@ -9,7 +9,8 @@ Nothing here prints or exits; the CLI has the one catch site that turns these in
     ├── WaitTimeoutError                 5  gave up waiting for a job
     ├── AuthError                        6  authentication refused
     ├── ClaretUnavailableError           7  unreachable, or kept failing after retries
-    │   └── JobNotFoundError             7  Claret says the job does not exist or is not ours
+    │   ├── JobNotFoundError             7  Claret says the job does not exist or is not ours
+    │   └── UploadUnknownError           7  an upload's answer was lost: it may or may not be a job now
     └── ArtifactError                    8  an artifact file cannot be read
 """
 
@@ -108,6 +109,10 @@ class ClaretUnavailableError(ClaretErrorsError):
 
 class JobNotFoundError(ClaretUnavailableError):
     """Claret answered that the job does not exist or is not visible to this token."""
+
+
+class UploadUnknownError(ClaretUnavailableError):
+    """An upload reached Claret, or may have, but no job id came back: never to be retried blindly."""
 
 
 class ArtifactError(ClaretErrorsError):

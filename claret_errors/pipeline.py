@@ -28,8 +28,8 @@ from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
 from claret_errors.report.write import write_job_reports, write_run_index
-from claret_errors.resubmit.ledger import Ledger
-from claret_errors.resubmit.send import Planned, Uploaded, plan, send
+from claret_errors.resubmit.ledger import Ledger, Sent
+from claret_errors.resubmit.send import Planned, Unsure, Uploaded, check_in_claret, plan, send
 from claret_errors.results import (
     CategoryCount,
     Finding,
@@ -368,18 +368,59 @@ class ResubmitResult:
     new_jobs: RunResult | None = None
     originals: list[JobResult] = field(default_factory=list)
     index_files: list[Path] = field(default_factory=list)
+    unknown: list[Unsure] = field(default_factory=list)  # sent in this run, answer lost
+    skipped: dict[Path, Sent] = field(default_factory=dict)  # not sent: the earlier upload, under the lock
+    base_url: str = ""
+
+    def before(self, planned: Planned) -> Sent | None:
+        """The earlier upload of a file: as the ledger said under its lock when sending, else at the plan."""
+        return self.skipped.get(planned.file, planned.sent_before)
+
+    def held_back(self) -> list[tuple[Planned, Sent]]:
+        """Files not sent because an earlier upload of theirs has an unknown outcome (no --force)."""
+        return [
+            (p, e)
+            for p, e in ((p, self.skipped.get(p.file)) for p in self.planned)
+            if e and e.outcome_unknown
+        ]
+
+    def check_advice(self, planned: Planned, started: str) -> str:
+        """How to find out in Claret whether an upload whose answer was lost became a job."""
+        return check_in_claret(self.base_url, planned.tenant, planned.file.name, started)
 
     @property
     def exit_code(self) -> int:
-        """How the resubmitted jobs ended; the originals' failures are what was being fixed."""
-        return self.new_jobs.exit_code if self.new_jobs else int(ExitCode.OK)
+        """How the resubmitted jobs ended (the originals' failures are what was being fixed); 7 when an
+        upload's outcome is unknown, in this run or an earlier one, until --force or a check settles it."""
+        codes = [self.new_jobs.exit_code if self.new_jobs else int(ExitCode.OK)]
+        if self.unknown or self.held_back():
+            codes.append(int(ExitCode.UNAVAILABLE))
+        return int(worst_exit_code(codes))
 
     def summary(self) -> dict[str, Any]:
         sent = {u.planned.file: u.new_job for u in self.uploaded}
+        unknown = [
+            {
+                "file": str(u.planned.file),
+                "started": u.started,
+                "error": u.error,
+                "check": self.check_advice(u.planned, u.started),
+            }
+            for u in self.unknown
+        ] + [
+            {
+                "file": str(p.file),
+                "started": e.sent_at,
+                "error": "an earlier upload's outcome is unknown; not sent again without --force",
+                "check": self.check_advice(p, e.sent_at),
+            }
+            for p, e in self.held_back()
+        ]
         return {
             "schema_version": 1,
             "confirmed": self.new_jobs is not None,
             "files": [{**p.to_json(), "sent_as": sent.get(p.file)} for p in self.planned],
+            "outcome_unknown": unknown,
             "jobs": self.new_jobs.summary()["jobs"] if self.new_jobs else [],
             "originals": [job_json(r) for r in self.originals],
             "index": [str(p) for p in self.index_files],
@@ -405,7 +446,8 @@ async def resubmit_async(
     progress: Progress | None = None,
 ) -> ResubmitResult:
     """Send the planned files, follow the new jobs to the end, then analyse the originals again (links)."""
-    uploaded = await send(planned, settings, client, force=force)
+    sending = await send(planned, settings, client, force=force)
+    uploaded = sending.uploaded
     new_jobs = await run_async(
         [u.new_job for u in uploaded], settings, client, progress=progress, write_index=False
     )
@@ -413,7 +455,16 @@ async def resubmit_async(
     folders = list(dict.fromkeys(u.planned.job_folder for u in uploaded))
     originals = [await asyncio.to_thread(analyze_job, folder, settings, run_at=run_at) for folder in folders]
     index = _index([*originals, *new_jobs.results])
-    return ResubmitResult(list(planned), uploaded, new_jobs, originals, index)
+    return ResubmitResult(
+        list(planned),
+        uploaded,
+        new_jobs,
+        originals,
+        index,
+        sending.unknown,
+        sending.skipped,
+        settings.base_url,
+    )
 
 
 def resubmit(

@@ -37,6 +37,7 @@ from claret_errors.errors import (
     ClaretUnavailableError,
     ConfigError,
     JobNotFoundError,
+    UploadUnknownError,
     UsageError,
 )
 from claret_errors.files.atomic import FILE_MODE
@@ -632,17 +633,34 @@ class ClaretClient:
                         return value
                     if isinstance(value, str) and value.isdigit():
                         return int(value)
-            raise ClaretUnavailableError(
-                f"uploading {filename!r}: Claret's answer holds no job_log_id", url=url
+            raise UploadUnknownError(
+                f"uploading {filename!r}: Claret took it (HTTP {code}) but its answer holds no job_log_id",
+                url=url,
             )
 
         form = {
             "allow_record_creation": "1" if allow_record_creation else "0",
             "allow_record_update": "1" if allow_record_update else "0",
         }
-        return await self._retrying(
-            f"uploading {filename!r}",
-            url,
-            lambda: self._send("POST", url, handle, files={"file": (filename, data, "text/csv")}, data=form),
-            hook=_connect_only_hook,
-        )
+
+        async def attempt() -> int:
+            """One upload; a failure after the request may have reached Claret is UploadUnknownError,
+            which no hook retries: a 5xx without Retry-After (the job may exist), a connection lost."""
+            try:
+                files = {"file": (filename, data, "text/csv")}
+                return await self._send("POST", url, handle, files=files, data=form)
+            except _Transient as exc:
+                if exc.retry_after is not None:
+                    raise  # Claret asks to come back later: it did not take the file
+                raise UploadUnknownError(
+                    f"uploading {filename!r}: {exc.reason} from Claret", url=url
+                ) from None
+            except httpx.TransportError as exc:
+                if _connect_only_hook(exc):
+                    raise  # never reached Claret: retried
+                reason = redact(str(exc) or type(exc).__name__)
+                raise UploadUnknownError(
+                    f"uploading {filename!r}: no answer ({type(exc).__name__}: {reason})", url=url
+                ) from None
+
+        return await self._retrying(f"uploading {filename!r}", url, attempt, hook=_connect_only_hook)

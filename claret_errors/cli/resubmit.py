@@ -25,7 +25,9 @@ def command(
     the new jobs, analyse them, and link them with the originals in both reports.
 
     Creation and update flags come from the config ([import] allow_record_creation, allow_record_update).
-    The ledger OUT/<tenant>/resubmissions.json refuses to send the same file twice unless --force.
+    The ledger OUT/<tenant>/resubmissions.json refuses to send the same file twice unless --force, and
+    holds back a file whose earlier upload has an unknown outcome (its answer was lost) until you have
+    checked Claret's import list: exit 7 until then.
     """
     from claret_errors.cli.output import job_lines
     from claret_errors.pipeline import resubmit
@@ -40,14 +42,30 @@ def command(
         emit_json(result.summary())
         return result.exit_code
     sent = {u.planned.file: u.new_job for u in result.uploaded}
+    lost = {u.planned.file: u for u in result.unknown}
     for item in result.planned:
-        before = f", sent before as job {item.sent_before.new_job}" if item.sent_before else ""
+        before = result.before(item)
         if item.file in sent:
             state = f"sent as job {sent[item.file]}"
-        elif item.sent_before and not force:
-            state = "skipped: sent before as job " + item.sent_before.new_job + " (--force sends it again)"
+        elif item.file in lost:
+            unsure = lost[item.file]
+            state = f"OUTCOME UNKNOWN ({unsure.error}); {result.check_advice(item, unsure.started)}"
+        elif before and before.outcome_unknown and not force:
+            state = (
+                f"not sent: an earlier upload (started {before.sent_at}) has an unknown outcome; "
+                + result.check_advice(item, before.sent_at)
+            )
+        elif before and not force:
+            state = f"skipped: sent before as job {before.new_job} (--force sends it again)"
+        elif confirm and result.unknown:
+            state = "not sent: sending stopped at an upload whose outcome is unknown"
         else:
-            state = "would be sent" + before
+            earlier = ""
+            if before:
+                earlier = (
+                    f", sent before as job {before.new_job}" if before.new_job else ", outcome unknown before"
+                )
+            state = "would be sent" + earlier
         click.echo(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
     if not result.planned:
         click.echo("nothing to send: the folders hold no corrected files")

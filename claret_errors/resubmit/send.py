@@ -1,8 +1,9 @@
 """Resubmission: which corrected files a job folder holds, and sending them to Claret as new imports.
 
 Planning reads only local files and the ledger, so `resubmit` without `--confirm` shows exactly what would be
-sent. Sending records each upload in the ledger at once, so an interrupted resubmission never sends a file
-twice. Following the new jobs is the pipeline's work.
+sent. Sending holds the ledger's lock and records each upload before it starts and again as soon as its
+job id is known, so neither a second run at once nor a rerun after an interruption sends a file twice.
+Following the new jobs is the pipeline's work.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
-from claret_errors.errors import ArtifactError, UsageError
+from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
 from claret_errors.fix.corrections import CORRECTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
 
@@ -44,7 +45,8 @@ class Planned:
             "original_job": self.original_job,
             "records": self.records,
             "sha256": self.sha256,
-            "sent_before_as": self.sent_before.new_job if self.sent_before else None,
+            "sent_before_as": self.sent_before.new_job or None if self.sent_before else None,
+            "sent_before_state": self.sent_before.state if self.sent_before else None,
         }
 
 
@@ -54,6 +56,24 @@ class Uploaded:
 
     planned: Planned
     new_job: str
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """A corrected file sent in this run whose answer was lost: it may or may not be a job in Claret."""
+
+    planned: Planned
+    started: str
+    error: str
+
+
+def check_in_claret(base_url: str, tenant: str, file: str, started: str) -> str:
+    """What to do about an upload whose outcome is unknown: look in Claret, then settle it."""
+    return (
+        f"look in Claret's import list ({base_url.rstrip('/')}/{tenant}) for an inventory import of {file} "
+        f"started about {started}: if it is there, follow it with `claret-errors run JOB_ID`; if it is not, "
+        "send the file again with `claret-errors resubmit --confirm --force`"
+    )
 
 
 def _job_of(folder: Path) -> tuple[str, str]:
@@ -138,26 +158,55 @@ def plan(paths: Sequence[Path], settings: Settings) -> list[Planned]:
     return planned
 
 
+@dataclass
+class Sending:
+    """What `send` did: the new jobs, and the uploads whose outcome is unknown (sending stopped there)."""
+
+    uploaded: list[Uploaded] = field(default_factory=list)
+    unknown: list[Unsure] = field(default_factory=list)
+    skipped: dict[Path, Sent] = field(default_factory=dict)  # file -> the earlier upload seen under the lock
+
+
 async def send(
     planned: Sequence[Planned], settings: Settings, client: ClaretClient, *, force: bool
-) -> list[Uploaded]:
-    """Upload each file not sent before (or every one with `force`), ledger entry written right after each."""
-    uploaded: list[Uploaded] = []
+) -> Sending:
+    """Upload each file not sent before (or every one with `force`), under the ledger's lock: an intent
+    entry on disk before each upload, the new job id on disk as soon as Claret names it. An upload whose
+    answer is lost is marked unknown and ends the sending (Claret is in trouble); a refused one is
+    forgotten (nothing was sent) and raised."""
+    done = Sending()
+    folders: dict[Path, list[Planned]] = {}
     for item in planned:
-        # The ledger is reread (another run may have sent the file meanwhile), and the bytes hashed are
-        # the bytes sent, even if the file changed since the plan was made.
-        ledger = Ledger.open(item.job_folder.parent)
-        data = item.file.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if ledger.already_sent(sha) is not None and not force:
-            continue
-        new_job = await client.upload_csv(
-            data,
-            item.file.name,
-            allow_record_creation=settings.allow_record_creation,
-            allow_record_update=settings.allow_record_update,
-        )
-        sent_at = datetime.now(UTC).isoformat(timespec="seconds")
-        ledger.add(Sent(sha, item.file.name, item.original_job, str(new_job), sent_at))
-        uploaded.append(Uploaded(item, str(new_job)))
-    return uploaded
+        folders.setdefault(item.job_folder.parent, []).append(item)
+    for tenant_dir, items in folders.items():
+        async with Ledger.locked(tenant_dir) as ledger:
+            for item in items:
+                # The ledger was read under the lock (another run may have sent the file meanwhile), and
+                # the bytes hashed are the bytes sent, even if the file changed since the plan was made.
+                data = item.file.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                before = ledger.already_sent(sha)
+                if before is not None and not force:
+                    done.skipped[item.file] = before
+                    continue
+                started = datetime.now(UTC).isoformat(timespec="seconds")
+                ledger.begin(Sent(sha, item.file.name, item.original_job, "", started))
+                try:
+                    new_job = await client.upload_csv(
+                        data,
+                        item.file.name,
+                        allow_record_creation=settings.allow_record_creation,
+                        allow_record_update=settings.allow_record_update,
+                    )
+                except UploadUnknownError as exc:
+                    ledger.settle(sha, new_job=None)
+                    done.unknown.append(Unsure(item, started, str(exc)))
+                    return done
+                except ClaretErrorsError:
+                    ledger.forget(sha)  # Claret answered no, or was never reached: nothing was sent
+                    raise
+                # Interrupted mid-upload otherwise (Ctrl-C, a cancel, a kill, a bug): the entry stays
+                # `sending`, which every later run reads as unknown.
+                ledger.settle(sha, new_job=str(new_job))
+                done.uploaded.append(Uploaded(item, str(new_job)))
+    return done
