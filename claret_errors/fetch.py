@@ -199,6 +199,14 @@ class _Run:
                 await asyncio.sleep(self.settings.poll_interval)
                 continue
             failures = 0
+            if str(status.job_log_id) != job_id:
+                # Results are keyed by the job asked for: an answer about another job is this job's error,
+                # and none of it (status.json, files) is kept under this job's name.
+                raise ClaretUnavailableError(
+                    f"job {job_id}: Claret's status answer is about job {status.job_log_id}, "
+                    "not the job asked for; nothing of it was kept (check the job id, or try again later)",
+                    url=f"{self.client.api}/imports/status/{job_id}",
+                )
             outcome.status = status
             if last is None or status.raw != last.raw:
                 # In a thread: an fsync per change of 200 jobs' status held up every other job's requests.

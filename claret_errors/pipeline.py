@@ -341,11 +341,12 @@ async def run_async(
         progress.finished(outcome.job_log_id, result.exit_code, short_outcome(result))
         return result
 
-    tasks: list[asyncio.Task[JobResult]] = []
+    # Keyed by the job id asked for, never by what a status document or folder says of itself.
+    tasks: dict[str, asyncio.Task[JobResult]] = {}
     async for outcome in fetch_each(job_ids, settings, client, progress=progress):
-        tasks.append(asyncio.create_task(analysed(outcome)))
-    results = {r.info.job_log_id: r for r in await asyncio.gather(*tasks)}
-    ordered = [results[k] for k in job_ids_from(job_ids) if k in results]
+        tasks[outcome.job_log_id] = asyncio.create_task(analysed(outcome))
+    await asyncio.gather(*tasks.values())
+    ordered = [tasks[k].result() for k in job_ids_from(job_ids) if k in tasks]
     return RunResult(ordered, _index(ordered) if write_index else [])
 
 
