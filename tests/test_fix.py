@@ -109,6 +109,14 @@ def read_csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
 
 
+SAME_NAME = "the one known name that differs only in case, spaces or look-alike letters"
+FILE_ORDER = "day first, decided from the file's unambiguous dates (a part over 12 is the day)"
+THOUSANDS = "the comma groups thousands: the file writes no decimal commas"
+SERIAL = "a 5-digit number in a date column is a spreadsheet's day number (days since 1899-12-30)"
+SUFFIX = "the unit written after the number is the row's unit of measure"
+ONE_READING = "day first: the other order is no real date"
+
+
 def test_certainly_fixed_rows_go_to_a_corrected_file_in_the_inputs_format(tmp_path: Path) -> None:
     """The corrected file has the input's own headers and order and only the fixed rows, ready to upload."""
     rows = [
@@ -130,17 +138,17 @@ def test_certainly_fixed_rows_go_to_a_corrected_file_in_the_inputs_format(tmp_pa
     ]
     assert (result.auto_fixed_rows, result.suggested_rows, result.manual_rows) == (3, 0, 0)
     assert read_csv(tmp_path / "out" / "corrections_log.csv") == [
-        ["input_row", "field", "before", "after", "rule"],
-        ["2", "uom", "gal", "Gallon", "uom.alias"],
-        ["2", "bin_name", "ss-01", "SS-01", "reference.normalised"],
-        ["2", "date_filled", "08/01/2023", "2023-01-08", "date.file_order"],
-        ["2", "quantity", "1,200", "1200", "quantity.thousands_separator"],
-        ["3", "date_filled", "45123", "2023-07-16", "date.spreadsheet_serial"],
-        ["3", "quantity", "12 gal", "12", "quantity.unit_suffix"],
-        ["4", "date_filled", "14/02/2023", "2023-02-14", "date.day_month_order"],
+        ["input_row", "field", "before", "after", "rule", "assumption"],
+        ["2", "uom", "gal", "Gallon", "uom.alias", "'gal' is short for Gallon"],
+        ["2", "bin_name", "ss-01", "SS-01", "reference.normalised", SAME_NAME],
+        ["2", "date_filled", "08/01/2023", "2023-01-08", "date.file_order", FILE_ORDER],
+        ["2", "quantity", "1,200", "1200", "quantity.thousands_separator", THOUSANDS],
+        ["3", "date_filled", "45123", "2023-07-16", "date.spreadsheet_serial", SERIAL],
+        ["3", "quantity", "12 gal", "12", "quantity.unit_suffix", SUFFIX],
+        ["4", "date_filled", "14/02/2023", "2023-02-14", "date.day_month_order", ONE_READING],
     ]
     assert read_csv(tmp_path / "out" / "needs_attention.csv") == [
-        ["input_row", *INVENTORY_FIELDS, "messages", "reason", "owner", "fix", "suggestion"]
+        ["input_row", *INVENTORY_FIELDS, "messages", "advice", "suggestion", "owner", "note"]
     ]
 
 
@@ -221,7 +229,7 @@ def test_formula_cell_sends_the_row_to_a_person_and_is_neutralised_there(tmp_pat
     assert result.corrected_files == []
     [attention] = read_csv(tmp_path / "needs_attention.csv")[1:]
     assert attention[3] == '\'=HYPERLINK("http://evil")'
-    assert "lot_name starts with '='" in attention[8]
+    assert "lot_name starts with '='" in attention[11]  # the note: no message of Claret's says it
 
 
 def test_negative_quantity_is_a_number_not_a_formula(tmp_path: Path) -> None:
@@ -321,8 +329,28 @@ def test_no_failed_rows_still_writes_empty_people_files(tmp_path: Path) -> None:
     job = make_job(tmp_path, [GOOD], imported=[1])
     result = fix(job, make_rec(job, {}), Settings(), tmp_path)
     assert (result.corrected_files, result.auto_fixed_rows) == ([], 0)
-    assert read_csv(tmp_path / "corrections_log.csv") == [["input_row", "field", "before", "after", "rule"]]
+    assert read_csv(tmp_path / "corrections_log.csv") == [
+        ["input_row", "field", "before", "after", "rule", "assumption"]
+    ]
     assert len(read_csv(tmp_path / "needs_attention.csv")) == 1
+
+
+def test_needs_attention_gives_advice_for_what_still_fails_and_repeats_no_message(tmp_path: Path) -> None:
+    """The person reads Claret's words once, what to do about the failures left, and only new notes."""
+    rows = [GOOD, ("122-17", "SS-01", "", "2023/08/01", "5", "Gallon")]
+    job = make_job(tmp_path, rows, imported=[1])
+    rec = make_rec(job, {2: [BAD_DATE, NO_LOT]})
+    advice = {BAD_DATE[0]: "Write the fill date as YYYY-MM-DD.", NO_LOT[0]: "Fill in the lot code."}
+    rec.messages = rec.messages.with_columns(pl.col("message").replace_strict(advice).alias("advice"))
+    fix(job, rec, Settings(), tmp_path)
+
+    header, row = read_csv(tmp_path / "needs_attention.csv")
+    got = dict(zip(header, row, strict=True))
+    assert got["messages"] == f"{BAD_DATE[0]} | {NO_LOT[0]}"
+    assert got["advice"] == "Fill in the lot code."  # the date is fixed for sure: no advice about it
+    assert got["suggestion"] == "date_filled: 2023-08-01 (certain)"
+    assert got["note"] == ""
+    assert "reason" not in header and "fix" not in header
 
 
 def test_master_data_names_come_from_field_columns_and_named_files(tmp_path: Path) -> None:
@@ -348,7 +376,9 @@ def test_unit_aliases_from_the_config_are_applied(tmp_path: Path) -> None:
     settings = Settings(units={"nine-litre case": "9LE Case"})
     result = fix(job, make_rec(job, {1: [BAD_UOM]}), settings, tmp_path)
 
-    assert result.corrections.rows() == [(1, "uom", "nine-litre case", "9LE Case", "uom.alias")]
+    assert result.corrections.rows() == [
+        (1, "uom", "nine-litre case", "9LE Case", "uom.alias", "'nine-litre case' is short for 9LE Case")
+    ]
     assert read_csv(result.corrected_files[0])[1][5] == "9LE Case"
 
 
@@ -436,7 +466,10 @@ def _tables_from_plans(job: LoadedJob, plans: Sequence[RowPlan]) -> dict[str, pl
     )
     corrections = pl.DataFrame(
         [(p.input_row, *c) for p in plans if p.kind == "auto" for c in p.corrections],
-        schema={"input_row": pl.Int64, "field": string, "before": string, "after": string, "rule": string},
+        schema={
+            "input_row": pl.Int64,
+            **dict.fromkeys(("field", "before", "after", "rule", "assumption"), string),
+        },
         orient="row",
     )
     pending = [p for p in plans if p.kind != "auto"]
@@ -495,7 +528,8 @@ def test_fix_tables_match_the_plans_of_every_row(tmp_path: Path, profile: str) -
 
     expected = _tables_from_plans(job, plan_fixes(job, rec, settings))
     for name, frame in expected.items():
-        assert_frame_equal(getattr(result, name), frame)
+        # advice and note are pinned by their own test; they come from the messages, not the plans
+        assert_frame_equal(getattr(result, name).drop("advice", "note", strict=False), frame)
     fixes = result.rows["fix"].to_list()
     counts = [fixes.count(kind) for kind in ("auto", "suggested", "manual")]
     assert counts == [result.auto_fixed_rows, result.suggested_rows, result.manual_rows]

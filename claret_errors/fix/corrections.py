@@ -42,8 +42,12 @@ _PY_WHITESPACE = (
 )
 _SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
 _CORRECTED_NAME = re.compile(r"_corrected_\d{3}\.csv$")
-CORRECTIONS_COLUMNS = ("input_row", "field", "before", "after", "rule")
+CORRECTIONS_COLUMNS = ("input_row", "field", "before", "after", "rule", "assumption")
 ATTENTION_EXTRA = ("messages", "reason", "owner", "fix", "suggestion")
+# needs_attention.csv holds what a person acts on, each fact once: Claret's words (`messages`), what to do
+# (`advice`), a proposed value (`suggestion`), and only what the messages do not say (`note`: why a row was
+# held back). The frame's `reason` (the messages left plus those notes) and `fix` stay for the reports.
+ATTENTION_PEOPLE = ("messages", "advice", "suggestion", "owner", "note")
 
 
 def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) -> FixResult:
@@ -60,9 +64,48 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
     auto = _hold_back([p for p in plans if p.kind == "auto"], job, columns)
     files = _write_corrected(job, auto, out_dir / CORRECTED_DIR)
     result = _result(job, failed, special, plans, files)
-    write_people_csv(out_dir / NEEDS_ATTENTION, result.needs_attention)
+    result.needs_attention = _with_advice(result.needs_attention, rec.messages)
+    inputs = [c for c in result.needs_attention.columns if c not in (*ATTENTION_EXTRA, "advice", "note")]
+    write_people_csv(out_dir / NEEDS_ATTENTION, result.needs_attention.select(*inputs, *ATTENTION_PEOPLE))
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result
+
+
+def _with_advice(attention: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFrame:
+    """`advice` (what to do about the messages still failing, each once) and `note` (the reasons that are
+    not Claret's messages: a row held back, a formula-like value) for each row a person must fix."""
+    import polars as pl
+
+    if attention.height == 0 or not {"input_row", "message"} <= set(messages.columns):
+        return attention.with_columns(
+            pl.lit("").alias("advice"), pl.col("reason").fill_null("").alias("note")
+        )
+    advice = pl.col("advice").fill_null("") if "advice" in messages.columns else pl.lit("").alias("advice")
+    pairs = (
+        attention.select("input_row", pl.col("reason").fill_null(""))
+        .join(messages.select("input_row", "message", advice), on="input_row", how="inner")
+        .filter(pl.col("reason").str.contains(pl.col("message"), literal=True))
+        .group_by("input_row", maintain_order=True)
+        .agg(
+            pl.col("advice").filter(pl.col("advice") != "").unique(maintain_order=True).str.join("; "),
+            pl.col("message").unique(maintain_order=True).alias("said"),
+        )
+    )
+    joined = attention.join(pairs, on="input_row", how="left", maintain_order="left")
+    notes = [
+        _note(reason or "", said or [])
+        for reason, said in zip(joined["reason"].to_list(), joined["said"].to_list(), strict=True)
+    ]
+    return joined.with_columns(
+        pl.col("advice").fill_null(""), pl.Series("note", notes, dtype=pl.String)
+    ).drop("said")
+
+
+def _note(reason: str, said: list[str]) -> str:
+    """The parts of a row's reason that are not one of its messages (already in `messages`)."""
+    for message in sorted(said, key=len, reverse=True):
+        reason = reason.replace(message, "")
+    return "; ".join(part.strip() for part in reason.split("; ") if part.strip())
 
 
 def plan_fixes(job: LoadedJob, rec: Reconciliation, settings: Settings) -> list[RowPlan]:

@@ -80,7 +80,8 @@ class RowPlan:
     values: dict[str, str | None]
     owner: str
     messages: list[str]
-    corrections: list[tuple[str, str, str, str]] = field(default_factory=list)  # field, before, after, rule
+    # field, before, after, rule, assumption
+    corrections: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)  # for remaining failures only
 
@@ -94,10 +95,10 @@ class RowPlan:
         """Out of the corrected files: the reason is recorded; certain fixes can stay as suggestions."""
         self.remaining.append(reason)
         if keep_fixes_as_suggestion:
-            self.suggestions.extend(f"{f}: {after} (certain)" for f, _b, after, _r in self.corrections)
+            self.suggestions.extend(f"{f}: {after} (certain)" for f, _b, after, *_ in self.corrections)
 
     def suggestion_text(self) -> str:
-        fixed = [f"{f}: {after} (certain)" for f, _b, after, _r in self.corrections] if self.remaining else []
+        fixed = [f"{f}: {after} (certain)" for f, _b, after, *_ in self.corrections] if self.remaining else []
         return "; ".join(dict.fromkeys([*fixed, *self.suggestions]))
 
 
@@ -198,7 +199,7 @@ class FailedRows:
         kinds, suggestions, remaining, extras = [], [], [], []
         for decision in self.decisions:
             kinds.append("suggested" if decision.suggestions else "manual")
-            fixed = [f"{f}: {after} (certain)" for f, _b, after, _r in decision.corrections]
+            fixed = [f"{f}: {after} (certain)" for f, _b, after, *_ in decision.corrections]
             suggestions.append("; ".join(dict.fromkeys([*fixed, *decision.suggestions])))
             remaining.append(decision.remaining)
             # Not flagged: only a value the decision changed can be formula-like.
@@ -283,7 +284,7 @@ class _Decision:
     """What the rules make of one failure signature: fixed values, and the messages (by position) left."""
 
     updates: tuple[tuple[str, str], ...]  # field, after
-    corrections: tuple[tuple[str, str, str, str], ...]  # field, before, after, rule
+    corrections: tuple[tuple[str, str, str, str, str], ...]  # field, before, after, rule, assumption
     remaining: tuple[int, ...]
     suggestions: tuple[str, ...]
 
@@ -306,7 +307,7 @@ def _decide(
         guessed = index < len(confidences) and confidences[index] not in (None, "rule")
         by_field.setdefault(name, []).append((index, GUESSED if guessed else category))
     updates: dict[str, str] = {}
-    corrections: list[tuple[str, str, str, str]] = []
+    corrections: list[tuple[str, str, str, str, str]] = []
     remaining: list[int] = []
     suggestions: list[str] = []
     for name in sorted(by_field, key=lambda n: (n not in _FIELD_ORDER, position.get(n, len(position)))):
@@ -319,7 +320,7 @@ def _decide(
         outcome = context.outcome(name, before, values.get("uom") or "")
         if outcome is not None and outcome.after is not None:
             values[name] = updates[name] = outcome.after
-            corrections.append((name, before, outcome.after, outcome.rule))
+            corrections.append((name, before, outcome.after, outcome.rule, outcome.assumption))
             continue
         remaining.extend(indices)
         if outcome is not None and outcome.suggestion:

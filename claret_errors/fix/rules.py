@@ -103,17 +103,29 @@ _COMMA_GROUPS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _COMMA_GROUPS_DOT_DECIMAL = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d+$")
 _DOT_GROUPS_COMMA_DECIMAL = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d+$")
 _DECIMAL_COMMA = re.compile(r"^\d+,(?:\d{1,2}|\d{4,})$")
+# What each quantity rule takes for granted, said to the person who reads the corrections.
+QUANTITY_ASSUMPTIONS: Mapping[str, str] = {
+    "quantity.unit_suffix": "the unit written after the number is the row's unit of measure",
+    "quantity.digit_grouping": "spaces or apostrophes group the thousands",
+    "quantity.thousands_separator": "the comma groups thousands: the file writes no decimal commas",
+    "quantity.decimal_comma": "the comma is the decimal point",
+}
 # Evidence in a file's quantities of how it writes decimals: comma-decimal files write "12,5" or "1.234,5".
 COMMA_DECIMAL_EVIDENCE = r"^\s*(\d+,(\d{1,2}|\d{4,})|\d{1,3}(\.\d{3})+,\d+)\s*$"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a rule made of a value: `after` if certain, else a `suggestion` for a person; `rule` names it."""
+    """What a rule made of a value: `after` if certain, else a `suggestion` for a person; `rule` names it.
+
+    `assumption` says, for people, what a certain change took for granted (shown in the reports and in
+    corrections_log.csv): every automatic change must be checkable by the one who reads it.
+    """
 
     rule: str
     after: str | None = None
     suggestion: str = ""
+    assumption: str = ""
 
     @property
     def certain(self) -> bool:
@@ -178,7 +190,11 @@ def fix_spreadsheet_serial(value: str) -> Outcome | None:
     days = int(match.group(1))
     if not SERIAL_RANGE[0] <= days <= SERIAL_RANGE[1]:
         return None
-    return Outcome("date.spreadsheet_serial", (SERIAL_EPOCH + timedelta(days=days)).isoformat())
+    return Outcome(
+        "date.spreadsheet_serial",
+        (SERIAL_EPOCH + timedelta(days=days)).isoformat(),
+        assumption="a 5-digit number in a date column is a spreadsheet's day number (days since 1899-12-30)",
+    )
 
 
 def fix_date_format(value: str, day_first: bool | None) -> Outcome | None:
@@ -190,12 +206,22 @@ def fix_date_format(value: str, day_first: bool | None) -> Outcome | None:
         match = pattern.match(text)
         if match:
             after = _ymd(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-            return Outcome(rule, after) if after else None
+            return (
+                Outcome(rule, after, assumption="a date that starts with the year goes on month, day")
+                if after
+                else None
+            )
     match = _DATETIME.match(text)
     if match:
         year, month, day = (int(p) for p in match.group(1).split("-"))
         after = _ymd(year, month, day)
-        return Outcome("date.datetime", after) if after else None
+        return (
+            Outcome(
+                "date.datetime", after, assumption="the time of day is dropped: Claret takes the date alone"
+            )
+            if after
+            else None
+        )
     match = _NUMERIC_DATE.match(text)
     if match:
         return _numeric_date(int(match.group(1)), int(match.group(2)), match.group(3), day_first)
@@ -205,7 +231,9 @@ def fix_date_format(value: str, day_first: bool | None) -> Outcome | None:
         except ValueError:
             continue
         after = _ymd(parsed.year, parsed.month, parsed.day)
-        return Outcome("date.month_name", after) if after else None
+        return (
+            Outcome("date.month_name", after, assumption="the month is written as a word") if after else None
+        )
     return None
 
 
@@ -220,13 +248,22 @@ def _numeric_date(first: int, second: int, year_text: str, day_first: bool | Non
     valid = {k: v for k, v in readings.items() if v}
     if not valid:
         return None
-    if len(set(valid.values())) == 1:
-        return Outcome("date.day_month_order", next(iter(valid.values())))
     if len(valid) == 1:
-        return Outcome("date.day_month_order", next(iter(valid.values())))
+        [(key, after)] = valid.items()
+        return Outcome("date.day_month_order", after, assumption=f"{key}: the other order is no real date")
+    if len(set(valid.values())) == 1:
+        return Outcome(
+            "date.day_month_order",
+            next(iter(valid.values())),
+            assumption="day and month read alike either way",
+        )
     if day_first is not None:
         key = "day first" if day_first else "month first"
-        return Outcome("date.file_order", valid[key])
+        return Outcome(
+            "date.file_order",
+            valid[key],
+            assumption=f"{key}, decided from the file's unambiguous dates (a part over 12 is the day)",
+        )
     return _date_suggestion("date.ambiguous_order", valid)
 
 
@@ -267,7 +304,7 @@ def fix_unit_alias(value: str, units: UnitTable, known: frozenset[str] | None) -
         return None
     if known and target not in known:
         return Outcome("uom.alias", suggestion=f"{target} (alias of {fold_text(value)!r}, not a known unit)")
-    return Outcome("uom.alias", target)
+    return Outcome("uom.alias", target, assumption=f"{fold_text(value)!r} is short for {target}")
 
 
 def quantity_style(values: pl.Series) -> bool:
@@ -302,7 +339,7 @@ def fix_quantity(value: str, uom: str, units: UnitTable, comma_decimal_file: boo
         return Outcome("+".join(steps), suggestion=suggestion)
     if after is None or not steps or not _PLAIN_NUMBER.match(after) or not _positive(after):
         return None
-    return Outcome("+".join(steps), after)
+    return Outcome("+".join(steps), after, assumption="; ".join(QUANTITY_ASSUMPTIONS[s] for s in steps))
 
 
 def _plain_number(text: str, comma_decimal_file: bool) -> tuple[str | None, str, str]:
@@ -367,7 +404,12 @@ class NameIndex:
             return None
         hits = self.by_key.get(key)
         if hits and len(hits) == 1:
-            return Outcome("reference.normalised", next(iter(hits)))
+            [name] = hits
+            return Outcome(
+                "reference.normalised",
+                name,
+                assumption="the one known name that differs only in case, spaces or look-alike letters",
+            )
         if hits:
             return Outcome("reference.normalised", suggestion="one of " + ", ".join(sorted(hits)))
         return self.close(key)
