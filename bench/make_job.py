@@ -1,6 +1,7 @@
 """Write a synthetic Claret inventory job folder of N rows: input, staging, output and errors CSVs.
 
-Used by the load and reconcile benches (`make_job`) and from the shell
+Used by the load and reconcile benches (`make_job`), the width bench and test (`make_wide_job`, a plain
+folder of few rows and many columns) and from the shell
 (`python bench/make_job.py OUT_FOLDER --rows 1000000`). Deterministic for a seed; writes nothing else.
 """
 
@@ -114,6 +115,32 @@ def make_job(folder: Path, rows: int, *, failed_share: float = 0.05, seed: int =
     # As fetch writes them: status.json is Claret's `content`; the manifest lists files in Claret's order.
     (folder / "status.json").write_text(json.dumps(status, indent=2), encoding="utf-8")
     (folder / "manifest.json").write_text(json.dumps({"files": manifest}, indent=2), encoding="utf-8")
+    return folder
+
+
+def make_wide_job(folder: Path, *, extra: int, rows: int) -> Path:
+    """input.csv, output.csv and errors.csv with `extra` columns beyond the six fields; every even row fails
+    on its bin, and the last extra column of row 1 holds a formula."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = [*FIELDS, *(f"extra_{j}" for j in range(extra))]
+
+    def row(i: int) -> list[str]:
+        values = [f"{100 + i}-16", "SS-99" if i % 2 == 0 else "SS-01", f"L{i}", "2023-08-01", "5", "Gallon"]
+        tail = [f"v{i}_{j}" for j in range(extra)]
+        if i == 0 and tail:
+            tail[-1] = "=HYPERLINK(1)"
+        return values + tail
+
+    lines = {
+        "input.csv": [header, *(row(i) for i in range(rows))],
+        "output.csv": [header, *(row(i) for i in range(rows) if i % 2)],
+        "errors.csv": [
+            [*header, "Error Message"],
+            *([*row(i), "The selected bin name is invalid."] for i in range(rows) if i % 2 == 0),
+        ],
+    }
+    for name, table in lines.items():
+        (folder / name).write_text("".join(",".join(cells) + "\n" for cells in table), encoding="utf-8")
     return folder
 
 

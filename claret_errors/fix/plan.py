@@ -340,17 +340,23 @@ def _formula_reasons(values: Mapping[str, str | None], columns: list[str]) -> li
 
 
 def _formula_rows(failed: pl.DataFrame, columns: list[str]) -> set[int]:
-    """The rows with a formula-like value (judged once per distinct value that starts like a formula)."""
+    """The rows with a formula-like value (judged once per distinct value that starts like a formula).
+
+    One pass over all text columns finds those holding any candidate at all, so a wide file costs time in
+    proportion to its cells, not to its width times a per-column query."""
     import polars as pl
 
+    present = {input_column(name): name for name in columns if _get(failed, input_column(name)) is not None}
+    text = [c for c in present if failed.get_column(c).dtype == pl.String]
+    marks = failed.select(pl.col(text).str.contains(_FORMULA_START).any()).row(0) if text else ()
+    candidates = {c for c, mark in zip(text, marks, strict=True) if mark}
     rows: set[int] = set()
-    for name in columns:
-        column = input_column(name)
-        if column not in failed.columns:
-            continue
+    for column, name in present.items():
         numeric = name in NUMERIC_FIELDS
         series = failed.get_column(column)
         if series.dtype == pl.String:
+            if column not in candidates:
+                continue
             starts = series.filter(series.str.contains(_FORMULA_START).fill_null(False)).unique().to_list()
             formulas = [v for v in starts if is_formula_like(v, numeric=numeric)]
             if formulas:
@@ -365,8 +371,9 @@ def owners(failed: pl.DataFrame, height: int) -> list[str]:
     """Each row's owner as text, "" when it has none."""
     import polars as pl
 
-    if "owner" in failed.columns and failed.schema["owner"] == pl.String:
-        return failed.get_column("owner").fill_null("").to_list()
+    series = _get(failed, "owner")
+    if series is not None and series.dtype == pl.String:
+        return series.fill_null("").to_list()
     return [str(owner or "") for owner in _column(failed, "owner", height)]
 
 
@@ -388,8 +395,20 @@ def input_row_series(failed: pl.DataFrame) -> pl.Series:
     return pl.Series("input_row", _input_rows(failed), dtype=pl.Int64)
 
 
+def _get(frame: pl.DataFrame, name: str) -> pl.Series | None:
+    """The named column, or None: a lookup by name, where `name in frame.columns` builds the list of every
+    name on each call (quadratic when asked once per column of a wide file)."""
+    import polars as pl
+
+    try:
+        return frame.get_column(name)
+    except pl.exceptions.ColumnNotFoundError:
+        return None
+
+
 def _column(frame: pl.DataFrame, name: str, height: int) -> list[object]:
-    return frame.get_column(name).to_list() if name in frame.columns else [None] * height
+    series = _get(frame, name)
+    return series.to_list() if series is not None else [None] * height
 
 
 def _gather(frame: pl.DataFrame, indices: list[int]) -> pl.DataFrame:
@@ -417,8 +436,9 @@ def _messages(frame: pl.DataFrame, height: int) -> pl.Series:
     """Each row's messages as the texts a plan holds (a missing message as "None"), null for no list."""
     import polars as pl
 
-    if "messages" in frame.columns and frame.schema["messages"] == pl.List(pl.String):
-        return frame.get_column("messages").list.eval(pl.element().fill_null("None"))
+    series = _get(frame, "messages")
+    if series is not None and series.dtype == pl.List(pl.String):
+        return series.list.eval(pl.element().fill_null("None"))
     values = [
         [str(m) for m in v] if isinstance(v, list) else None for v in _column(frame, "messages", height)
     ]
@@ -429,8 +449,9 @@ def text_series(frame: pl.DataFrame, name: str, height: int) -> pl.Series:
     """`_texts` as a String series."""
     import polars as pl
 
-    if name in frame.columns and frame.schema[name] == pl.String:
-        return frame.get_column(name)
+    series = _get(frame, name)
+    if series is not None and series.dtype == pl.String:
+        return series
     return pl.Series(name, _texts(frame, name, height), dtype=pl.String)
 
 
@@ -438,7 +459,8 @@ def _list_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
     """A list column, or nulls (no list) when the frame lacks it or it holds no lists."""
     import polars as pl
 
-    if name in frame.columns and isinstance(frame.schema[name], pl.List):
+    series = _get(frame, name)
+    if series is not None and isinstance(series.dtype, pl.List):
         return pl.col(name)
     return pl.lit(None, dtype=pl.List(pl.String))
 
@@ -451,9 +473,9 @@ def _texts(frame: pl.DataFrame, name: str, height: int) -> list[str | None]:
     """A column's values as the input's text: strings as they are, anything else through str()."""
     import polars as pl
 
-    if name not in frame.columns:
+    series = _get(frame, name)
+    if series is None:
         return [None] * height
-    series = frame.get_column(name)
     if series.dtype == pl.String:
         return series.to_list()
     return [_text_or_none(v) for v in series.to_list()]

@@ -233,7 +233,8 @@ def link_rows(
     `likely`, when given, is a guess at the input rows of a frame joined on fields, in order (the input
     rows no error names, for an output file): taken only if every record equals its guessed input row.
     """
-    shared = [f for f in fields if f in frame.columns]
+    present = set(frame.columns)  # once: frame.columns builds a new list on every call
+    shared = [f for f in fields if f in present]
     candidates: dict[str, pl.Series] = {}
     notes: list[str] = []
     configured = configured_column(overrides.row_column, frame.columns) if overrides.row_column else None

@@ -337,7 +337,8 @@ def _link(
         prefix = prefix_rows(frame, layout) if kind == "errors" else None
         if frame.height == 0:
             # No rows (or no file): still the input's columns, so later stages can select them.
-            missing = [pl.lit(None, dtype=pl.String).alias(f) for f in fields if f not in frame.columns]
+            present = set(frame.columns)  # once: frame.columns builds a new list on every call
+            missing = [pl.lit(None, dtype=pl.String).alias(f) for f in fields if f not in present]
             out = _with_row(frame.with_columns(missing), pl.Series(INPUT_ROW, [], dtype=pl.Int64))
             if kind == "errors":
                 out = out.with_columns(pl.Series("messages", [], dtype=pl.List(pl.String)))

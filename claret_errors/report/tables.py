@@ -76,7 +76,8 @@ def empty(headers: list[str]) -> Table:
 def input_columns(result: JobResult, failed: pl.DataFrame) -> list[str]:
     """The input columns as sent: from the loaded job when known, else the failed frame's own columns."""
     if result.loaded is not None:
-        return [c for c in result.loaded.input_columns if c in failed.columns]
+        present = set(failed.columns)  # once: frame.columns builds a new list on every call
+        return [c for c in result.loaded.input_columns if c in present]
     return [c for c in failed.columns if c not in _NOT_INPUT and not c.startswith("_")]
 
 
