@@ -28,6 +28,9 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _LONE_CR = re.compile(rb"\r(?!\n)")
+# The csv module refuses a field over 131,072 characters by default, where polars reads any: both readers
+# must take the same files. A cell is bounded by its file, and files by the configured size cap.
+csv.field_size_limit(2**31 - 1)
 
 
 @dataclass
@@ -162,7 +165,7 @@ def _settle_trailing_empties(
     short row gets nulls for its missing fields, both with findings, exactly as the exact reader does."""
     span = pl.col("_span") if "_span" in frame.columns else pl.lit(1, dtype=pl.Int64).alias("_span")
     suspects = frame.with_row_index("_k").filter(pl.col(names[-1]) == "").select("_k", LINE, span)
-    fields = _field_counts(source, {line: (k, n) for k, line, n in suspects.iter_rows()}, separator)
+    fields = _field_counts(source, {line: (k, n) for k, line, n in suspects.iter_rows()}, separator, label)
     short = {k: n for k, n in fields.items() if n < len(names)}
     fix = pl.DataFrame(
         {"_k": list(short), "_n": list(short.values())}, schema={"_k": pl.UInt32, "_n": pl.Int64}
@@ -188,7 +191,9 @@ def _settle_trailing_empties(
     return out, findings
 
 
-def _field_counts(source: Path | bytes, wanted: dict[int, tuple[int, int]], separator: str) -> dict[int, int]:
+def _field_counts(
+    source: Path | bytes, wanted: dict[int, tuple[int, int]], separator: str, label: str
+) -> dict[int, int]:
     """Row index -> its number of fields (0 for a blank line), parsing only the wanted records' lines.
 
     `wanted` maps a record's first physical line to (row index, lines it spans).
@@ -205,7 +210,12 @@ def _field_counts(source: Path | bytes, wanted: dict[int, tuple[int, int]], sepa
                 pending[2].append(line)
                 if number == pending[1]:
                     text = b"".join(pending[2]).decode("utf-8", errors="replace")
-                    record = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+                    try:
+                        record = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+                    except csv.Error as exc:
+                        raise ArtifactError(
+                            f"cannot be parsed as CSV: {exc}", file=label, line=number
+                        ) from exc
                     found[pending[0]] = len(record)
                     pending = None
             if number >= last:

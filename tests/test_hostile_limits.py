@@ -1,0 +1,40 @@
+"""Hostile artifact files meet documented limits: a clear error with its exit code, or correct handling;
+never exit 1 (a bug), never unbounded memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+
+HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom,note,last"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TENANT", "CLARET_TOKEN", "CLARET_EMAIL", "CLARET_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def plain_job(folder: Path, note: str) -> Path:
+    """A plain folder: two input rows, the first with `note` and an empty last cell, failed on its bin."""
+    folder.mkdir()
+    first = f"124,SS-99,L1,2023-08-01,5,Gallon,{note},"
+    (folder / "input.csv").write_text(f"{HEADER}\n{first}\n125,SS-01,L2,2023-08-01,3,Gallon,ok,x\n")
+    (folder / "output.csv").write_text(f"{HEADER}\n125,SS-01,L2,2023-08-01,3,Gallon,ok,x\n")
+    (folder / "errors.csv").write_text(f"{HEADER},Error Message\n{first},The selected bin name is invalid.\n")
+    return folder
+
+
+def test_a_140000_character_cell_before_an_empty_last_cell_is_read(tmp_path: Path) -> None:
+    """Past the csv module's 131,072-character field limit the row is still read and reported, not a crash."""
+    folder = plain_job(tmp_path / "long", "x" * 140_000)
+    code = main(["analyze", str(folder), "--out", str(tmp_path / "out"), "--quiet"])
+    summary = json.loads((tmp_path / "out" / "local" / "long" / "summary.json").read_text())
+    assert code == ExitCode.RECORDS_FAILED
+    assert summary["counts"] == {**summary["counts"], "input_rows": 2, "failed": 1, "imported": 1}
