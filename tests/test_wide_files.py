@@ -29,4 +29,4 @@ def test_a_file_with_10000_extra_columns_is_analysed_with_every_column_kept(tmp_
     # The formula in the last extra column of row 1 is found by the scan and neutralised for people.
     first = dict(zip(header, next(r for r in rows if r[0] == "1"), strict=True))
     assert first["extra_9999"] == "'=HYPERLINK(1)"
-    assert "extra_9999 starts with '='" in first["reason"]
+    assert "extra_9999 starts with '='" in first["note"]
