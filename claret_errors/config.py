@@ -66,6 +66,27 @@ class SmtpSettings:
 
 
 SMTP_TLS_MODES = ("starttls", "implicit", "none")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The `[limits]` table: bounds on what comes from outside, far above any real night (a 1000-row job's
+    files are well under 1 MiB each; a million-row job's about 200 MiB in all)."""
+
+    file_bytes: int = 256 * MIB  # one artifact, downloaded or read; a larger one is refused (exit 8)
+    status_bytes: int = 16 * MIB  # one status answer, as received and as decoded (exit 7 past it)
+    download_seconds: float = 1800.0  # one download from request to last byte (exit 7 past it)
+    min_rate: int = 1024  # bytes a second a download must average over each `rate_window` (else exit 7)
+    rate_window: float = 30.0  # seconds
+
+
+LIMIT_KEYS = {  # TOML key -> (field, its unit in bytes or seconds)
+    "file_mb": ("file_bytes", MIB),
+    "status_mb": ("status_bytes", MIB),
+    "download_seconds": ("download_seconds", 1),
+    "min_rate_kb": ("min_rate", 1024),
+}
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     smtp_password: str | None = None
     attachment_limit: int = 5 * 1024 * 1024  # bytes; a larger worksheet is named by path in the e-mail
+    limits: Limits = field(default_factory=Limits)
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -108,6 +130,8 @@ class Settings:
                 text = ""
             elif isinstance(value, SmtpSettings):
                 text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ""))
+            elif isinstance(value, Limits):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items())
             elif isinstance(value, DetectOverrides):
                 text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ()))
             elif isinstance(value, tuple) and all(isinstance(r, RuleSpec) for r in value):
@@ -148,7 +172,7 @@ _FILE_SCALARS = (
     "master_data",
     "email",
 )
-_FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify")
+_FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify", "limits")
 
 
 def _text(value: Any) -> str:
@@ -331,7 +355,26 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         )
     out["rules"] = tuple(parsed_rules)
     out.update(_notify_tables(data, where))
+    if "limits" in data:
+        out["limits"] = _limits(data["limits"], where)
     return out
+
+
+def _limits(table: Any, where: str) -> Limits:
+    """The `[limits]` table: each key a positive number in the unit its name says."""
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", file=where, key="limits")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in LIMIT_KEYS:
+            raise ConfigError(f"unknown key; known: {', '.join(LIMIT_KEYS)}", file=where, key=f"limits.{key}")
+        name, unit = LIMIT_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            message = f"must be a number greater than 0, got {value!r}"
+            raise ConfigError(message, file=where, key=f"limits.{key}")
+        number = value * unit
+        values[name] = number if name == "download_seconds" else int(number)
+    return Limits(**values)
 
 
 def _notify_tables(data: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -411,7 +454,7 @@ def load_settings(
         tables = _parse_tables(data, path)
         for key, value in tables.items():
             values[key] = value
-            if key in ("allow_record_creation", "allow_record_update"):
+            if key in ("allow_record_creation", "allow_record_update", "limits"):
                 sources[key] = f"file {path}"
     for key, var in _ENV.items():
         raw = env.get(var)
