@@ -14,7 +14,7 @@ import logging
 import re
 import shlex
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,15 @@ from claret_errors.errors import (
     worst_exit_code,
 )
 from claret_errors.files.atomic import atomic_write_json, fsync_dir
+from claret_errors.files.lock import FileLock
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
 from claret_errors.results import JobInfo
 
 MANIFEST_EVERY = 1.0  # seconds between manifest rewrites while a job's files land
 POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost
+LOCKS = ".locks"  # in the tenant folder, one lock file a job: one run at a time fetches or analyses a job
+JOB_LOCK_WAIT = 10.0  # seconds a run waits for another run on the same job before it gives up (exit 5)
 log = logging.getLogger("claret_errors.fetch")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
@@ -56,6 +59,14 @@ class FetchOutcome:
     exit_code: int
     error: str | None
     files: list[ManifestEntry] = field(default_factory=list)
+    lock: FileLock | None = None  # the job folder's lock, when the caller is to release it (`fetch_each`)
+    locked_out: bool = False  # another run holds the job: nothing in its folder was touched
+
+    def release(self) -> None:
+        """Let go of the job folder's lock, if this outcome holds it."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 def job_info(status: JobStatus, tenant: str) -> JobInfo:
@@ -92,6 +103,37 @@ def job_ids_from(values: Sequence[str]) -> list[str]:
 def job_folder(settings: Settings, job_log_id: str) -> Path:
     """`OUT/<tenant>/<job_log_id>`, with the tenant made a safe single path component."""
     return settings.out / safe_component(settings.tenant or "", fallback="tenant") / job_log_id
+
+
+def job_lock(folder: Path) -> FileLock:
+    """The lock a run holds on a job folder while it fetches or analyses the job: beside the folder, so
+    that taking it creates nothing in a folder a run may never fill (Claret unreachable)."""
+    return FileLock(folder.parent / LOCKS / f"{folder.name}.lock")
+
+
+def job_busy(job_log_id: str, folder: Path) -> WaitTimeoutError:
+    """The error of a run that waited for another run on the same job and gave up."""
+    return WaitTimeoutError(
+        f"job {job_log_id}: another claret-errors run is working on it (in {folder}); "
+        f"gave up after waiting {JOB_LOCK_WAIT:g} s and touched nothing; run again once that run is done"
+    )
+
+
+def take_job_lock(folder: Path, job_log_id: str) -> FileLock | None:
+    """The job folder's lock, waiting up to JOB_LOCK_WAIT for another run on the job; None if that run
+    kept it. OSError if the lock file cannot be made."""
+    lock = job_lock(folder)
+    return lock if lock.acquire(JOB_LOCK_WAIT, waiting_for(job_log_id, folder)) else None
+
+
+def waiting_for(job_log_id: str, folder: Path) -> Callable[[], None]:
+    """What a run says once when it starts to wait for another run on the same job."""
+    return lambda: log.warning(
+        "job %s: another claret-errors run is working on it; waiting up to %g s (lock %s)",
+        job_log_id,
+        JOB_LOCK_WAIT,
+        job_lock(folder).path,
+    )
 
 
 def resume_command(settings: Settings, job_log_id: str) -> str:
@@ -168,17 +210,22 @@ def _earlier_run(
 class _Run:
     """One fetch run: the client (which bounds the requests in flight), the display."""
 
-    def __init__(self, settings: Settings, client: ClaretClient, progress: Progress) -> None:
+    def __init__(
+        self, settings: Settings, client: ClaretClient, progress: Progress, *, keep_locks: bool = False
+    ) -> None:
         self.settings = settings
         self.client = client
         self.progress = progress
+        self.keep_locks = keep_locks  # each outcome keeps its job's lock, for the caller to release
 
     @classmethod
-    def start(cls, settings: Settings, client: ClaretClient, progress: Progress | None) -> _Run:
+    def start(
+        cls, settings: Settings, client: ClaretClient, progress: Progress | None, *, keep_locks: bool = False
+    ) -> _Run:
         """A run for a tenant; ConfigError without one, before any request."""
         if not settings.tenant:
             raise ConfigError("no tenant: give --tenant or set CLARET_TENANT", key="tenant")
-        return cls(settings, client, progress or Progress())
+        return cls(settings, client, progress or Progress(), keep_locks=keep_locks)
 
     async def wait(self, job_id: str, folder: Path, outcome: FetchOutcome) -> JobStatus:
         """Poll until `completed` or `failed`; past --max-wait raise WaitTimeoutError with link and resume."""
@@ -335,7 +382,12 @@ class _Run:
         tenant = self.settings.tenant or ""
         folder = job_folder(self.settings, job_id)
         outcome = FetchOutcome(tenant, job_id, folder, None, 0, None)
+        lock = job_lock(folder)
         try:
+            # Before anything touches the folder: another run's temp files there are not stale.
+            if not await lock.acquire_async(JOB_LOCK_WAIT, waiting_for(job_id, folder)):
+                outcome.locked_out = True
+                raise job_busy(job_id, folder)
             status = await self.wait(job_id, folder, outcome)
             outcome.files, errors = await self.download_all(job_id, folder, status)
         except ClaretErrorsError as exc:
@@ -343,6 +395,9 @@ class _Run:
         except OSError as exc:
             outcome.exit_code = int(ExitCode.UNREADABLE)
             outcome.error = printable(f"cannot write the job folder {folder}: {exc.strerror or exc}")
+        except BaseException:
+            lock.release()
+            raise
         else:
             messages = [printable(str(e)) for e in errors]
             codes = [int(e.exit_code) for e in errors]
@@ -356,6 +411,10 @@ class _Run:
         state = outcome.status.status if outcome.status else "unknown"
         done = f"{state}, {len(outcome.files)} files in {folder}"
         self.progress.finished(job_id, outcome.exit_code, outcome.error or done)
+        if self.keep_locks and lock.held:
+            outcome.lock = lock
+        else:
+            lock.release()
         return outcome
 
 
@@ -379,15 +438,21 @@ async def fetch_each(
     *,
     progress: Progress | None = None,
 ) -> AsyncIterator[FetchOutcome]:
-    """`fetch_jobs`, but each outcome as soon as its job is done, so later stages start while others wait."""
-    run = _Run.start(settings, client, progress)
+    """`fetch_jobs`, but each outcome as soon as its job is done, so later stages start while others wait.
+    Each outcome holds its job folder's lock until the caller calls its `release` (after the analysis)."""
+    run = _Run.start(settings, client, progress, keep_locks=True)
     tasks = [asyncio.ensure_future(run.job(job_id)) for job_id in job_ids_from(job_ids)]
+    given: list[FetchOutcome] = []
     try:
         for finished in asyncio.as_completed(tasks):
-            yield await finished
+            given.append(await finished)
+            yield given[-1]
     finally:
         for task in tasks:
             task.cancel()
+            finished_ok = task.done() and not task.cancelled() and task.exception() is None
+            if finished_ok and not any(task.result() is o for o in given):
+                task.result().release()  # finished but never handed over: its lock is still ours
 
 
 def fetch(

@@ -19,7 +19,15 @@ from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, is_bug, worst_exit_code
-from claret_errors.fetch import FetchOutcome, fetch_each, job_ids_from, job_info, printable
+from claret_errors.fetch import (
+    FetchOutcome,
+    fetch_each,
+    job_busy,
+    job_ids_from,
+    job_info,
+    printable,
+    take_job_lock,
+)
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.csvwrite import write_people_csv
 from claret_errors.fix.corrections import fix
@@ -166,9 +174,38 @@ def analyze_job(
     job_id: str | None = None,
     run_at: datetime | None = None,
     use_history: bool = True,
+    lock: bool = True,
 ) -> JobResult:
-    """The offline half for one job folder: every output file of the contract, and the result."""
+    """The offline half for one job folder: every output file of the contract, and the result.
+
+    With `lock` the job's output folder is locked meanwhile (a caller holding that lock passes False): a
+    second run on the job waits briefly, then gives up with exit 5 and writes nothing."""
     run_at = run_at or datetime.now(UTC)
+    if not lock or not path.is_dir():
+        return _analyze_job(path, settings, tenant, job_id, run_at, use_history)
+    info = JobInfo(tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job"))
+    folder = output_folder(path, info, settings)
+    try:
+        held = take_job_lock(folder, info.job_log_id)
+    except OSError as exc:
+        error = f"cannot write the results in {folder}: {exc.strerror or exc}"
+        return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
+    if held is None:
+        busy = job_busy(info.job_log_id, folder)
+        return failed_result(info, folder, str(busy), int(busy.exit_code), run_at, write=False)
+    with held:
+        return _analyze_job(path, settings, tenant, job_id, run_at, use_history)
+
+
+def _analyze_job(
+    path: Path,
+    settings: Settings,
+    tenant: str | None,
+    job_id: str | None,
+    run_at: datetime,
+    use_history: bool,
+) -> JobResult:
+    """`analyze_job` once the folder is the caller's."""
     try:
         job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
     except BaseException as exc:
@@ -258,11 +295,19 @@ def _in_thread(name: str, work: Callable[P, T], *args: P.args, **kwargs: P.kwarg
 
 
 def failed_result(
-    info: JobInfo, folder: Path, error: str, exit_code: int, run_at: datetime, use_history: bool = True
+    info: JobInfo,
+    folder: Path,
+    error: str,
+    exit_code: int,
+    run_at: datetime,
+    use_history: bool = True,
+    *,
+    write: bool = True,
 ) -> JobResult:
-    """A job that could not be analysed: its error and code, kept on disk when its folder exists."""
+    """A job that could not be analysed: its error and code, kept on disk when its folder exists (and
+    `write`: never in a folder another run is working in)."""
     result = JobResult(info=info, folder=folder, error=printable(error), exit_code=exit_code)
-    if folder.is_dir():
+    if write and folder.is_dir():
         try:
             _write_outputs(result, History.open(folder.parent) if use_history else None, run_at)
         except (ClaretErrorsError, OSError) as write_error:
@@ -304,9 +349,14 @@ def _analysable(outcome: FetchOutcome) -> bool:
 
 def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> JobResult:
     """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code."""
-    if _analysable(outcome):
+    if _analysable(outcome):  # under the lock the fetch took
         result = analyze_job(
-            outcome.folder, settings, tenant=outcome.tenant, job_id=outcome.job_log_id, run_at=run_at
+            outcome.folder,
+            settings,
+            tenant=outcome.tenant,
+            job_id=outcome.job_log_id,
+            run_at=run_at,
+            lock=outcome.lock is None,
         )
         result.exit_code = int(worst_exit_code([result.exit_code, outcome.exit_code]))
         return result
@@ -315,7 +365,8 @@ def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> 
         if outcome.status
         else JobInfo(outcome.tenant, outcome.job_log_id)
     )
-    return failed_result(info, outcome.folder, outcome.error or "not fetched", outcome.exit_code, run_at)
+    error = outcome.error or "not fetched"
+    return failed_result(info, outcome.folder, error, outcome.exit_code, run_at, write=not outcome.locked_out)
 
 
 async def run_async(
@@ -332,11 +383,14 @@ async def run_async(
     progress = progress or Progress()
 
     async def analysed(outcome: FetchOutcome) -> JobResult:
-        if not _analysable(outcome):  # fetch has already said why
-            return await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
-        async with slots:
-            progress.status(outcome.job_log_id, "analysing", 0, 0)
-            result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
+        try:
+            if not _analysable(outcome):  # fetch has already said why
+                return await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
+            async with slots:
+                progress.status(outcome.job_log_id, "analysing", 0, 0)
+                result = await asyncio.to_thread(_from_fetch, outcome, settings, run_at)
+        finally:
+            outcome.release()  # the job folder's lock, held since its fetch began
         progress.status(outcome.job_log_id, result.info.status, 0, 0)
         progress.finished(outcome.job_log_id, result.exit_code, short_outcome(result))
         return result

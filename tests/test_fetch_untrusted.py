@@ -15,7 +15,7 @@ from test_client_support import Reply, Scripted, scripted_server, status_body
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode, UsageError
-from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs, job_info, resume_command
+from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs, job_info, job_lock, resume_command
 
 TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 
@@ -79,7 +79,8 @@ def test_traversal_and_odd_names_stay_inside_the_job_folder(server: Scripted, tm
     server.dynamic("GET", "/demo/download/..", lambda seen: Reply(body=b"dots"))
     [outcome] = run(settings_for(server, tmp_path), "5")
     folder = tmp_path / "demo" / "5"
-    everything = [p for p in tmp_path.rglob("*") if p.is_file()]
+    # Besides the job's own lock file (beside its folder), every file is inside the job folder.
+    everything = [p for p in tmp_path.rglob("*") if p.is_file() and p != job_lock(folder).path]
     assert all(p.resolve().is_relative_to(folder.resolve()) for p in everything)
     manifest = assert_folder_matches_manifest(folder)
     paths = sorted(str(f["path"]) for f in manifest)
