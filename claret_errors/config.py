@@ -101,6 +101,7 @@ class Settings:
     concurrency: int = 8
     owners: Path | None = None
     master_data: Path | None = None
+    ca_bundle: Path | None = None  # a company's CA certificates (PEM); wins over SSL_CERT_FILE/SSL_CERT_DIR
     token: str | None = None
     email: str | None = None
     password: str | None = None
@@ -156,6 +157,7 @@ _ENV: dict[str, str] = {
     "concurrency": "CLARET_CONCURRENCY",
     "owners": "CLARET_OWNERS",
     "master_data": "CLARET_MASTER_DATA",
+    "ca_bundle": "CLARET_CA_BUNDLE",
     "token": "CLARET_TOKEN",
     "email": "CLARET_EMAIL",
     "password": "CLARET_PASSWORD",
@@ -170,6 +172,7 @@ _FILE_SCALARS = (
     "concurrency",
     "owners",
     "master_data",
+    "ca_bundle",
     "email",
 )
 _FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify", "limits")
@@ -242,6 +245,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "concurrency": _positive_int,
     "owners": _path,
     "master_data": _path,
+    "ca_bundle": _path,
     "token": _text,
     "email": _text,
     "password": lambda v: str(v),

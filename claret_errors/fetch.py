@@ -33,7 +33,7 @@ from claret_errors.errors import (
     WaitTimeoutError,
     worst_exit_code,
 )
-from claret_errors.files.atomic import atomic_write_json, fsync_dir
+from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.lock import FileLock
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
@@ -207,6 +207,59 @@ def _earlier_run(
     return previous, {key for key, entry in previous.items() if verify(folder, entry)}
 
 
+@dataclass
+class _JobFiles:
+    """One job's files while they download: what an earlier run left, what landed now, and the manifest."""
+
+    folder: Path
+    status: JobStatus
+    previous: dict[tuple[str, str], ManifestEntry]  # the earlier run's manifest
+    intact: set[tuple[str, str]]  # which of those are complete on disk
+    done: dict[tuple[str, str], ManifestEntry]  # complete now: kept from before, or landed in this run
+    pending: set[tuple[str, str]]  # to fetch in this run
+    errors: list[ClaretErrorsError] = field(default_factory=list)
+    last_save: float | None = None  # when the manifest was last written, once the first file landed
+
+    def entries(self) -> list[ManifestEntry]:
+        """The complete files, in the order of the job's status."""
+        order = [(c, s) for c, sources in self.status.files.items() for s in sources]
+        return [self.done[k] for k in order if k in self.done]
+
+    def save(self) -> None:
+        """Entries complete now, plus earlier entries not in this status whose files were intact (this run
+        leaves them alone: new names never take an earlier one)."""
+        kept = [
+            e
+            for k, e in self.previous.items()
+            if k not in self.done and k not in self.pending and k in self.intact
+        ]
+        write_manifest(self.folder, [*self.entries(), *kept])
+
+    def landed(self, key: tuple[str, str], entry: ManifestEntry) -> None:
+        """A file is under its final name: into the manifest, which is rewritten at most every
+        MANIFEST_EVERY seconds. The clock starts with the first file, not with the wait for a slot: a job
+        whose files land within a second writes its manifest once, on the way out, even on a busy run."""
+        self.done[key] = entry
+        now = time.monotonic()
+        if self.last_save is None:
+            self.last_save = now
+        elif now - self.last_save >= MANIFEST_EVERY:
+            self.save()
+            self.last_save = time.monotonic()
+
+
+async def _save_last(files: _JobFiles) -> None:
+    """The last manifest write, in a thread: every download has ended, so nothing changes `files` any
+    more. A cancel can come before the thread has started, which then never runs it: the manifest is
+    written here too, so it is on disk before the cancel goes on (two writes of the same manifest, each
+    atomic, are harmless)."""
+    try:
+        await asyncio.to_thread(files.save)
+    except asyncio.CancelledError:
+        files.save()
+        raise
+
+
 class _Run:
     """One fetch run: the client (which bounds the requests in flight), the display."""
 
@@ -323,60 +376,28 @@ class _Run:
         rewriting it with an fsync after each of a night's thousands of small files tripled the fetch time."""
         previous, intact = await asyncio.to_thread(_earlier_run, folder)
         done, todo = self.plan(job_id, status, previous, intact)
-        pending = {(category, source) for category, source, _ in todo}
-        order = [(c, s) for c, sources in status.files.items() for s in sources]
-        errors: list[ClaretErrorsError] = []
-
-        def save() -> None:
-            """Entries fetched now, plus earlier entries not in this status whose files were intact (this run
-            leaves them alone: new names never take an earlier one)."""
-            kept = [e for k, e in previous.items() if k not in done and k not in pending and k in intact]
-            ordered = [done[k] for k in order if k in done]
-            write_manifest(folder, [*ordered, *kept])
-
-        async def one(category: str, source: str, path: str) -> None:
-            try:
-                entry = await self.client.download(
-                    source, folder / path, on_bytes=lambda n: self.progress.transferred(job_id, n)
-                )
-            except ClaretErrorsError as exc:
-                errors.append(exc)
-                return
-            done[(category, source)] = replace(entry, category=category, path=path)
-            if last_save[0] is None:
-                # The clock starts with the first file, not with the wait for a slot: a job whose files
-                # land within a second writes its manifest once, on the way out, even on a busy run.
-                last_save[0] = time.monotonic()
-            elif time.monotonic() - last_save[0] >= MANIFEST_EVERY:
-                save()
-                last_save[0] = time.monotonic()
-            self.progress.file_done(job_id, path, entry.bytes, skipped=False)
-
-        last_save: list[float | None] = [None]
+        files = _JobFiles(folder, status, previous, intact, done, {(c, s) for c, s, _ in todo})
         try:
-            await asyncio.gather(*(one(*item) for item in todo))
+            await asyncio.gather(*(self.download_one(job_id, files, *item) for item in todo))
         except BaseException:
-            save()  # also when cancelled, at once: every file under its final name is in the manifest
+            files.save()  # also when cancelled, at once: every file under its final name is in the manifest
             raise
-        landed = {(folder / e.path).parent for k, e in done.items() if k in pending}
+        await _save_last(files)
+        return files.entries(), files.errors
 
-        def finish() -> None:
-            """The folders the new files were renamed into are synced, so the names are as durable as the
-            bytes (a download syncs only its file; once per folder here is cheaper), then the manifest."""
-            for directory in sorted(landed):
-                fsync_dir(directory)
-            save()
-
-        # Every download has ended, so nothing changes `done` any more: the last writes (and their syncs)
-        # can leave the loop. A cancel can come before the thread has started, which then never runs it:
-        # the manifest is written here too, so it is on disk before the cancel goes on (two writes of the
-        # same manifest, each atomic, are harmless; files whose folder was not synced are checked on resume).
+    async def download_one(
+        self, job_id: str, files: _JobFiles, category: str, source: str, path: str
+    ) -> None:
+        """One file into the job folder; a failure is kept for the job's outcome, the other files go on."""
         try:
-            await asyncio.to_thread(finish)
-        except asyncio.CancelledError:
-            save()
-            raise
-        return [done[k] for k in order if k in done], errors
+            entry = await self.client.download(
+                source, files.folder / path, on_bytes=lambda n: self.progress.transferred(job_id, n)
+            )
+        except ClaretErrorsError as exc:
+            files.errors.append(exc)
+            return
+        files.landed((category, source), replace(entry, category=category, path=path))
+        self.progress.file_done(job_id, path, entry.bytes, skipped=False)
 
     async def job(self, job_id: str) -> FetchOutcome:
         tenant = self.settings.tenant or ""

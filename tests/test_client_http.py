@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,22 +310,9 @@ def big_body(size: int) -> bytes:
     return (block * (size // len(block) + 1))[:size]
 
 
-@pytest.mark.parametrize("early_writeback", [True, False], ids=["linux", "no-sync_file_range"])
-def test_large_download_lands_complete_with_size_and_sha256(
-    server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early_writeback: bool
-) -> None:
-    """A file many times the disk threads' batch arrives whole, in order, hashed, under its name alone;
-    also where the system has no sync_file_range (macOS), which only this machine's libc can't show."""
-    if early_writeback:
-        start = client_module._start_writeback
-        assert start is not None, "Linux's libc has sync_file_range"
-        probe = tmp_path / "probe"
-        probe.write_bytes(b"x" * 8192)
-        with probe.open("rb+") as fh:
-            assert start(fh.fileno(), 0, 8192) == 0  # the call through ctypes reaches the system, and works
-        probe.unlink()
-    else:
-        monkeypatch.setattr(client_module, "_start_writeback", None)
+def test_large_download_lands_complete_with_size_and_sha256(server: Scripted, tmp_path: Path) -> None:
+    """A file of several MB (far more than one socket read) arrives whole, in order, hashed, under its name
+    alone."""
     data = big_body(9 * 1024 * 1024 + 12345)
     server.on("GET", "/demo/download/big.csv", Reply(body=data, headers={"Content-Type": "text/csv"}))
     dest = tmp_path / "big.csv"
@@ -334,24 +322,8 @@ def test_large_download_lands_complete_with_size_and_sha256(
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
 
 
-def test_large_download_is_read_in_pieces_over_64_kib(server: Scripted, tmp_path: Path) -> None:
-    """Each socket read is handed on whole (claret/transport.py): with httpx's own transport every chunk is
-    at most 64 KiB, so this fails if an httpx release stops using the pool the transport puts in place."""
-    data = big_body(9 * 1024 * 1024)
-    server.on("GET", "/demo/download/big.csv", Reply(body=data))
-    sizes: list[int] = []
-
-    async def go() -> None:
-        async with ClaretClient(settings_for(server)) as client:
-            await client.download("/demo/download/big.csv", tmp_path / "big.csv", on_bytes=sizes.append)
-
-    asyncio.run(go())
-    assert sum(sizes) == len(data) and (tmp_path / "big.csv").read_bytes() == data
-    assert max(sizes) > 64 * 1024
-
-
 def test_large_download_cut_midway_fails_without_any_file(server: Scripted, tmp_path: Path) -> None:
-    """Cut after several batches went to the disk threads: no temp file and nothing under the name."""
+    """Cut after megabytes were written to the temp file: no temp file and nothing under the name."""
     data = big_body(6 * 1024 * 1024)
     server.on("GET", "/demo/download/big.csv", Reply(body=data[: 4 * 1024 * 1024], length=len(data)))
     with pytest.raises(ClaretUnavailableError):
@@ -360,7 +332,7 @@ def test_large_download_cut_midway_fails_without_any_file(server: Scripted, tmp_
 
 
 def test_cancel_during_a_large_download_leaves_no_file(server: Scripted, tmp_path: Path) -> None:
-    """Ctrl-C while batches are being written: the temp file goes, nothing appears under the name."""
+    """Ctrl-C while the body is being written: the temp file goes, nothing appears under the name."""
     data = big_body(8 * 1024 * 1024)
     server.on("GET", "/demo/download/big.csv", Reply(body=data))
 
@@ -391,23 +363,36 @@ def test_a_rename_that_fails_leaves_no_temp_file(server: Scripted, tmp_path: Pat
     assert [p.name for p in tmp_path.iterdir()] == ["e.csv"] and (tmp_path / "e.csv").is_dir()
 
 
+class SlowDisk:
+    """A download's fsync that waits until the test lets it go: a busy disk, played on purpose. Everything
+    else (sockets, files, the rename) is real."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.syncing = threading.Event()
+        self.release = threading.Event()
+        real = client_module._TempFile.settle
+
+        def settle(temp: client_module._TempFile) -> None:
+            self.syncing.set()
+            self.release.wait(timeout=60)
+            real(temp)
+
+        monkeypatch.setattr(client_module._TempFile, "settle", settle)
+
+    async def synced(self) -> None:
+        """Until a download is in its fsync."""
+        await asyncio.to_thread(self.syncing.wait, 60)
+
+
 def test_a_downloads_final_fsync_holds_no_request_slot(
     server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With one slot, a status poll is answered while a download waits for a slow disk's fsync: the slot
-    goes back once the body is in, not once the file is durable (fetch's own bound used to cover the
-    fsync too). The slow disk is a stand-in (a busy disk); everything else is real."""
+    goes back once the body is in, not once the file is durable. Were the slot held, the poll would wait
+    for the fsync, which waits for the poll, until the minute-long safety valve opens."""
     server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
     server.on("GET", STATUS, Reply(body=status_body(12, "pending", {})))
-    syncing = threading.Event()
-    real = client_module._datasync
-
-    def slow_sync(fd: int) -> None:
-        syncing.set()
-        time.sleep(1.0)  # room for a poll on a busy machine
-        real(fd)
-
-    monkeypatch.setattr(client_module, "_datasync", slow_sync)
+    disk = SlowDisk(monkeypatch)
     order: list[str] = []
 
     async def go() -> None:
@@ -418,10 +403,10 @@ def test_a_downloads_final_fsync_holds_no_request_slot(
                 order.append("downloaded")
 
             async def poll() -> None:
-                while not syncing.is_set():
-                    await asyncio.sleep(0.01)
+                await disk.synced()
                 await client.status(12)
                 order.append("polled")
+                disk.release.set()
 
             await asyncio.gather(download(), poll())
 
@@ -430,35 +415,25 @@ def test_a_downloads_final_fsync_holds_no_request_slot(
     assert (tmp_path / "e.csv").read_bytes() == b"a,b\n1,2\n"
 
 
-def test_cancel_while_the_temp_file_is_being_made_leaves_no_file(
+def test_cancel_during_the_final_fsync_leaves_no_file(
     server: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The temp file is made in a disk thread; a cancel meanwhile must not leave it behind once made.
-    The thread is slowed down (a busy disk can do that) so that the cancel always comes first."""
+    """Ctrl-C while the disk syncs a complete body: the temp file goes and nothing lands under the name,
+    even though the fsync itself runs to its end."""
     server.on("GET", "/demo/download/e.csv", Reply(body=b"a,b\n1,2\n"))
-    made = threading.Event()
-    real = client_module._open_temp
-
-    def slow_open(dest: Path) -> tuple[int, Path]:
-        time.sleep(0.3)
-        try:
-            return real(dest)
-        finally:
-            made.set()
-
-    monkeypatch.setattr(client_module, "_open_temp", slow_open)
+    disk = SlowDisk(monkeypatch)
 
     async def go() -> None:
         async with ClaretClient(settings_for(server)) as client:
             task = asyncio.ensure_future(client.download("/demo/download/e.csv", tmp_path / "e.csv"))
-            await asyncio.sleep(0.1)
+            await disk.synced()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            assert not made.is_set()  # the cancel came while the file was still being made
+        disk.release.set()
 
     asyncio.run(go())
-    assert made.is_set() and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_off_origin_download_is_refused_without_contacting_anyone(server: Scripted, tmp_path: Path) -> None:
@@ -471,3 +446,49 @@ def test_off_origin_download_is_refused_without_contacting_anyone(server: Script
     assert info.value.__class__.__name__ == "UnsafeSourceError"
     assert TOKEN not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def closing_server() -> Iterator[tuple[str, threading.Event]]:
+    """Answers one request per connection with keep-alive promised, then hangs up while the client idles,
+    as a proxy with a short idle timeout does. Yields the base URL and an event set at each hang-up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    hung_up = threading.Event()
+    body = json.dumps(status_body(12, "pending", {})).encode()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(65536)
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+                conn.sendall(head.encode() + b"\r\n\r\n" + body)
+            hung_up.set()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", hung_up
+    finally:
+        listener.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(
+    closing_server: tuple[str, threading.Event],
+) -> None:
+    """Without retries, the second poll succeeds only if the pool saw that the first connection was closed."""
+    base_url, hung_up = closing_server
+
+    async def go() -> None:
+        async with ClaretClient(Settings(tenant="demo", base_url=base_url, token=TOKEN)) as client:
+            await client.status(12)
+            await asyncio.to_thread(hung_up.wait, 60)
+            await client.status(12)
+
+    with stamina.set_testing(True, attempts=1):
+        asyncio.run(go())

@@ -7,6 +7,7 @@ Holds no tests; the client and fetch tests import it.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,11 +119,14 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def scripted_server() -> Iterator[Scripted]:
-    """A Scripted server on 127.0.0.1 with a free port, shut down afterwards."""
+def scripted_server(tls: ssl.SSLContext | None = None) -> Iterator[Scripted]:
+    """A Scripted server on 127.0.0.1 with a free port (over HTTPS with `tls`), shut down afterwards."""
     script = Scripted()
     server = _QuietServer(("127.0.0.1", 0), _handler(script))
-    script.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    script.base_url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -17,7 +17,6 @@ from test_atomic import SyncSpy
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus
-from claret_errors.claret.transport import WholeReadsTransport
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs
@@ -245,7 +244,7 @@ def test_many_jobs_at_once_never_exceed_the_concurrency_bound(tmp_path: Path) ->
             in_flight -= 1
             await self._stream.aclose()
 
-    class Counting(WholeReadsTransport):
+    class Counting(httpx.AsyncHTTPTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             nonlocal in_flight, peak
             in_flight += 1
@@ -260,7 +259,7 @@ def test_many_jobs_at_once_never_exceed_the_concurrency_bound(tmp_path: Path) ->
         settings = settings_for(sim, tmp_path, concurrency=4)
 
         async def go() -> list[FetchOutcome]:
-            transport = Counting(httpx.Limits(max_connections=4, max_keepalive_connections=4))
+            transport = Counting(limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
             async with ClaretClient(settings, transport=transport) as client:
                 return await fetch_jobs(ids, settings, client)
 
@@ -345,7 +344,7 @@ def test_a_cancel_before_the_last_manifest_write_starts_keeps_every_file_in_it(
     real = asyncio.to_thread
 
     async def manifest_never_started(func: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if getattr(func, "__name__", "") != "finish":  # the last manifest write, after the folder syncs
+        if getattr(func, "__name__", "") != "save":  # the last manifest write
             return await real(func, *args, **kwargs)
         task = asyncio.current_task()
         assert task is not None

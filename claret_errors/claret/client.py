@@ -7,17 +7,16 @@ prints, never exits, never follows a redirect, and never puts the token into a m
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import email.utils
 import hashlib
 import json
 import logging
 import os
 import re
+import ssl
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,7 +27,6 @@ import stamina
 
 from claret_errors import __version__
 from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
-from claret_errors.claret.transport import WholeReadsTransport
 from claret_errors.claret.urls import resolve_source
 from claret_errors.config import Settings
 from claret_errors.errors import (
@@ -40,7 +38,7 @@ from claret_errors.errors import (
     UploadUnknownError,
     UsageError,
 )
-from claret_errors.files.atomic import FILE_MODE
+from claret_errors.files.atomic import FILE_MODE, fsync_dir
 from claret_errors.redact import RedactingFilter, redact, register_secret
 
 log = logging.getLogger("claret_errors.claret")
@@ -121,166 +119,65 @@ def _transient_for(response: httpx.Response) -> _Transient | None:
     return None
 
 
-async def _done(job: Future[None]) -> None:
-    """Wait for a disk job; a cancel stops the waiting, never the job (which owns the file meanwhile)."""
-    await asyncio.shield(asyncio.wrap_future(job))
+class _TempFile:
+    """A download's body on its way to disk: a temp file beside its final name, hashed as it is written.
 
-
-BATCH = 1 << 20  # bytes of a download handed to a disk thread at a time, once the thread is free
-BATCH_MAX = 4 << 20  # bytes waiting for a busy disk thread before the loop stops reading to wait for it
-_datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-
-
-def _writeback_starter() -> Callable[[int, int, int], object] | None:
-    """Linux's sync_file_range(SYNC_FILE_RANGE_WRITE), which Python's os lacks; None where there is none."""
-    try:
-        call = ctypes.CDLL(None).sync_file_range
-    except (OSError, AttributeError, TypeError):  # no libc by that name, no such call, or Windows
-        return None
-    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    call.restype = ctypes.c_int
-    return lambda fd, offset, count: call(fd, offset, count, 2)  # 2: SYNC_FILE_RANGE_WRITE
-
-
-_start_writeback = _writeback_starter()
-
-
-class _DurableFile:
-    """A download's temp file: made, written, hashed and synced in disk threads while the loop reads.
-
-    Chunks are collected on the event loop and handed over in BATCH-sized batches, one batch in a thread
-    while the next arrives (one hand-over per chunk cost more in thread switches than it saved). The temp
-    file beside `dest` is made by the first disk job, so a body that fits in one batch (most of a night's
-    files) costs a single hand-over, after its connection was given back. On Linux each batch's writeback
-    starts as soon as it is written, without waiting for it and without a disk cache flush, so the one
-    fdatasync at the end waits only for the tail. Periodic fdatasyncs in the background did the same at a
-    cache flush (and, on a journalling file system, a commit) each: 2-5 ms more per 10.5 MB download in
-    interleaved runs of bench/bench_fetch.py's download. Elsewhere the final fdatasync does it all.
-
-    Disk jobs run in `pool` in submission order; a job that waits for an earlier one (`finish`, `abandon`)
-    can always be served, since that one was taken by a worker before it and waits for nothing. A job once
-    submitted always runs (awaits are shielded), so the file is closed and, unless it was finished, removed
-    exactly once: after the job that last used it.
+    Writes go straight to the page cache from the event loop (a night's files are tens of KB); only the
+    fsync, which waits for the disk, leaves the loop.
     """
 
-    def __init__(self, dest: Path, pool: ThreadPoolExecutor) -> None:
-        self._dest = dest
-        self._pool = pool
-        self._fd = -1
-        self._temp: Path | None = None  # set by the disk job that makes it
-        self.digest = hashlib.sha256()
-        self.size = 0  # bytes received so far
-        self._stored = 0  # bytes written to the file, by the disk jobs (one at a time, in order)
-        self._batch: list[bytes] = []
-        self._batched = 0
-        self._store_job: Future[None] | None = None
-        self._closing = False  # a job that ends the file has been submitted, or it has ended
-
-    async def write(self, chunk: bytes) -> None:
-        self._batch.append(chunk)
-        self._batched += len(chunk)
-        self.size += len(chunk)
-        if self._batched >= BATCH:
-            job = self._store_job
-            if job is not None and not job.done():
-                if self._batched < BATCH_MAX:
-                    return  # the thread is still busy: the batch grows, the loop keeps reading
-                await _done(job)  # a slow disk holds back the socket reads
-            if job is not None:
-                job.result()  # a failed write fails the download
-            batch, self._batch, self._batched = self._batch, [], 0
-            self._store_job = self._pool.submit(self._store, batch)
-
-    def _store(self, batch: list[bytes]) -> None:
-        """In a disk thread: write and hash a batch as one piece (a thread switch per chunk is dearer)."""
-        if self._fd < 0:
-            self._fd, self._temp = _open_temp(self._dest)
-        data = batch[0] if len(batch) == 1 else b"".join(batch)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        if _start_writeback is not None:
-            _start_writeback(self._fd, self._stored, len(data))  # a hint: the final fdatasync still checks
-        self._stored += len(data)
-        self.digest.update(data)
-
-    async def finish(self) -> Path:
-        """Every byte written, hashed and fsynced, the file closed; its temp path, for the caller to rename.
-        When this fails or is cancelled, the temp file goes as soon as the disk job has ended."""
-        self._closing = True
-        batch, self._batch = self._batch, []
-        job = self._pool.submit(self._finish, self._store_job, batch)
+    def __init__(self, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        self.path = Path(name)
         try:
-            await _done(job)
+            os.fchmod(fd, FILE_MODE)  # mkstemp's owner-only mode would hide the files from the team
         except BaseException:
-            job.add_done_callback(lambda _: self._remove())
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
             raise
-        if self._temp is None:  # pragma: no cover - _finish makes the file or raises
-            raise RuntimeError("a finished download has no file")
-        return self._temp
+        self.file = os.fdopen(fd, "wb")
+        self.digest = hashlib.sha256()
+        self.size = 0
 
-    def _finish(self, earlier: Future[None] | None, batch: list[bytes]) -> None:
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+
+    def settle(self) -> None:
+        """Every byte on disk, then the file closed: run in a thread, since the fsync waits for the disk."""
         try:
-            if earlier is not None:
-                earlier.result()
-            if batch or self._fd < 0:  # an empty body still makes its (empty) file
-                self._store(batch or [b""])
-            _datasync(self._fd)  # data and size, all a new file needs; the timestamps can wait (~1 ms less)
+            self.file.flush()
+            os.fsync(self.file.fileno())
         finally:
-            self._close()
+            self.file.close()
 
-    def abandon(self) -> None:
-        """After an error or a cancel before `finish`: the temp file goes once no disk job uses it."""
-        if self._closing:
-            return
-        self._closing = True
-        job = self._store_job
-        if job is not None and not job.done():
-            self._pool.submit(self._remove_after, job)
-        else:
-            self._remove()
-
-    def _remove_after(self, earlier: Future[None]) -> None:
-        wait([earlier])
-        self._remove()
-
-    def _close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def _remove(self) -> None:
-        self._close()
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
+    def discard(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
 
 
-def _open_temp(dest: Path) -> tuple[int, Path]:
-    """In a disk thread: `dest`'s folder, and a temp file beside it with the mode the user's umask gives.
+def trusted_cas(ca_bundle: Path | None) -> ssl.SSLContext:
+    """The certificates that HTTPS answers must chain to, loaded once for the client and its proxies.
 
-    Off the event loop: while other downloads' fsyncs keep the disk busy, a mkdir or a create can block
-    for a millisecond, and 800 of them on the loop held up every other job's requests for about
-    a second (a 200-job fetch against the simulator, measured with cProfile).
+    The `ca_bundle` setting wins over SSL_CERT_FILE and SSL_CERT_DIR (those may be set for other programs);
+    without it httpx decides: SSL_CERT_FILE, else SSL_CERT_DIR, else certifi's bundle.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    if ca_bundle is not None:
+        try:
+            return ssl.create_default_context(cafile=str(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(
+                f"cannot load the CA bundle: {reason}", file=str(ca_bundle), key="ca_bundle"
+            ) from None
     try:
-        os.fchmod(fd, FILE_MODE)
-    except BaseException:
-        os.close(fd)
-        Path(name).unlink(missing_ok=True)
-        raise
-    return fd, Path(name)
-
-
-def _replace(tmp: Path, dest: Path) -> None:
-    """Give a complete, fsynced temp file its final name in one step: a crash leaves old or new, not half.
-    A rename that fails (the name is a folder, say) leaves no temp file behind."""
-    try:
-        tmp.replace(dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        return httpx.create_ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        where = "SSL_CERT_FILE" if os.environ.get("SSL_CERT_FILE") else "SSL_CERT_DIR"
+        raise ConfigError(f"cannot load the CA certificates: {reason}", key=where) from None
 
 
 def _redact_library_logs() -> None:
@@ -326,10 +223,9 @@ class ClaretClient:
         self._limits = httpx.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
+        self._ca_bundle = settings.ca_bundle
         self._http: httpx.AsyncClient | None = None
-        self._disk: ThreadPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None  # made in the event loop that uses it
-        self._disk_threads = 2 * settings.concurrency  # a download's finish waits on its last write
         register_secret(self._token)
         register_secret(self._password)
         _redact_library_logs()
@@ -344,9 +240,10 @@ class ClaretClient:
             timeout=self._timeout,
             limits=self._limits,
             follow_redirects=False,
-            transport=self._transport or WholeReadsTransport(self._limits),
+            verify=trusted_cas(self._ca_bundle),
+            trust_env=True,  # HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as every other tool on the machine
+            transport=self._transport,
         )
-        self._disk = ThreadPoolExecutor(self._disk_threads, thread_name_prefix="claret-disk")
         self._slots = asyncio.Semaphore(self._concurrency)
         return self
 
@@ -356,9 +253,6 @@ class ClaretClient:
         if self._http is not None:
             await self._http.aclose()
             self._http, self._slots = None, None
-        if self._disk is not None:
-            disk, self._disk = self._disk, None
-            await asyncio.to_thread(disk.shutdown)  # abandoned files closed before the client is gone
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -373,13 +267,6 @@ class ClaretClient:
         if self._slots is None:
             raise RuntimeError("ClaretClient used outside `async with`")
         return self._slots
-
-    @property
-    def disk(self) -> ThreadPoolExecutor:
-        """The threads that write, hash and sync downloads while the event loop reads the sockets."""
-        if self._disk is None:
-            raise RuntimeError("ClaretClient used outside `async with`")
-        return self._disk
 
     # -- auth -------------------------------------------------------------------------------------------
 
@@ -553,7 +440,8 @@ class ClaretClient:
     async def download(
         self, source: str, dest: Path, *, on_bytes: Callable[[int], None] | None = None
     ) -> ManifestEntry:
-        """Stream one artifact to a temp file beside `dest`, check its length, fsync, rename.
+        """Stream one artifact to a temp file beside `dest`, hashing it; check its length, fsync, rename,
+        and fsync the folder so that the name is as durable as the bytes.
 
         No file ever exists under `dest` unless it is complete. The rename happens after the last await,
         so a caller that records the entry right away (no await between) never loses track of a file
@@ -562,7 +450,11 @@ class ClaretClient:
         """
         url = resolve_source(self.base_url, source)
 
-        async def handle(response: httpx.Response) -> _DurableFile:
+        def uncount(temp: _TempFile) -> None:
+            if on_bytes is not None and temp.size:
+                on_bytes(-temp.size)
+
+        async def handle(response: httpx.Response) -> _TempFile:
             """The body into a temp file; its fsync comes after, once the connection is free for others."""
             code = response.status_code
             if code != 200:
@@ -570,27 +462,23 @@ class ClaretClient:
                 error = ArtifactError if code in (404, 410) else ClaretUnavailableError
                 raise error(f"downloading {source!r} failed: HTTP {code}: {claret_message(response)}")
             expected = response.headers.get("Content-Length")
-            writer = _DurableFile(dest, self.disk)
+            temp = _TempFile(dest)
             try:
                 async for chunk in response.aiter_bytes():
-                    await writer.write(chunk)
+                    temp.write(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
                 received = response.num_bytes_downloaded
                 if expected is not None and expected.isdigit() and received != int(expected):
                     raise _Transient(f"got {received} of {expected} bytes of {source!r}")
             except BaseException:
-                writer.abandon()
-                uncount(writer)
+                temp.discard()
+                uncount(temp)
                 raise
-            return writer
-
-        def uncount(writer: _DurableFile) -> None:
-            if on_bytes is not None and writer.size:
-                on_bytes(-writer.size)
+            return temp
 
         try:
-            writer = await self._retrying(
+            temp = await self._retrying(
                 f"downloading {source!r}",
                 url,
                 lambda: self._send(
@@ -598,13 +486,17 @@ class ClaretClient:
                 ),
             )
             try:
-                _replace(await writer.finish(), dest)
+                # A cancel leaves the thread to finish its fsync and close; the name goes at once.
+                await asyncio.to_thread(temp.settle)
+                temp.path.replace(dest)
             except BaseException:
-                uncount(writer)
+                temp.path.unlink(missing_ok=True)
+                uncount(temp)
                 raise
+            fsync_dir(dest.parent)
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
-        return ManifestEntry("", source, dest.name, writer.size, writer.digest.hexdigest())
+        return ManifestEntry("", source, dest.name, temp.size, temp.digest.hexdigest())
 
     async def upload_csv(
         self, data: bytes, filename: str, *, allow_record_creation: bool, allow_record_update: bool
