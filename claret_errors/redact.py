@@ -6,9 +6,12 @@ value registered at run time. It must never raise: redaction runs on the error p
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import threading
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
@@ -30,24 +33,74 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+# Every form in which a registered secret can reach a file, longest first (a longer form may contain a
+# shorter one), as text and as UTF-8 bytes; replaced whole, so each is read in one go without the lock.
+_forms: tuple[str, ...] = ()
+_byte_forms: tuple[bytes, ...] = ()
+_SANCTUM = re.compile(r"\d+\|(.{8,})")
+_MD_SPECIAL = re.compile(r"([\\`|\[\]*])")  # what the Markdown reports backslash-escape
+
+
+def _shapes(value: str) -> set[str]:
+    """The secret as our writers and Claret can render it: raw, URL-encoded, in a JSON string (Laravel
+    escapes slashes too), escaped for HTML and for our Markdown, and quoted for CSV."""
+    json_text = json.dumps(value, ensure_ascii=False)[1:-1]
+    markdown = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return {
+        value,
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        json_text,
+        json_text.replace("/", "\\/"),
+        json.dumps(value)[1:-1],
+        html.escape(value, quote=True),
+        html.escape(value, quote=True).replace("&quot;", "&#34;").replace("&#x27;", "&#39;"),
+        _MD_SPECIAL.sub(r"\\\1", markdown),
+        value.replace('"', '""'),
+    }
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret (token, password) so that any later text containing it is masked."""
-    if value and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
+    """Remember a secret (token, password) so that any later text or file containing it, in any of the
+    shapes our writers give it, is masked. A Sanctum token's secret part (after `N|`) counts on its own:
+    a server may echo only that part."""
+    global _forms, _byte_forms
+    if not value or len(value) < 4:
+        return
+    shapes = _shapes(value)
+    part = _SANCTUM.fullmatch(value)
+    if part:
+        shapes |= _shapes(part.group(1))
+    with _lock:
+        forms = set(_forms) | {f for f in shapes if len(f) >= 4}
+        _forms = tuple(sorted(forms, key=len, reverse=True))
+        _byte_forms = tuple(f.encode("utf-8") for f in _forms)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """`data` with every registered secret masked, in any of its shapes; free when none is registered.
+
+    The shape patterns of `redact` are left out: files carry data (a lot code may look like `12|...`),
+    and only what we hold is a secret there."""
+    for form in _byte_forms:
+        if form in data:
+            data = data.replace(form, MASK.encode())
+    return data
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every registered secret masked (no shape patterns): what a function that cuts text
+    short must call first, since a cut secret no longer matches whole where the file is written."""
+    for secret in _forms:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 def redact(text: str) -> str:
     """Return `text` with every known secret and secret-shaped value masked."""
     try:
-        with _lock:
-            known = sorted(_secrets, key=len, reverse=True)
-        for secret in known:
-            if secret in text:
-                text = text.replace(secret, MASK)
+        text = mask_secrets(text)
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text)
         return text

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from claret_errors.errors import ClaretUnavailableError
+from claret_errors.redact import mask_secrets
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
 
@@ -81,7 +82,12 @@ class _Reader:
         self.data: Mapping[str, Any] = data
 
     def fail(self, name: str, expected: str, value: Any) -> NoReturn:
-        shown = type(value).__name__ if not isinstance(value, str | int | float | bool) else repr(value)[:60]
+        plain = isinstance(value, str | int | float | bool)
+        shown = (
+            repr(mask_secrets(value) if isinstance(value, str) else value)[:60]
+            if plain
+            else type(value).__name__
+        )
         raise StatusFormatError(
             f"Claret's job status has a bad field {name}: expected {expected}, got {shown}", url=self.url
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
 from claret_errors.errors import ArtifactError
+from claret_errors.redact import mask_secrets
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -38,7 +39,7 @@ def origin(url: str) -> tuple[str, str, int]:
 
 def _shown(source: str) -> str:
     """A printable, bounded rendering of an untrusted path for messages."""
-    return repr(source[:200])
+    return repr(mask_secrets(source)[:200])
 
 
 def resolve_source(base_url: str, source: str) -> str:

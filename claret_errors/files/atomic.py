@@ -1,5 +1,6 @@
 """Write files so that no reader ever sees half of one: temp file in the same folder, fsync, rename,
-and the folder fsynced so that the new name, too, survives a power cut.
+and the folder fsynced so that the new name, too, survives a power cut. Every byte passes redaction
+here, so no report, CSV, JSON or ledger holds a registered secret, even one Claret echoed back.
 
 Used for every file this tool writes besides streamed downloads (which do the same while streaming, and
 whose folders fetch syncs once per job).
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from claret_errors.files.jsontext import pretty_json
+from claret_errors.redact import redact_bytes
 
 
 def _umask() -> int:
@@ -44,7 +46,9 @@ def fsync_dir(folder: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one step; the old content stays until the new one is complete."""
+    """Replace `path` with `data`, secrets masked, in one step; the old content stays until the new one
+    is complete."""
+    data = redact_bytes(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from claret_errors.redact import mask_secrets
+
 ROW_CAP = 500  # rows of a large table shown on the page; the CSVs next to the report hold them all
 CELL_CAP = 200  # characters of one cell shown on the page
 
 
 def clip(value: object, limit: int = CELL_CAP) -> str:
-    """A cell as display text: None is empty, long text is cut with an ellipsis."""
-    text = "" if value is None else str(value)
+    """A cell as display text: None is empty, long text is cut with an ellipsis (secrets masked first: a
+    cut one would no longer be found whole when the report is written)."""
+    text = "" if value is None else mask_secrets(str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

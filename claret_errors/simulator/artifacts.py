@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from urllib.parse import quote
 
 from claret_errors.fields import INVENTORY_FIELDS
 from claret_errors.simulator.engine import ImportOutcome, Reason
@@ -122,3 +123,22 @@ def error_files(
 def failure_file(message: str, variant: Variant, stem: str) -> dict[str, bytes]:
     """The errors file of a job that failed as a whole: no row reference, one message."""
     return _files("errors", stem, [variant.row_column, variant.message_column], [["", message]], variant)
+
+
+def echo_shapes(token: str) -> tuple[str, ...]:
+    """The shapes in which a careless server repeats a caller's token: header, parameter, raw, the
+    Sanctum secret part alone, URL-encoded."""
+    _id, _bar, plain = token.partition("|")
+    return (f"Authorization: Bearer {token}", f"token={token}", token, plain or token, quote(token, safe=""))
+
+
+def echo_token(data: bytes, token: str) -> bytes:
+    """A CSV artifact with the caller's token appended to the last cell of each data row, one shape per
+    row in turn (the `echo_token` fault): a leak the client must keep out of everything it writes."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    header, *rows = list(csv.reader(io.StringIO(data[len(bom) :].decode("utf-8"), newline="")))
+    shapes = echo_shapes(token)
+    for i, row in enumerate(rows):
+        if row:
+            row[-1] = f"{row[-1]} ({shapes[i % len(shapes)]})"
+    return bom + write_csv(header, rows)

@@ -19,7 +19,8 @@ SCENARIO_DIR = fixtures_dir() / "scenarios"
 Layout = Literal["joined", "json", "rows", "columns"]
 LAYOUTS: tuple[Layout, ...] = ("joined", "json", "rows", "columns")
 ENDPOINTS = ("token", "status", "download", "upload", "any")
-FAULT_KINDS = ("http_error", "rate_limit", "latency", "drop", "short_body", "malformed_json")
+# echo_token: the answer repeats the caller's token (status: in its description; download: in each row).
+FAULT_KINDS = ("http_error", "rate_limit", "latency", "drop", "short_body", "malformed_json", "echo_token")
 
 
 @dataclass(frozen=True)

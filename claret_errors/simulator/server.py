@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from claret_errors.fields import INVENTORY_FIELDS
-from claret_errors.simulator.artifacts import write_csv
+from claret_errors.simulator.artifacts import echo_shapes, echo_token, write_csv
 from claret_errors.simulator.body import BodyError, read_body
 from claret_errors.simulator.engine import count_records
 from claret_errors.simulator.jobs import status_document
@@ -184,7 +184,20 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a simulator bug must answer like Laravel's 500, and be visible to tests
             self.server.failures.append(f"{method} {path}: {type(exc).__name__}: {exc}")
             response = json_response(500, {"message": "Server Error"})
+        if response.status == 200 and any(f.kind == "echo_token" for f in faults):
+            response.body = self._echo(endpoint, response.body)
         self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
+
+    def _echo(self, endpoint: str, body: bytes) -> bytes:
+        """The answer with the caller's token repeated in it (the `echo_token` fault)."""
+        _scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        if endpoint == "download":
+            return echo_token(body, token.strip())
+        document = json.loads(body)
+        content = document.get("content") if isinstance(document, dict) else None
+        if isinstance(content, dict):
+            content["description"] = f"{content.get('description', '')} ({'; '.join(echo_shapes(token))})"
+        return json.dumps(document).encode()
 
     @staticmethod
     def _classify(parts: list[str], path: str) -> tuple[str, str]:
