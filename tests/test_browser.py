@@ -1,4 +1,5 @@
-"""Every HTML report opened in headless Chromium: no console errors, no network, not blank, numbers shown.
+"""Every HTML report opened in headless Chromium at a desktop's and a phone's width: no console errors, no
+network, not blank, no sideways page scroll, and the verdict and the to-do list on the first screen.
 
 Debian's `chromium` (installed by `.ci/run`) driven by Playwright; one browser for the module.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import shutil
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from claret_errors.config import Settings
+from claret_errors.demo import demo
 from claret_errors.history import History
 from claret_errors.load.job import load_job
 from claret_errors.reconcile.accounting import reconcile
@@ -27,6 +30,8 @@ from claret_errors.simulator.master import Inventory, load_master
 from claret_errors.simulator.scenario import Variant
 
 CHROMIUM = "/usr/bin/chromium"
+WIDTHS = (1280, 390)  # a laptop, and a phone opening the report from an e-mail
+SCREEN = 900  # the height of the first screen at either width
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -103,11 +108,24 @@ class Visit:
     network: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     scripts: int = 0
+    width: int = 1280
+    page_width: int = 0  # the page's scroll width: wider than `width` means a sideways scroll
+    first_screen: dict[str, float] = field(default_factory=dict)  # selector -> top of its first match
 
 
-def visit(browser: Browser, path: Path) -> Visit:
+# Where the parts a reader needs first begin: the verdict, and the to-do list's first line or its "nothing".
+FIRST_SCREEN = {
+    "verdict": ".verdict",
+    "to-do": "#todo ~ h3, #todo ~ ul li, #todo ~ p",
+}
+
+
+TOP = "s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect().top : -1 }"
+
+
+def visit(browser: Browser, path: Path, width: int = 1280) -> Visit:
     """Open a report as file://, blocking and recording every request that is not a local file."""
-    page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page: Page = browser.new_page(viewport={"width": width, "height": SCREEN})
     console: list[str] = []
     network: list[str] = []
     dialogs: list[str] = []
@@ -132,6 +150,9 @@ def visit(browser: Browser, path: Path) -> Visit:
             network=network,
             dialogs=dialogs,
             scripts=page.evaluate("document.scripts.length"),
+            width=width,
+            page_width=page.evaluate("document.documentElement.scrollWidth"),
+            first_screen={name: page.evaluate(TOP, selector) for name, selector in FIRST_SCREEN.items()},
         )
     finally:
         page.close()
@@ -157,15 +178,24 @@ def assert_clean(found: Visit) -> None:
     assert distinct_bytes(found.png) > 200  # a line of plain text gives ~170, a blank page 4
 
 
+def assert_readable(found: Visit) -> None:
+    """No sideways page scroll; the verdict and the to-do list begin on the first screen."""
+    assert found.page_width <= found.width, f"the page scrolls sideways at {found.width} px"
+    for name, top in found.first_screen.items():
+        assert 0 <= top < SCREEN, f"the {name} is not on the first screen at {found.width} px (top {top})"
+
+
 def test_every_job_and_owner_report_renders_offline(browser: Browser, job_result: JobResult) -> None:
     """A data owner opens these from a mail or a share: they must render fully with no network at all."""
     written = write_job_reports(job_result, job_result.folder)
     pages = [p for p in written if p.suffix == ".html"]
     assert len(pages) == 4
     for path in pages:
-        found = visit(browser, path)
-        assert_clean(found)
-        assert "Did the import land?" in found.text
+        for width in WIDTHS:
+            found = visit(browser, path, width)
+            assert_clean(found)
+            assert_readable(found)
+            assert "Did the import land?" in found.text and "What to do" in found.text
     main = visit(browser, job_result.folder / "report.html")
     assert "6 of 20 rows did not land: 5 failed, 1 unaccounted for" in main.text
     for label, number in (("INPUT ROWS", "20"), ("IMPORTED", "14"), ("FAILED", "5"), ("UNACCOUNTED", "1")):
@@ -180,6 +210,8 @@ def test_run_index_renders_offline_with_headline_numbers(
     history = History.open(tenant_dir)
     history.record(job_result, run_at=datetime(2026, 11, 27, 6, tzinfo=UTC))
     [index_html, _] = write_run_index([job_result], tenant_dir, history)
+    for width in WIDTHS:
+        assert_readable(visit(browser, index_html, width))
     found = visit(browser, index_html)
     assert_clean(found)
     assert "6 of 20 rows did not land" in found.text
@@ -218,3 +250,51 @@ def test_simulator_job_reports_render_offline(browser: Browser, tmp_path: Path) 
     assert "3 of 5 rows did not land: 3 failed, 0 unaccounted for." in found.text
     assert "No corrections were attempted for this job." in found.text
     assert "SS-99" in found.text
+
+
+@pytest.fixture(scope="module")
+def demo_night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's night as a user gets it: three jobs of up to 1000 rows against the simulator, resubmitted.
+
+    In a thread of its own: the demo runs its own event loop, and Playwright's holds this thread."""
+    out = tmp_path_factory.mktemp("demo")
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(demo, out).result(timeout=120)
+    return out / "demo"
+
+
+def test_a_real_nights_reports_fit_a_laptop_and_a_phone(browser: Browser, demo_night: Path) -> None:
+    """Job 1 of the demo (79 failures, lot names over 255 characters, four owners) and the run index still
+    open without a sideways scroll, the verdict and the to-do list first, at 1280 and 390 px."""
+    job = demo_night / "1"
+    pages = [demo_night / "index.html", job / "report.html", *sorted((job / "owners").glob("*.html"))]
+    assert len(pages) >= 4
+    for path in pages:
+        for width in WIDTHS:
+            found = visit(browser, path, width)
+            assert_clean(found)
+            assert_readable(found)
+
+
+def test_more_than_a_screenful_of_failed_records_collapses_by_action(
+    browser: Browser, demo_night: Path
+) -> None:
+    """79 failed records are a line each to open, not a wall of rows; the technical appendix starts closed."""
+    page = browser.new_page(viewport={"width": 1280, "height": SCREEN})
+    try:
+        page.goto((demo_night / "1" / "report.html").resolve().as_uri(), wait_until="load")
+        groups = page.locator("details.group")
+        assert groups.count() >= 5
+        assert page.locator("details.group[open]").count() == 0
+        assert page.locator("details.appendix[open]").count() == 0
+        first = groups.first
+        rows_hidden = first.locator("tbody tr").first
+        assert not rows_hidden.is_visible()
+        first.locator("summary").click()
+        assert rows_hidden.is_visible()
+        # a value longer than a cell shows its start; the whole of it is one click away, and on hover
+        long = page.locator("details.long").first
+        long.scroll_into_view_if_needed()
+        assert long.locator("summary").get_attribute("title")
+    finally:
+        page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,6 +15,7 @@ from markdown_it import MarkdownIt
 
 from claret_errors.history import History
 from claret_errors.report.html import environment
+from claret_errors.report.view import todo_for
 from claret_errors.report.write import owner_filename, write_job_reports, write_run_index
 from claret_errors.results import Counts, FixResult, JobResult, Reconciliation
 
@@ -70,13 +72,45 @@ def test_job_reports_write_report_and_one_pair_per_owner(job_result: JobResult) 
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
 
 
-def test_report_leads_with_the_accounting(job_result: JobResult) -> None:
-    """The first thing a reader sees is whether the import landed, in numbers and words."""
+def test_report_leads_with_the_verdict_then_the_to_do_list(job_result: JobResult) -> None:
+    """The first thing a reader sees is whether the import landed, then what to do; details come after."""
     write_job_reports(job_result, job_result.folder)
     text = " ".join(parse(job_result.folder / "report.html").text)
     assert "6 of 20 rows did not land: 5 failed, 1 unaccounted for; 1 anomaly to check." in text
-    md = (job_result.folder / "report.md").read_text()
-    assert md.index("did not land") < md.index("## The job") < md.index("## Why records failed")
+    for md in (
+        (job_result.folder / "report.md").read_text(),
+        " ".join(parse(job_result.folder / "report.html").text),
+    ):
+        assert md.index("did not land") < md.index("What to do") < md.index("Failed records, by what to do")
+        assert md.index("Failed records, by what to do") < md.index("Technical details, for the data team")
+
+
+def test_to_do_list_groups_rows_by_action_per_owner_with_count_and_file(job_result: JobResult) -> None:
+    """Each owner reads how many rows need which action, and the file to do it in."""
+    items = todo_for(job_result)
+    assert [(i.owner, i.rows, i.file) for i in items] == [
+        ("cellar", 2, "needs_attention.csv"),
+        ("cellar", 1, "needs_attention.csv"),
+        ("cellar", 1, "needs_attention.csv"),
+        ("cellar", 1, "needs_attention.csv"),
+        ("sales", 1, "needs_attention.csv"),
+    ]
+    assert items[0].input_rows == (3, 8)  # row 8 has two more problems, each on its own line
+    assert (
+        items[0].text == "2 rows: choose a bin that exists in Claret (Locations > Bins); check the spelling."
+    )
+    assert todo_for(job_result, "sales") == [i for i in items if i.owner == "sales"]
+    assert todo_for(job_result, "warehouse") == []  # its one row was corrected automatically
+    md = (write_job_reports(job_result, job_result.folder), (job_result.folder / "report.md").read_text())[1]
+    assert "**cellar: 3 rows to fix** in `needs_attention.csv`" in md
+
+
+def test_to_do_list_ends_with_the_re_upload_until_the_job_is_resubmitted(job_result: JobResult) -> None:
+    """Corrected files wait for someone to re-upload them; once resubmitted, that line goes."""
+    fresh = replace(job_result, links=[])
+    [upload] = [i for i in todo_for(fresh) if i.owner == ""]
+    assert (upload.rows, upload.file, upload.input_rows) == (1, "corrected/inventory_corrected_001.csv", (5,))
+    assert [i for i in todo_for(job_result) if i.owner == ""] == []
 
 
 def test_html_report_is_self_contained(job_result: JobResult) -> None:
@@ -87,8 +121,8 @@ def test_html_report_is_self_contained(job_result: JobResult) -> None:
     assert not [t for t, _ in tags if t in ("script", "link", "img", "iframe", "object")]
     assert not re.search(r"@import|url\((?!#)", html)
     assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in html
-    external = [a["href"] for t, a in tags if t == "a" and (a.get("href") or "").startswith("http")]
-    assert external == ["https://plan.claret.app/acme-wines/imports/4711"]
+    external = {a["href"] for t, a in tags if t == "a" and (a.get("href") or "").startswith("http")}
+    assert external == {"https://plan.claret.app/acme-wines/imports/4711"}
 
 
 def test_html_uses_headings_and_table_headers(job_result: JobResult) -> None:
@@ -97,7 +131,9 @@ def test_html_uses_headings_and_table_headers(job_result: JobResult) -> None:
     tags = parse(job_result.folder / "report.html").tags
     names = [t for t, _ in tags]
     assert names.count("h1") == 1
-    assert names.count("h2") >= 8
+    assert names.count("h2") >= 6
+    levels = [int(t[1]) for t in names if t in ("h1", "h2", "h3", "h4")]
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), "a heading skips a level"
     assert names.count("table") == names.count("caption") >= 8
     assert any(t == "th" and a.get("scope") == "col" for t, a in tags)
     assert ("html", {"lang": "en"}) in tags
@@ -121,7 +157,7 @@ def test_owner_report_holds_only_that_owners_records(job_result: JobResult) -> N
     assert "999-XX" in sales
     assert "ZAMNVCAS19" not in sales
     assert "SS-99" not in sales
-    assert "1 failed record is routed to sales" in sales
+    assert "1 row of yours failed. The whole job: 6 of 20 rows did not land" in sales
     cellar = " ".join(parse(job_result.folder / "owners" / "cellar.html").text)
     assert "ZAMNVCAS19" in cellar
     assert "999-XX" not in cellar
@@ -221,8 +257,8 @@ def test_markdown_tables_survive_a_gfm_renderer(job_result: JobResult) -> None:
     write_job_reports(job_result, job_result.folder)
     sizes = md_tables((job_result.folder / "report.md").read_text())
     assert len(sizes) >= 10
-    assert 1 + 5 in sizes  # failed records: header + 5 rows
-    assert 1 + 4 in sizes  # needs attention: header + 4 rows
+    assert 1 + 2 in sizes  # the failed records of the bin line: header + 2 rows
+    assert sizes.count(1 + 1) >= 5  # the other lines, each with one record
 
 
 def test_fifty_thousand_failed_records_give_a_small_capped_html(tmp_path: Path) -> None:
@@ -288,7 +324,9 @@ def test_fifty_thousand_failed_records_give_a_small_capped_html(tmp_path: Path) 
     assert html.stat().st_size < 5_000_000
     assert all(p.stat().st_size < 5_000_000 for p in written)
     text = " ".join(parse(html).text)
-    assert "The first 500 of 50,000 failed records" in text
+    assert re.search(
+        r"The first 7\d of 7,14\d rows of this line; all of them are in +needs_attention.csv", text
+    )
     assert "50,000" in text
     assert "ITEM-000499" in text and "ITEM-000500" not in text
 
@@ -310,7 +348,7 @@ def test_run_index_lists_every_job_worst_first_with_relative_links(
     hrefs = [
         a.get("href") for t, a in tags.tags if t == "a" and (a.get("href") or "").endswith("report.html")
     ]
-    assert hrefs == ["4720/report.html", "4711/report.html", "4700/report.html"]
+    assert list(dict.fromkeys(hrefs)) == ["4720/report.html", "4711/report.html", "4700/report.html"]
     text = " ".join(tags.text)
     assert "1 of 3 jobs could not be analysed" in text
     assert "6 of 30 rows did not land" in text
@@ -347,10 +385,10 @@ def test_owner_report_counts_only_its_own_fixes(job_result: JobResult) -> None:
     """An owner must see what was done to their rows, not the whole job's fix totals."""
     write_job_reports(job_result, job_result.folder)
     warehouse = (job_result.folder / "owners" / "warehouse.md").read_text()
-    assert "| auto-fixed rows        | 1 " in warehouse
-    assert "| rows needing a person  | 0 " in warehouse
-    job = (job_result.folder / "report.md").read_text()
-    assert "| rows needing a person  | 3 " in job
+    assert "1 row of yours failed: 1 corrected automatically, 0 for you to fix." in warehouse
+    assert "**Nothing left for you: your failed rows were corrected automatically.**" in warehouse
+    cellar = (job_result.folder / "owners" / "cellar.md").read_text()
+    assert "3 rows of yours failed." in cellar and "**cellar: 3 rows to fix**" in cellar
 
 
 def test_damaged_ledger_costs_the_trends_not_the_report(tmp_path: Path, job_result: JobResult) -> None:

@@ -63,22 +63,26 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
     plans = failed.row_plans(special)
     auto = _hold_back([p for p in plans if p.kind == "auto"], job, columns)
     files = _write_corrected(job, auto, out_dir / CORRECTED_DIR)
+    import polars as pl
+
     result = _result(job, failed, special, plans, files)
     result.needs_attention = _with_advice(result.needs_attention, rec.messages)
     inputs = [c for c in result.needs_attention.columns if c not in (*ATTENTION_EXTRA, "advice", "note")]
-    write_people_csv(out_dir / NEEDS_ATTENTION, result.needs_attention.select(*inputs, *ATTENTION_PEOPLE))
+    people = result.needs_attention.select(*inputs, *ATTENTION_PEOPLE)
+    # Advice sentences end in a full stop and may hold "; ": joined as prose, not as a list.
+    write_people_csv(out_dir / NEEDS_ATTENTION, people.with_columns(pl.col("advice").list.join(" ")))
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result
 
 
 def _with_advice(attention: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFrame:
-    """`advice` (what to do about the messages still failing, each once) and `note` (the reasons that are
-    not Claret's messages: a row held back, a formula-like value) for each row a person must fix."""
+    """`advice` (a list: what to do about the messages still failing, each once) and `note` (the reasons
+    that are not Claret's messages: a row held back, a formula-like value) for each row a person must fix."""
     import polars as pl
 
     if attention.height == 0 or not {"input_row", "message"} <= set(messages.columns):
         return attention.with_columns(
-            pl.lit("").alias("advice"), pl.col("reason").fill_null("").alias("note")
+            pl.lit([], dtype=pl.List(pl.String)).alias("advice"), pl.col("reason").fill_null("").alias("note")
         )
     advice = pl.col("advice").fill_null("") if "advice" in messages.columns else pl.lit("").alias("advice")
     pairs = (
@@ -87,7 +91,7 @@ def _with_advice(attention: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFram
         .filter(pl.col("reason").str.contains(pl.col("message"), literal=True))
         .group_by("input_row", maintain_order=True)
         .agg(
-            pl.col("advice").filter(pl.col("advice") != "").unique(maintain_order=True).str.join("; "),
+            pl.col("advice").filter(pl.col("advice") != "").unique(maintain_order=True),
             pl.col("message").unique(maintain_order=True).alias("said"),
         )
     )
@@ -97,7 +101,7 @@ def _with_advice(attention: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFram
         for reason, said in zip(joined["reason"].to_list(), joined["said"].to_list(), strict=True)
     ]
     return joined.with_columns(
-        pl.col("advice").fill_null(""), pl.Series("note", notes, dtype=pl.String)
+        pl.col("advice").fill_null([]), pl.Series("note", notes, dtype=pl.String)
     ).drop("said")
 
 

@@ -13,6 +13,8 @@ from claret_errors.redact import mask_secrets
 
 ROW_CAP = 500  # rows of a large table shown on the page; the CSVs next to the report hold them all
 CELL_CAP = 200  # characters of one cell shown on the page
+FULL_CAP = 2000  # characters of an input value kept for its "whole value" view (the CSVs hold the rest)
+SHORT = 40  # characters of a value shown in a table cell before the rest is one click or hover away
 
 
 def clip(value: object, limit: int = CELL_CAP) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from claret_errors.history import NightTrend
 from claret_errors.report.format import clip, rows_of, safe_link
-from claret_errors.report.view import headline
+from claret_errors.report.view import headline, todo_summary
 from claret_errors.results import Counts, JobResult
 
 
@@ -26,6 +26,7 @@ class IndexJob:
     html: str  # relative link to the job's report.html
     md: str
     link: str | None
+    todo: str = ""  # the job's to-do list in one line ("" when there is nothing to do)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def build_index_view(
                 html=html,
                 md=md,
                 link=safe_link(result.info.job_status_link),
+                todo=todo_summary(result),
             )
         )
     totals, recovered = run_totals(results)

@@ -14,10 +14,10 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
-from claret_errors.report.format import Table, clip
+from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
 from claret_errors.report.tables import Record
-from claret_errors.report.view import JobView
+from claret_errors.report.view import JobView, RecordGroup
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80
@@ -83,8 +83,8 @@ def table(t: Table, numeric: Sequence[str] = ()) -> Md:
     return text
 
 
-def records_table(view: JobView) -> Md:
-    """Failed records as sent: `⚠` before a faulty cell, `old → new` for a correction."""
+def records_table(view: JobView, group: RecordGroup) -> Md:
+    """One to-do line's failed records as sent: `⚠` before a faulty cell, `old → new` for a correction."""
 
     def cell(c_text: str, faulty: bool, fixed_to: str | None) -> Md:
         if fixed_to is not None:
@@ -94,12 +94,38 @@ def records_table(view: JobView) -> Md:
     def row(r: Record) -> list[object]:
         cells: list[object] = [r.input_row, *(cell(c.text, c.faulty, c.fixed_to) for c in r.cells)]
         messages = Md(" · ".join(_cell(m) for m in r.messages))
-        return [*cells, messages, r.fix, r.suggestion] + ([] if view.owner else [r.owner])
+        return [*cells, messages] + ([r.suggestion] if group.suggestions else [])
 
-    headers = ["row", *view.record_columns, "messages", "fix", "suggestion"] + (
-        [] if view.owner else ["owner"]
-    )
-    return md_table(headers, (row(r) for r in view.records), ("row",))
+    headers = ["row", *view.record_columns, "Claret said"] + (["suggestion"] if group.suggestions else [])
+    return md_table(headers, (row(r) for r in group.records), ("row",))
+
+
+def todo_lines(view: JobView) -> Md:
+    """The to-do list: a line per owner, then a bullet per action with its count and file."""
+    lines = []
+    for g in view.todo:
+        who = f"{escape(g.owner)}: {rows_of(g.rows)} to fix" if g.owner else "Whoever re-uploads to Claret"
+        lines.append(f"**{who}**" + (f" in `{escape(g.file)}`" if g.file else "") + "\n")
+        lines.extend(
+            f"- **{rows_of(i.rows)}**: {escape(i.sentence)}" + ("" if g.file else f" In `{escape(i.file)}`.")
+            for i in g.items
+        )
+        if g.more:
+            lines.append(
+                f"- {g.more:,} more {'line' if g.more == 1 else 'lines'} in {escape(g.owner)}'s report"
+            )
+        lines.append("")
+    if view.todo_note:
+        lines.append(escape(view.todo_note) if view.todo else f"**{escape(view.todo_note)}**")
+    return Md("\n".join(lines).strip())
+
+
+def correction_rows(view: JobView) -> list[list[object]]:
+    """The automatic changes by kind, with an example and the assumption each made."""
+    return [
+        [c.field, Md(f"{_cell(c.before)} → {_cell(c.after)}"), c.rows, c.assumption or "—"]
+        for c in view.auto_corrections
+    ]
 
 
 @cache
@@ -118,6 +144,9 @@ def environment() -> Environment:
         md_table=md_table,
         table=table,
         category_rows=category_rows,
+        correction_rows=correction_rows,
+        records_table=records_table,
+        todo_lines=todo_lines,
         fact_rows=fact_rows,
         job_rows=job_rows,
         trends=trends,
@@ -128,7 +157,7 @@ def environment() -> Environment:
 
 def render_job_md(view: JobView) -> str:
     """A job's (or one owner's) report in Markdown."""
-    return environment().get_template("job.md.j2").render(v=view, records=records_table(view))
+    return environment().get_template("job.md.j2").render(v=view)
 
 
 def render_index_md(view: IndexView) -> str:
@@ -137,17 +166,9 @@ def render_index_md(view: IndexView) -> str:
 
 
 def category_rows(view: JobView) -> list[list[object]]:
-    """The category table's rows, first example message only (the HTML shows more)."""
+    """The category table's rows, with what to do about each."""
     return [
-        [
-            c.category,
-            c.field or "—",
-            c.records,
-            c.share,
-            c.messages,
-            c.auto_fixed,
-            c.examples[0] if c.examples else "",
-        ]
+        [c.category, c.field or "—", c.records, c.share, c.auto_fixed, Md(escape(c.advice))]
         for c in view.categories
     ]
 

@@ -6,18 +6,25 @@ and numbers. It never escapes, formats markup or writes files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import polars as pl
 
-from claret_errors.report.format import ROW_CAP, Table, clip, pct
-from claret_errors.results import CategoryCount, JobResult
+from claret_errors.reconcile.advice import advice_for
+from claret_errors.report.format import FULL_CAP, ROW_CAP, Table, clip, pct
+from claret_errors.results import CategoryCount, Finding, JobResult
 
 TOP_VALUES = 20
 EXAMPLES = 2
 _NOT_INPUT = {"input_row", "messages", "categories", "fields", "owner", "fix", "suggestion"}
 UNASSIGNED = "unassigned"
+ANOMALY_HEADERS = ["kind", "input_row", "source", "detail"]
+FINDING_HEADERS = ["severity", "file", "check", "column", "what", "input rows"]
+_LINE_PREFIX = re.compile(r"^line \d+: ")
+ROWS_LISTED = 12  # input rows named in one findings cell; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,19 @@ class CategoryRow:
     share_value: float
     auto_fixed: int
     examples: list[str]
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    """Automatic changes of one kind (a field, a rule, an assumption), with one example and the row count."""
+
+    field: str
+    rule: str
+    assumption: str
+    rows: int
+    before: str
+    after: str
 
 
 def has(df: pl.DataFrame | None, *cols: str) -> bool:
@@ -145,6 +165,7 @@ def categories(
             share_value=c.records / failed_total if failed_total else 0.0,
             auto_fixed=c.auto_fixed,
             examples=examples.get((c.category, c.field), []),
+            advice=advice_for(c.category, c.field),
         )
         for c in base
     ]
@@ -231,7 +252,9 @@ def records(result: JobResult, failed: pl.DataFrame, columns: list[str]) -> list
         row = int(rec["input_row"])
         faulty = {str(f) for f in rec.get("fields") or []}
         cells = [
-            Cell(col, clip(rec.get(col)), col in faulty or (row, col) in fixed, fixed.get((row, col)))
+            Cell(
+                col, clip(rec.get(col), FULL_CAP), col in faulty or (row, col) in fixed, fixed.get((row, col))
+            )
             for col in columns
         ]
         fix, suggestion = fixes.get(row, ("", ""))
@@ -248,51 +271,80 @@ def records(result: JobResult, failed: pl.DataFrame, columns: list[str]) -> list
     return records
 
 
-def attention(result: JobResult, owner: str | None, rows: set[int] | None) -> tuple[Table, Table]:
-    """Rows left for a person: a per-owner summary and the rows themselves."""
-    by_owner_headers = ["owner", "records", "main reasons"]
-    headers = ["input_row", "owner", "reason", "suggestion"]
-    fixes = result.fixes
-    if fixes is None or not has(fixes.needs_attention, "input_row"):
-        return empty(by_owner_headers), empty(headers)
-    df = fixes.needs_attention
-    for col in ("owner", "reason", "suggestion"):
-        if col not in df.columns:
-            df = df.with_columns(pl.lit("").alias(col))
-    df = df.with_columns(owner_expr(), pl.col("reason").cast(pl.String).fill_null(""))
-    if owner is not None:
-        df = df.filter((pl.col("owner") == owner) | pl.col("input_row").is_in(rows or set()))
-    df = df.sort("input_row")
-    grouped = (
-        df.group_by("owner")
-        .agg(
-            records=pl.len(),
-            reasons=pl.col("reason").value_counts(sort=True).head(3).struct.field("reason").str.join("; "),
-        )
-        .sort(["records", "owner"], descending=[True, False])
-    )
-    return (
-        table(grouped, by_owner_headers, ["owner", "records", "reasons"]),
-        table(df, headers, headers, "needs_attention.csv"),
-    )
-
-
-def corrections(result: JobResult, rows: set[int] | None) -> list[tuple[str, str]]:
-    """What the fix stage did, for the whole job or (given `rows`) for one owner's rows."""
+def fix_counts(result: JobResult, rows: set[int] | None) -> dict[str, int]:
+    """Rows by what the fix stage made of them (auto, suggested, manual): the job's, or those of `rows`."""
     fx = result.fixes
     if fx is None:
+        return {}
+    if rows is None:
+        return {"auto": fx.auto_fixed_rows, "suggested": fx.suggested_rows, "manual": fx.manual_rows}
+    if not has(fx.rows, "input_row", "fix"):
+        return {}
+    mine = fx.rows.filter(pl.col("input_row").is_in(rows))
+    return {str(k): int(n) for k, n in mine.group_by("fix").len().iter_rows()}
+
+
+def correction_rows(result: JobResult, rows: set[int] | None) -> list[CorrectionRow]:
+    """The automatic changes (of `rows` when given) by field, rule and assumption, most rows first."""
+    fx = result.fixes
+    if fx is None or not has(fx.corrections, "input_row", "field", "before", "after", "rule"):
         return []
-    kinds = {"auto": fx.auto_fixed_rows, "suggested": fx.suggested_rows, "manual": fx.manual_rows}
+    df = fx.corrections
     if rows is not None:
-        mine = fx.rows.filter(pl.col("input_row").is_in(rows)) if has(fx.rows, "input_row", "fix") else None
-        counted = dict(mine.group_by("fix").len().iter_rows()) if mine is not None else {}
-        kinds = {k: int(counted.get(k, 0)) for k in kinds}
+        df = df.filter(pl.col("input_row").is_in(rows))
+    assumption = pl.col("assumption") if "assumption" in df.columns else pl.lit("")
+    grouped = (
+        df.with_columns(assumption.cast(pl.String).fill_null("").alias("assumption"))
+        .group_by("field", "rule", "assumption", maintain_order=True)
+        .agg(pl.col("input_row").n_unique().alias("rows"), pl.col("before").first(), pl.col("after").first())
+        .sort(["rows", "field", "rule"], descending=[True, False, False])
+    )
     return [
-        ("auto-fixed rows", f"{kinds['auto']:,}"),
-        ("rows with a suggestion", f"{kinds['suggested']:,}"),
-        ("rows needing a person", f"{kinds['manual']:,}"),
-        ("corrected files", ", ".join(p.name for p in fx.corrected_files) or "none"),
+        CorrectionRow(clip(f), clip(r), clip(a, 500), int(n), clip(b), clip(after))
+        for f, r, a, n, b, after in grouped.head(ROW_CAP).iter_rows()
     ]
+
+
+def anomalies(result: JobResult) -> Table:
+    """Rows imported and failed at once, twice, or without an input row."""
+    recon = result.reconciliation
+    if recon is None or not has(recon.anomalies, *ANOMALY_HEADERS):
+        return empty(ANOMALY_HEADERS)
+    return table(recon.anomalies, ANOMALY_HEADERS, ANOMALY_HEADERS)
+
+
+def unaccounted(result: JobResult) -> Table:
+    """Input rows in neither the output nor the errors file."""
+    recon = result.reconciliation
+    if recon is None or not has(recon.unaccounted, "input_row"):
+        return empty(["input_row"])
+    return table(recon.unaccounted.sort("input_row"), ["input_row"], ["input_row"])
+
+
+def findings(found: list[Finding]) -> Table:
+    """Schema findings with each observation once: the same check on the same column and file in one line,
+    naming the input rows it concerns (its message's own "line N" left out: the rows say where)."""
+    groups: dict[tuple[str, str, str, str, str], list[int]] = {}
+    for f in found:
+        what = _LINE_PREFIX.sub("", f.message)
+        if f.column and what.startswith(f"{f.column}: "):
+            what = what[len(f.column) + 2 :]
+        key = (f.severity, PurePath(f.file).name, f.check, f.column, what)
+        rows = groups.setdefault(key, [])
+        if f.row is not None and f.row not in rows:
+            rows.append(f.row)
+    order = {"error": 0, "warning": 1, "info": 2}
+    lines = sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 3), -len(kv[1]), kv[0]))
+    shown = [[*(clip(v) for v in key), _row_list(sorted(rows))] for key, rows in lines[:ROW_CAP]]
+    return Table(FINDING_HEADERS, shown, len(lines), "summary.json")
+
+
+def _row_list(rows: list[int]) -> str:
+    """`3, 8, 12` or `3, 8, … (40 rows)`."""
+    if not rows:
+        return ""
+    text = ", ".join(str(r) for r in rows[:ROWS_LISTED])
+    return text if len(rows) <= ROWS_LISTED else f"{text}, … ({len(rows):,} rows)"
 
 
 def detection(result: JobResult) -> list[tuple[str, str]]:

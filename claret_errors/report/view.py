@@ -1,7 +1,10 @@
 """The view of a job that both report formats render: plain strings and numbers, capped, in reading order.
 
-Reads a JobResult (optionally narrowed to one owner) and computes every table once. It never escapes,
-formats markup or writes files: the HTML and Markdown renderers do that, each with its own escaping.
+Reads a JobResult (optionally narrowed to one owner) and computes every part once: first whether the
+import landed and the to-do list (`todo_for`, plain data the e-mail reuses), then what was corrected, the
+failed records by what to do, and the technical appendix. It never escapes, formats markup or writes files:
+the HTML and Markdown renderers do that, each with its own escaping. It only looks whether a worksheet
+exists, to name the file a person works in.
 """
 
 from __future__ import annotations
@@ -11,10 +14,228 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from claret_errors.history import NightTrend
+from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
-from claret_errors.report.format import ROW_CAP, Table, clip, duration, rows_of, safe_link, when
-from claret_errors.report.tables import CategoryRow, Record
+from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
+from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
 from claret_errors.results import Counts, JobResult
+
+SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
+TODO_LINES = 3  # lines per owner in the job report's to-do list, so every owner is on the first screen
+RUNNER = ""  # the owner of the one task no owner is routed: re-uploading the corrected files
+WORKSHEET = "needs_attention.xlsx"
+ATTENTION_CSV = "needs_attention.csv"
+FAILED_CSV = "failed_records.csv"
+CORRECTED = "corrected"
+_ADVICE = "advice"
+
+
+# --- the to-do list --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """One line of a to-do list: `rows` rows of `owner` need `action`, done in `file` (job-relative)."""
+
+    owner: str  # RUNNER for re-uploading the corrected files
+    rows: int
+    action: str  # one plain sentence, e.g. "Choose a bin that exists in Claret (Locations > Bins)."
+    file: str  # e.g. needs_attention.csv, or the corrected files
+    input_rows: tuple[int, ...] = ()  # the rows concerned, in input order
+
+    @property
+    def sentence(self) -> str:
+        """The action to follow a count and a colon."""
+        return lower_first(self.action)
+
+    @property
+    def text(self) -> str:
+        """`12 rows: choose a bin that exists in Claret.`"""
+        return f"{rows_of(self.rows)}: {self.sentence}"
+
+
+@dataclass(frozen=True)
+class OwnerTodo:
+    """An owner's share of the to-do list: the distinct rows they must fix, and each action's line."""
+
+    owner: str
+    rows: int  # distinct rows: a row with two problems is on two lines but counted once here
+    items: list[TodoItem]  # the lines shown
+    href: str = ""  # the owner's own report, from the job report
+    file: str = ""  # the one file all the owner's lines are done in, said once ("" when they differ)
+    more: int = 0  # lines left out here (the owner's own report has them all)
+
+
+def lower_first(sentence: str) -> str:
+    """A sentence to follow a colon: its first letter lowered, unless it starts a name ("Claret's")."""
+    first = sentence.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower() and first != "Claret's":
+        return sentence[0].lower() + sentence[1:]
+    return sentence
+
+
+def attention_file(result: JobResult) -> str:
+    """Where a person fixes rows: the worksheet when one was written, else needs_attention.csv; the failed
+    records themselves when the fix stage did not run."""
+    if result.fixes is None:
+        return FAILED_CSV
+    return WORKSHEET if (result.folder / WORKSHEET).is_file() else ATTENTION_CSV
+
+
+def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:
+    """The job's to-do list: owners with most rows first, each owner's most common action first; only the
+    given owner's lines when one is named. Re-uploading the corrected files is the whole job's last line,
+    until they are resubmitted."""
+    items = _person_items(result, owner)
+    fixes = result.fixes
+    resent = any(k.relation == "resubmitted_as" for k in result.links)
+    if owner is None and fixes is not None and fixes.corrected_files and fixes.auto_fixed_rows and not resent:
+        auto = (
+            fixes.rows.filter(pl.col("fix") == "auto")["input_row"].sort().to_list()
+            if tables.has(fixes.rows, "input_row", "fix")
+            else []
+        )
+        files = f"{CORRECTED}/" + (fixes.corrected_files[0].name if len(fixes.corrected_files) == 1 else "")
+        action = "Check the automatic corrections and re-upload the corrected files to Claret."
+        items.append(TodoItem(RUNNER, fixes.auto_fixed_rows, action, files, tuple(auto)))
+    return items
+
+
+def todo_summary(result: JobResult) -> str:
+    """A job's to-do list in one line, for the run index: rows to fix per owner, and what to re-upload."""
+    if result.counts is None:
+        return "not analysed: its report says why"
+    items = todo_for(result)
+    owners = [f"{o} {n:,}" for o, n in rows_to_fix(result).items()]
+    parts = []
+    if owners:
+        total = sum(rows_to_fix(result).values())
+        parts.append(f"{rows_of(total)} to fix in {attention_file(result)} ({', '.join(owners)})")
+    parts.extend(f"{rows_of(i.rows)} corrected: re-upload {i.file}" for i in items if i.owner == RUNNER)
+    return "; ".join(parts)
+
+
+def rows_to_fix(result: JobResult, owner: str | None = None) -> dict[str, int]:
+    """Distinct rows a person must fix, per owner, most first."""
+    frame = _attention_rows(result)
+    if frame is None:
+        return {}
+    if owner is not None:
+        frame = frame.filter(pl.col("owner") == owner)
+    grouped = frame.group_by("owner").agg(pl.col("input_row").n_unique().alias("n"))
+    return {str(o): int(n) for o, n in grouped.sort(["n", "owner"], descending=[True, False]).iter_rows()}
+
+
+def by_owner(
+    items: list[TodoItem], rows: dict[str, int], hrefs: dict[str, str], limit: int | None = None
+) -> list[OwnerTodo]:
+    """The lines under their owners, in the order given, with each owner's distinct rows to fix; at most
+    `limit` lines each when given, for a first screen that holds every owner."""
+    grouped: dict[str, list[TodoItem]] = {}
+    for item in items:
+        grouped.setdefault(item.owner, []).append(item)
+    todo = []
+    for owner, lines in grouped.items():
+        files = {i.file for i in lines}
+        shown = lines if limit is None else lines[:limit]
+        todo.append(
+            OwnerTodo(
+                owner=owner,
+                rows=rows.get(owner, lines[0].rows),
+                items=shown,
+                href=hrefs.get(owner, ""),
+                file=files.pop() if len(files) == 1 else "",
+                more=len(lines) - len(shown),
+            )
+        )
+    return todo
+
+
+def _attention_rows(result: JobResult) -> pl.DataFrame | None:
+    """The failed rows a person must fix (all but those corrected automatically), with their owner and,
+    when the fix stage gave it, their advice list (what to do about the failures still left)."""
+    fixes, recon = result.fixes, result.reconciliation
+    frame = recon.failed if recon is not None and tables.has(recon.failed, "input_row") else None
+    if frame is None and fixes is not None and tables.has(fixes.needs_attention, "input_row"):
+        frame = fixes.needs_attention
+    if frame is None:
+        return None
+    owner = tables.owner_expr() if "owner" in frame.columns else pl.lit(tables.UNASSIGNED).alias("owner")
+    rows = frame.select(pl.col("input_row").cast(pl.Int64), owner).drop_nulls("input_row")
+    if fixes is None:
+        return rows.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias(_ADVICE))
+    if tables.has(fixes.rows, "input_row", "fix"):
+        auto = fixes.rows.filter(pl.col("fix") == "auto").select(pl.col("input_row").cast(pl.Int64))
+        rows = rows.join(auto, on="input_row", how="anti")
+    attention = fixes.needs_attention
+    if tables.has(attention, "input_row", _ADVICE) and attention.schema[_ADVICE] == pl.List(pl.String):
+        given = attention.select(pl.col("input_row").cast(pl.Int64), _ADVICE).unique("input_row")
+        return rows.join(given, on="input_row", how="left")
+    return rows.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias(_ADVICE))
+
+
+def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
+    """Each (owner, advice) with its rows: the fix stage's advice for what still fails, else the advice of
+    every message of the row."""
+    frame = _attention_rows(result)
+    if frame is None or frame.height == 0:
+        return []
+    if owner is not None:
+        frame = frame.filter(pl.col("owner") == owner)
+    given = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) > 0).explode(_ADVICE)
+    lacking = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) == 0).drop(_ADVICE)
+    from_messages = lacking.join(_message_advice(result), on="input_row", how="left").with_columns(
+        pl.col(_ADVICE).fill_null(advice_for("unclassified"))
+    )
+    pairs = pl.concat(
+        [given.select("input_row", "owner", _ADVICE), from_messages.select("input_row", "owner", _ADVICE)]
+    )
+    totals = rows_to_fix(result, owner)
+    grouped = (
+        pairs.unique()
+        .group_by("owner", _ADVICE)
+        .agg(pl.col("input_row").sort())
+        .with_columns(
+            pl.col("input_row").list.len().alias("n"),
+            pl.col("owner").replace_strict(totals, default=0, return_dtype=pl.Int64).alias("owner_rows"),
+        )
+        .sort(["owner_rows", "owner", "n", _ADVICE], descending=[True, False, True, False])
+    )
+    where = attention_file(result)
+    return [
+        TodoItem(str(o), int(n), str(a), where, tuple(rows))
+        for o, a, rows, n in grouped.select("owner", _ADVICE, "input_row", "n").iter_rows()
+    ]
+
+
+def _message_advice(result: JobResult) -> pl.DataFrame:
+    """Each message's advice by input row: the classification's, else the shipped advice of its category
+    on its field (for results made without it)."""
+    recon = result.reconciliation
+    if recon is None or not tables.has(recon.messages, "input_row"):
+        return pl.DataFrame(schema={"input_row": pl.Int64, _ADVICE: pl.String})
+    messages = recon.messages
+    cols = messages.columns
+    category = pl.col("category").cast(pl.String) if "category" in cols else pl.lit(None, dtype=pl.String)
+    where = pl.col("field").cast(pl.String) if "field" in cols else pl.lit(None, dtype=pl.String)
+    given = pl.col(_ADVICE).cast(pl.String) if _ADVICE in cols else pl.lit(None, dtype=pl.String)
+    frame = messages.select(
+        pl.col("input_row").cast(pl.Int64),
+        category.fill_null("unclassified").alias("category"),
+        where.fill_null("").alias("field"),
+        given.fill_null("").alias("given"),
+    )
+    combos = frame.select("category", "field").unique()
+    shipped = combos.with_columns(
+        pl.Series("shipped", [advice_for(c, f) for c, f in combos.iter_rows()], dtype=pl.String)
+    )
+    return frame.join(shipped, on=["category", "field"], how="left").select(
+        "input_row",
+        pl.when(pl.col("given") != "").then(pl.col("given")).otherwise(pl.col("shipped")).alias(_ADVICE),
+    )
+
+
+# --- the job view ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -24,6 +245,17 @@ class OwnerLink:
     owner: str
     href: str  # relative to the job folder, e.g. owners/cellar.html
     records: int
+
+
+@dataclass(frozen=True)
+class RecordGroup:
+    """The failed records of one to-do line (or of the automatic corrections), as sent."""
+
+    title: str  # the to-do line, e.g. "12 rows: choose a bin that exists in Claret."
+    owner: str  # whose line it is (RUNNER for the corrections)
+    records: list[Record]
+    total: int  # rows of the line; `records` holds the first of them the page shows
+    suggestions: bool  # whether any shown record has a suggestion (else the column is left out)
 
 
 @dataclass
@@ -37,26 +269,27 @@ class JobView:
     verdict: str
     ok: bool
     counts: Counts | None
+    subtitle: str
     facts: list[tuple[str, str]]
     job_link: str | None
     error: str | None
     missing: list[str]
+    todo: list[OwnerTodo]
+    todo_note: str  # what the to-do list says when it is empty, or how its lines count
+    auto_corrections: list[CorrectionRow]
+    groups: list[RecordGroup]
+    collapsed: bool  # more than a screenful of records: each group starts closed
+    records_total: int
+    record_columns: list[str]
     unclassified: Table
     categories: list[CategoryRow]
     by_field: Table
     top_values: Table
-    records: list[Record]
-    records_total: int
-    record_columns: list[str]
-    attention_by_owner: Table
-    attention: Table
     anomalies: Table
     unaccounted: Table
     findings: Table
     detection: list[tuple[str, str]]
-    corrections: list[tuple[str, str]]
     links: list[tuple[str, str, str, str]]  # relation, job, file, relative href of its report ("" if none)
-    next_steps: list[str]
     owners: list[OwnerLink] = field(default_factory=list)
     trends: list[NightTrend] = field(default_factory=list)
     trend_note: str = ""  # why there are no trends, when there are none
@@ -64,26 +297,16 @@ class JobView:
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
 
 
-def _next_steps(result: JobResult, by_owner: Table, attention: Table) -> list[str]:
-    """Two or three sentences on what to do this morning, from the fix stage's counts."""
-    fx = result.fixes
-    if fx is None:
-        return []
-    steps = []
-    ready = fx.auto_fixed_rows + fx.suggested_rows
-    if fx.corrected_files and ready:
-        files = ", ".join(p.name for p in fx.corrected_files[:3]) + (
-            " …" if len(fx.corrected_files) > 3 else ""
-        )
-        steps.append(
-            f"{rows_of(fx.auto_fixed_rows)} corrected automatically and {rows_of(fx.suggested_rows)} with a "
-            f"suggestion: check and resubmit {files}."
-        )
-    if by_owner.total:
-        who = ", ".join(f"{row[0]} ({row[1]})" for row in by_owner.rows[:6])
-        more = f" and {by_owner.total - 6} more owners" if by_owner.total > 6 else ""
-        steps.append(f"{rows_of(attention.total)} need a person: {who}{more}. See needs_attention.csv.")
-    return steps
+@dataclass(frozen=True)
+class _Scope:
+    """The part of a job a report covers: every failed record, or one owner's."""
+
+    owner: str | None
+    failed: pl.DataFrame | None
+    messages: pl.DataFrame | None
+    rows: set[int] | None  # the owner's input rows; None for the whole job
+    columns: list[str]
+    failed_total: int
 
 
 def headline(counts: Counts | None, error: str | None) -> tuple[str, bool]:
@@ -116,8 +339,58 @@ def build_job_view(
     trends: list[NightTrend] | None = None,
     trend_note: str = "",
 ) -> JobView:
-    """The whole report's content; `owner` narrows records, messages and corrections to that owner."""
+    """The whole report's content; `owner` narrows it to what that owner acts on (their records, their
+    to-do lines, their corrections) and leaves the technical appendix to the job's report."""
+    scope = _scope(result, owner)
     info = result.info
+    verdict, ok = _verdict(result, scope)
+    items = todo_for(result, owner)
+    todo, todo_note = _todo(result, scope, items, owners or [])
+    groups = _groups(result, scope, items)
+    whole_job = owner is None
+    return JobView(
+        tenant=info.tenant,
+        job_log_id=info.job_log_id,
+        title=f"Import job {info.job_log_id} of {info.tenant}" + (f": records for {owner}" if owner else ""),
+        owner=owner,
+        verdict=verdict,
+        ok=ok,
+        counts=result.counts,
+        subtitle=" · ".join(
+            clip(p)
+            for p in (info.type or info.description, f"status {info.status}", when(info.started_at))
+            if p
+        ),
+        facts=_facts(result),
+        job_link=safe_link(info.job_status_link),
+        error=clip(result.error, 2000) if result.error else None,
+        missing=_missing(result),
+        todo=todo,
+        todo_note=todo_note,
+        auto_corrections=tables.correction_rows(result, scope.rows),
+        groups=groups,
+        collapsed=scope.failed_total > SCREENFUL,
+        records_total=scope.failed_total,
+        record_columns=scope.columns,
+        unclassified=tables.unclassified(scope.messages),
+        categories=tables.categories(result, scope.messages, scope.failed_total, owner),
+        by_field=tables.by_field(scope.messages),
+        top_values=tables.top_values(scope.messages, scope.failed, scope.columns),
+        anomalies=tables.anomalies(result) if whole_job else tables.empty(tables.ANOMALY_HEADERS),
+        unaccounted=tables.unaccounted(result) if whole_job else tables.empty(["input_row"]),
+        findings=tables.findings(result.findings) if whole_job else tables.empty(tables.FINDING_HEADERS),
+        detection=tables.detection(result) if whole_job else [],
+        links=_links(result, owner),
+        owners=owners or [],
+        trends=(trends or []) if whole_job else [],
+        trend_note=clip(trend_note, 500),
+        trend_categories=sorted({c for t in trends or [] for c in t.categories}) if whole_job else [],
+        link_prefix="" if whole_job else "../",
+    )
+
+
+def _scope(result: JobResult, owner: str | None) -> _Scope:
+    """The failed records and messages the report covers: all of them, or those routed to `owner`."""
     recon = result.reconciliation
     failed = (
         recon.failed.filter(pl.col("input_row").is_not_null())
@@ -125,28 +398,83 @@ def build_job_view(
         else None
     )
     messages = recon.messages if recon is not None else None
+    rows: set[int] | None = None
     if failed is not None and owner is not None:
         failed = failed.filter(tables.owner_expr() == owner) if "owner" in failed.columns else failed.clear()
-    owner_rows: set[int] | None = None
-    if failed is not None and owner is not None:
-        owner_rows = set(failed["input_row"].to_list())
+        rows = set(failed["input_row"].to_list())
         if messages is not None and "input_row" in messages.columns:
-            messages = messages.filter(pl.col("input_row").is_in(owner_rows))
+            messages = messages.filter(pl.col("input_row").is_in(rows))
     columns = tables.input_columns(result, failed) if failed is not None else []
-    failed_total = failed.height if failed is not None else (result.counts.failed if result.counts else 0)
+    total = failed.height if failed is not None else (result.counts.failed if result.counts else 0)
+    return _Scope(owner, failed, messages, rows, columns, total)
 
-    missing: list[str] = []
-    if recon is None:
-        missing.append("The failed records were not reconciled, so no record-level detail is shown.")
-    if result.fixes is None:
-        missing.append("No corrections were attempted for this job.")
 
-    counts = result.counts
-    verdict, ok = headline(counts, result.error)
-    if owner is not None:
-        routed = "failed record is" if failed_total == 1 else "failed records are"
-        verdict = f"{failed_total:,} {routed} routed to {owner}. {verdict}"
+def _verdict(result: JobResult, scope: _Scope) -> tuple[str, bool]:
+    """Did it land: the job's headline, led for an owner by what of it is theirs."""
+    verdict, ok = headline(result.counts, result.error)
+    if scope.owner is None:
+        return verdict, ok
+    to_fix = sum(rows_to_fix(result, scope.owner).values())
+    fixed = tables.fix_counts(result, scope.rows or set()).get("auto", 0)
+    yours = f"{rows_of(scope.failed_total)} of yours failed"
+    if fixed:
+        yours += f": {fixed:,} corrected automatically, {to_fix:,} for you to fix"
+    elif to_fix != scope.failed_total:
+        yours += f", {to_fix:,} for you to fix"
+    return f"{yours}. The whole job: {lower_first(verdict)}", False
 
+
+def _todo(
+    result: JobResult, scope: _Scope, items: list[TodoItem], owners: list[OwnerLink]
+) -> tuple[list[OwnerTodo], str]:
+    """The to-do list under its owners, and the line said when there is nothing on it."""
+    hrefs = {o.owner: o.href for o in owners}
+    limit = TODO_LINES if scope.owner is None and len({i.owner for i in items}) > 1 else None
+    grouped = by_owner(items, rows_to_fix(result, scope.owner), hrefs, limit)
+    if grouped:
+        several = any(
+            len({r for i in g.items for r in i.input_rows}) < sum(i.rows for i in g.items) for g in grouped
+        )
+        note = "A row with two problems is on two lines." if several else ""
+        return grouped, note
+    if result.counts is None:
+        return [], "Nothing can be fixed until the job is analysed; see below why it was not."
+    if scope.failed_total == 0 and (result.counts.unaccounted == 0 or scope.owner is not None):
+        return [], "Nothing to do."
+    if result.fixes is None or result.reconciliation is None:
+        return [], "No to-do list: the failed records were not worked through (see below)."
+    if scope.owner is not None:
+        return [], "Nothing left for you: your failed rows were corrected automatically."
+    return [], "Nothing left for a person: every failed row was corrected automatically."
+
+
+def _groups(result: JobResult, scope: _Scope, items: list[TodoItem]) -> list[RecordGroup]:
+    """The failed records under each to-do line, as sent, the first of each line the page can hold."""
+    if scope.failed is None:
+        return []
+    shown = {r.input_row: r for r in tables.records(result, scope.failed, scope.columns)}
+    people = [i for i in items if i.owner != RUNNER]
+    several = len({i.owner for i in people}) > 1
+    groups = []
+    for item in people:
+        records = [shown[r] for r in item.input_rows if r in shown]
+        title = f"{item.owner}: {item.text}" if several else item.text
+        groups.append(RecordGroup(title, item.owner, records, item.rows, any(r.suggestion for r in records)))
+    fixes = result.fixes
+    if fixes is not None and tables.has(fixes.rows, "input_row", "fix"):
+        auto = fixes.rows.filter(pl.col("fix") == "auto")["input_row"]
+        if scope.rows is not None:
+            auto = auto.filter(auto.is_in(scope.rows))
+        if auto.len():
+            records = [shown[r] for r in auto.sort().to_list() if r in shown]
+            title = f"{rows_of(auto.len())} corrected automatically"
+            groups.append(RecordGroup(title, RUNNER, records, auto.len(), suggestions=False))
+    return groups
+
+
+def _facts(result: JobResult) -> list[tuple[str, str]]:
+    """The job's facts from Claret, for the appendix."""
+    info = result.info
     facts = [
         ("tenant", info.tenant),
         ("job", info.job_log_id),
@@ -156,86 +484,28 @@ def build_job_view(
         ("completed", when(info.completed_at)),
         ("duration", duration(info.started_at, info.completed_at) or "unknown"),
     ]
-    corrections = tables.corrections(result, owner_rows)
-    attention_by_owner, attention = tables.attention(result, owner, owner_rows)
-    next_steps = _next_steps(result, attention_by_owner, attention) if owner is None else []
-    anomalies = (
-        tables.table(
-            recon.anomalies,
-            ["kind", "input_row", "source", "detail"],
-            ["kind", "input_row", "source", "detail"],
+    return [(k, clip(v)) for k, v in facts]
+
+
+def _missing(result: JobResult) -> list[str]:
+    """What the report cannot show, said plainly instead of empty tables."""
+    missing = []
+    if result.reconciliation is None:
+        missing.append("The failed records were not reconciled, so no record-level detail is shown.")
+    if result.fixes is None:
+        missing.append("No corrections were attempted for this job.")
+    return missing
+
+
+def _links(result: JobResult, owner: str | None) -> list[tuple[str, str, str, str]]:
+    """The jobs this one was resubmitted as, or is a resubmission of."""
+    prefix = "../" if owner is not None else ""
+    return [
+        (
+            k.relation.replace("_", " "),
+            clip(k.job_log_id),
+            clip(k.file),
+            job_report_href(k.job_log_id, prefix),
         )
-        if recon is not None
-        and owner is None
-        and tables.has(recon.anomalies, "kind", "input_row", "source", "detail")
-        else tables.empty(["kind", "input_row", "source", "detail"])
-    )
-    unaccounted = (
-        tables.table(recon.unaccounted.sort("input_row"), ["input_row"], ["input_row"])
-        if recon is not None and owner is None and tables.has(recon.unaccounted, "input_row")
-        else tables.empty(["input_row"])
-    )
-    findings = (
-        Table(
-            ["severity", "file", "check", "column", "row", "value", "message"],
-            [
-                [
-                    clip(f.severity),
-                    clip(f.file),
-                    clip(f.check),
-                    clip(f.column),
-                    clip(f.row),
-                    clip(f.value),
-                    clip(f.message),
-                ]
-                for f in result.findings[:ROW_CAP]
-            ],
-            len(result.findings),
-            "summary.json",
-        )
-        if owner is None
-        else tables.empty(["severity", "file", "check", "column", "row", "value", "message"])
-    )
-    trend_cats = sorted({c for t in trends or [] for c in t.categories})
-    return JobView(
-        tenant=info.tenant,
-        job_log_id=info.job_log_id,
-        title=f"Import job {info.job_log_id} of {info.tenant}" + (f": records for {owner}" if owner else ""),
-        owner=owner,
-        verdict=verdict,
-        ok=ok,
-        counts=counts,
-        facts=[(k, clip(v)) for k, v in facts],
-        job_link=safe_link(info.job_status_link),
-        error=clip(result.error, 2000) if result.error else None,
-        missing=missing,
-        unclassified=tables.unclassified(messages),
-        categories=tables.categories(result, messages, failed_total, owner),
-        by_field=tables.by_field(messages),
-        top_values=tables.top_values(messages, failed, columns),
-        records=tables.records(result, failed, columns) if failed is not None else [],
-        records_total=failed_total,
-        record_columns=columns,
-        attention_by_owner=attention_by_owner,
-        attention=attention,
-        anomalies=anomalies,
-        unaccounted=unaccounted,
-        findings=findings,
-        detection=tables.detection(result),
-        corrections=corrections,
-        next_steps=next_steps,
-        links=[
-            (
-                k.relation.replace("_", " "),
-                clip(k.job_log_id),
-                clip(k.file),
-                job_report_href(k.job_log_id, "../" if owner is not None else ""),
-            )
-            for k in result.links
-        ],
-        owners=owners or [],
-        trends=trends or [],
-        trend_note=clip(trend_note, 500),
-        trend_categories=trend_cats,
-        link_prefix="../" if owner is not None else "",
-    )
+        for k in result.links
+    ]
