@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
-from claret_errors.errors import ClaretErrorsError, ConfigError, ExitCode, is_bug, worst_exit_code
+from claret_errors.errors import (
+    ClaretErrorsError,
+    ConfigError,
+    ExitCode,
+    UsageError,
+    is_bug,
+    worst_exit_code,
+)
 from claret_errors.fetch import (
     FetchOutcome,
     fetch_each,
@@ -37,7 +44,15 @@ from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
 from claret_errors.report.write import write_job_reports, write_run_index
 from claret_errors.resubmit.ledger import Ledger, Sent
-from claret_errors.resubmit.send import Planned, Unsure, Uploaded, check_in_claret, plan, send
+from claret_errors.resubmit.send import (
+    Planned,
+    Unsure,
+    Uploaded,
+    check_in_claret,
+    plan,
+    record_sent_as,
+    send,
+)
 from claret_errors.results import (
     CategoryCount,
     Finding,
@@ -499,9 +514,14 @@ async def resubmit_async(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    sent_as: str | None = None,
 ) -> ResubmitResult:
-    """Send the planned files, follow the new jobs to the end, then analyse the originals again (links)."""
-    sending = await send(planned, settings, client, force=force)
+    """Send the planned files, follow the new jobs to the end, then analyse the originals again (links).
+    With `sent_as`, the one planned file is recorded as that job instead of sent (its outcome was unknown)."""
+    if sent_as is not None:
+        sending = await record_sent_as(planned[0], sent_as)
+    else:
+        sending = await send(planned, settings, client, force=force)
     uploaded = sending.uploaded
     new_jobs = await run_async(
         [u.new_job for u in uploaded], settings, client, progress=progress, write_index=False
@@ -529,16 +549,24 @@ def resubmit(
     confirm: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    sent_as: str | None = None,
 ) -> ResubmitResult:
-    """`claret-errors resubmit`: the plan alone, or with `confirm` the whole second round."""
+    """`claret-errors resubmit`: the plan alone, or with `confirm` the whole second round; with `sent_as`,
+    one file whose upload's outcome was unknown recorded as that job, then followed like a sent one."""
     planned = plan(paths, settings)
-    if not confirm or not planned:
+    if sent_as is not None:
+        [sent_as] = job_ids_from([sent_as])
+        if len(planned) != 1:
+            raise UsageError("--sent-as records one file: give the one corrected file that became that job")
+    elif not confirm or not planned:
         return ResubmitResult(planned)
     settings = _upload_settings(planned, settings)
 
     async def main() -> ResubmitResult:
         async with ClaretClient(settings) as client:
-            return await resubmit_async(planned, settings, client, force=force, progress=progress)
+            return await resubmit_async(
+                planned, settings, client, force=force, progress=progress, sent_as=sent_as
+            )
 
     return asyncio.run(main())
 

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_resubmit_cli import common, first_round, sim  # noqa: F401 (sim is the simulator fixture)
@@ -18,6 +19,7 @@ from test_resubmit_cli import common, first_round, sim  # noqa: F401 (sim is the
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
 from claret_errors.simulator import Simulator
+from claret_errors.simulator.jobs import Job
 from claret_errors.simulator.scenario import FaultRule, Scenario
 
 WAITING = "another resubmit is sending files"
@@ -47,6 +49,18 @@ class UploadGate:
             return decide(endpoint, key, path)
 
         simulator.state.faults.decide = gated  # type: ignore[method-assign]
+        self.made = threading.Event()  # a job was made from an upload
+        self.jobs: list[int] = []
+        create = simulator.state.create_job
+
+        def made(*args: Any, **kwargs: Any) -> Job:
+            job = create(*args, **kwargs)
+            if self.uploads:
+                self.jobs.append(job.job_log_id)
+                self.made.set()
+            return job
+
+        simulator.state.create_job = made  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -146,7 +160,20 @@ def test_a_run_killed_mid_upload_leaves_it_unknown(
     [entry] = entries(folder)
     assert entry["state"] == "sending"
 
-    assert main(["resubmit", str(folder), "--confirm", *common(sim, tmp_path)]) == ExitCode.UNAVAILABLE
+    argv = ["resubmit", str(folder), "--confirm", *common(sim, tmp_path)]
+    assert main(argv) == ExitCode.UNAVAILABLE
     out = capsys.readouterr().out
     assert "has an unknown outcome" in out and "look in Claret's import list" in out
     assert gate.uploads == 1
+
+    # The user finds the import in Claret and records it: followed like a sent file, and settled.
+    assert gate.made.wait(GATE_TIMEOUT)
+    [job] = gate.jobs
+    [corrected] = sorted((folder / "corrected").glob("*.csv"))
+    found = ["resubmit", str(corrected), "--sent-as", str(job), *common(sim, tmp_path), "--json"]
+    assert main(found) == ExitCode.OK
+    [new] = json.loads(capsys.readouterr().out)["jobs"]
+    assert new["job_log_id"] == str(job) and new["links"][0]["relation"] == "resubmission_of"
+    assert entries(folder)[-1]["state"] == "sent" and entries(folder)[-1]["new_job"] == str(job)
+    assert main(argv) == ExitCode.OK and "skipped: sent before as job" in capsys.readouterr().out
+    assert main(found) == ExitCode.USAGE and gate.uploads == 1

@@ -16,18 +16,30 @@ from claret_errors.cli.common import common_options, emit_json, settings_from
 )
 @click.option("--confirm", is_flag=True, help="Send the files (without it, only show what would be sent).")
 @click.option("--force", is_flag=True, help="Send files again that the ledger says were sent before.")
+@click.option(
+    "--sent-as",
+    metavar="JOB_ID",
+    help="Record that the one corrected file given, whose upload's outcome is unknown, is this job in "
+    "Claret (found in its import list), and follow it; sends nothing.",
+)
 @common_options
 @click.pass_context
 def command(
-    ctx: click.Context, /, paths: tuple[Path, ...], confirm: bool, force: bool, **options: Any
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    confirm: bool,
+    force: bool,
+    sent_as: str | None,
+    **options: Any,
 ) -> int:
     """Upload the corrected files of job folders (or single corrected files) as new Claret imports, wait for
     the new jobs, analyse them, and link them with the originals in both reports.
 
     Creation and update flags come from the config ([import] allow_record_creation, allow_record_update).
     The ledger OUT/<tenant>/resubmissions.json refuses to send the same file twice unless --force, and
-    holds back a file whose earlier upload has an unknown outcome (its answer was lost) until you have
-    checked Claret's import list: exit 7 until then.
+    holds back a file whose earlier upload has an unknown outcome (its answer was lost), with exit 7, until
+    you have checked Claret's import list: --sent-as JOB_ID if it is there, --force if not.
     """
     from claret_errors.cli.output import job_lines
     from claret_errors.pipeline import resubmit
@@ -35,9 +47,10 @@ def command(
 
     settings, output = settings_from(ctx, options)
     log_retries()
-    progress = make_progress(as_json=output["as_json"], quiet=output["quiet"] or not confirm)
+    following = confirm or sent_as is not None
+    progress = make_progress(as_json=output["as_json"], quiet=output["quiet"] or not following)
     with progress:
-        result = resubmit(paths, settings, confirm=confirm, force=force, progress=progress)
+        result = resubmit(paths, settings, confirm=confirm, force=force, progress=progress, sent_as=sent_as)
     if output["as_json"]:
         emit_json(result.summary())
         return result.exit_code
@@ -46,7 +59,7 @@ def command(
     for item in result.planned:
         before = result.before(item)
         if item.file in sent:
-            state = f"sent as job {sent[item.file]}"
+            state = f"{'recorded' if sent_as else 'sent'} as job {sent[item.file]}"
         elif item.file in lost:
             unsure = lost[item.file]
             state = f"OUTCOME UNKNOWN ({unsure.error}); {result.check_advice(item, unsure.started)}"
@@ -69,7 +82,7 @@ def command(
         click.echo(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
     if not result.planned:
         click.echo("nothing to send: the folders hold no corrected files")
-    elif not confirm:
+    elif not following:
         click.echo("nothing was sent; add --confirm to send")
     if result.new_jobs is not None:
         job_lines(result.new_jobs.results)

@@ -71,8 +71,8 @@ def check_in_claret(base_url: str, tenant: str, file: str, started: str) -> str:
     """What to do about an upload whose outcome is unknown: look in Claret, then settle it."""
     return (
         f"look in Claret's import list ({base_url.rstrip('/')}/{tenant}) for an inventory import of {file} "
-        f"started about {started}: if it is there, follow it with `claret-errors run JOB_ID`; if it is not, "
-        "send the file again with `claret-errors resubmit --confirm --force`"
+        f"started about {started}: if it is there, record it with `claret-errors resubmit FILE --sent-as "
+        "JOB_ID` (which follows it); if it is not, send the file again with `--confirm --force`"
     )
 
 
@@ -210,3 +210,18 @@ async def send(
                 ledger.settle(sha, new_job=str(new_job))
                 done.uploaded.append(Uploaded(item, str(new_job)))
     return done
+
+
+async def record_sent_as(item: Planned, new_job: str) -> Sending:
+    """Settle an upload whose outcome was unknown: the user found it in Claret as `new_job`. Sends nothing;
+    UsageError unless the ledger's latest upload of these bytes is one whose outcome is unknown."""
+    async with Ledger.locked(item.job_folder.parent) as ledger:
+        sha = hashlib.sha256(item.file.read_bytes()).hexdigest()
+        before = ledger.already_sent(sha)
+        if before is None or not before.outcome_unknown:
+            state = f"was sent as job {before.new_job}" if before else "was never sent"
+            raise UsageError(
+                f"{item.file} {state}: --sent-as settles only an upload whose outcome is unknown"
+            )
+        ledger.settle(sha, new_job=new_job)
+    return Sending(uploaded=[Uploaded(item, new_job)])
