@@ -298,3 +298,62 @@ def test_more_than_a_screenful_of_failed_records_collapses_by_action(
         assert long.locator("summary").get_attribute("title")
     finally:
         page.close()
+
+
+# WCAG 2 contrast of every piece of text against the background it is drawn on (the nearest painted one).
+CONTRAST = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el.getClientRects().length || el.closest("svg")) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || parseFloat(style.opacity) === 0) continue;
+    let bg = null;
+    for (let a = el; a && !bg; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor;
+      if (c && rgb(c).length >= 3 && (rgb(c).length === 3 || rgb(c)[3] > 0)) bg = rgb(c);
+    }
+    const [l1, l2] = [lum(rgb(style.color)), lum(bg || [255, 255, 255])].sort((x, y) => y - x);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const text = node.textContent.trim().slice(0, 30);
+    if (ratio < 4.5) low.push(`${ratio.toFixed(2)} ${el.tagName}.${el.className}: ${text}`);
+  }
+  return low;
+}"""
+
+
+def test_every_text_has_enough_contrast(browser: Browser, job_result: JobResult, demo_night: Path) -> None:
+    """Cellar staff read these on a phone in a bright cellar: every text at least 4.5:1 (WCAG AA)."""
+    write_job_reports(job_result, job_result.folder)
+    for path in (
+        job_result.folder / "report.html",
+        demo_night / "1" / "report.html",
+        demo_night / "index.html",
+    ):
+        page = browser.new_page(viewport={"width": 1280, "height": SCREEN})
+        try:
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            assert page.evaluate(CONTRAST) == [], path
+        finally:
+            page.close()
+
+
+def test_pale_text_fails_the_contrast_check(browser: Browser, tmp_path: Path) -> None:
+    """The contrast check must be able to fail, or it proves nothing."""
+    pale = tmp_path / "pale.html"
+    pale.write_text(
+        "<!DOCTYPE html><html lang='en'><title>x</title><body><p style='color:#aaa'>faint</p></body></html>"
+    )
+    page = browser.new_page()
+    try:
+        page.goto(pale.as_uri())
+        assert [line.split(" ", 1)[1] for line in page.evaluate(CONTRAST)] == ["P.: faint"]
+    finally:
+        page.close()
