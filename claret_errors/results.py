@@ -165,8 +165,10 @@ class FixResult:
     """What the fix stage made of the failed rows.
 
     `rows`: one row per failed input row: `input_row`, `fix` (auto / suggested / manual), `suggestion`.
-    `corrections`: `input_row`, `field`, `before`, `after`, `rule`.
-    `needs_attention`: the failed rows not corrected, with `reason`, `owner`, `suggestion`.
+    `corrections`: `input_row`, `field`, `before`, `after`, `rule`, `assumption` (what it took for granted).
+    `needs_attention`: the failed rows not corrected: the input columns, `messages`, `reason` (the failures
+    left), `owner`, `fix`, `suggestion`, `advice` (List[String]: what to do about the failures left, each
+    once) and `note` (the reasons no message of Claret's gives).
     """
 
     rows: pl.DataFrame
