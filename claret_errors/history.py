@@ -18,7 +18,7 @@ from typing import Any
 
 from claret_errors.errors import ArtifactError
 from claret_errors.files.atomic import atomic_write_text
-from claret_errors.results import JobResult
+from claret_errors.results import Counts, JobResult, NightCounts, night_counts
 
 LEDGER_NAME = "history.jsonl"
 _LOCAL_LOCK = threading.Lock()
@@ -41,26 +41,53 @@ class HistoryEntry:
     categories: dict[str, int] = field(default_factory=dict)  # category -> failed records
     exit_code: int = 0
     resubmission_of: str = ""  # the job whose corrected rows this job re-sent, if it is a resubmission
+    analysed: bool = True  # False: the job was never analysed (its counts are zero, not measured)
 
     @property
     def key(self) -> tuple[str, str]:
         """A rerun of the same job replaces the entry with this key."""
         return (self.tenant, self.job_log_id)
 
+    def counts(self) -> Counts:
+        """The job's accounting as recorded."""
+        return Counts(self.input_rows, self.imported, self.failed, self.unaccounted, self.anomalies)
+
 
 @dataclass(frozen=True)
 class NightTrend:
-    """All jobs of one night summed: the failed share and each category's share of input rows."""
+    """All jobs of one night summed by the counts model: failed records as first sent, what landed on
+    resubmission, what is still outstanding, and each category's failed records."""
 
     night: str
-    jobs: int
-    input_rows: int
-    failed: int
+    totals: NightCounts
     categories: dict[str, int]
 
     @property
+    def jobs(self) -> int:
+        """Original jobs of the night (resubmissions are not counted as jobs of their own)."""
+        return self.totals.jobs
+
+    @property
+    def input_rows(self) -> int:
+        return self.totals.input_rows
+
+    @property
+    def failed(self) -> int:
+        """Failed records of the night's original jobs, before any resubmission."""
+        return self.totals.failed
+
+    @property
+    def landed_on_resubmission(self) -> int:
+        return self.totals.landed_on_resubmission
+
+    @property
+    def outstanding(self) -> int:
+        """Rows still outstanding after the night's resubmissions."""
+        return self.totals.outstanding
+
+    @property
     def failed_share(self) -> float:
-        """Failed rows over input rows; 0 for a night with no rows."""
+        """Failed records over input rows; 0 for a night with no rows."""
         return self.failed / self.input_rows if self.input_rows else 0.0
 
 
@@ -95,6 +122,7 @@ def entry_for(result: JobResult, *, run_at: datetime) -> HistoryEntry:
         categories=categories,
         exit_code=result.exit_code,
         resubmission_of=next((k.job_log_id for k in result.links if k.relation == "resubmission_of"), ""),
+        analysed=counts is not None,
     )
 
 
@@ -128,6 +156,7 @@ def _parse_line(text: str) -> HistoryEntry:
         anomalies=_int(data, "anomalies"),
         categories=dict(cats),
         exit_code=_int(data, "exit_code"),
+        analysed=data.get("analysed", True) is not False,
     )
 
 
@@ -188,36 +217,51 @@ class History:
         atomic_write_text(self.path, "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in entries))
 
 
-def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:
-    """Sum the entries of each night, nights in order, each record once (as the run index counts them).
-
-    A resubmission re-sends rows that already count as its original's failures: it adds no input rows
-    and no job to any night, and the rows that landed move from failed to imported on the original's
-    night. Categories stay those of the failures as first sent.
-    """
+def nights_of(entries: Sequence[HistoryEntry]) -> dict[str, list[HistoryEntry]]:
+    """The entries grouped by night, oldest first; a resubmission belongs to its original's night (the
+    rows it re-sent were that night's input), following chains of resubmissions."""
     known = {(e.tenant, e.job_log_id): e for e in entries}
-    nights: dict[str, list[HistoryEntry]] = {}
-    recovered: dict[str, int] = {}
+
+    def night(entry: HistoryEntry) -> str:
+        seen: set[tuple[str, str]] = set()
+        while entry.resubmission_of and entry.key not in seen:
+            seen.add(entry.key)
+            original = known.get((entry.tenant, entry.resubmission_of))
+            if original is None:
+                break
+            entry = original
+        return entry.night
+
+    grouped: dict[str, list[HistoryEntry]] = {}
     for entry in entries:
-        original = known.get((entry.tenant, entry.resubmission_of)) if entry.resubmission_of else None
-        if original is not None:
-            recovered[original.night] = recovered.get(original.night, 0) + entry.imported
-            continue
-        nights.setdefault(entry.night, []).append(entry)
+        grouped.setdefault(night(entry), []).append(entry)
+    return {n: grouped[n] for n in sorted(grouped)}
+
+
+def is_resubmission(entry: HistoryEntry, among: Sequence[HistoryEntry]) -> bool:
+    """Whether the entry re-sent rows of a job among `among` (then its rows are not new input)."""
+    return bool(entry.resubmission_of) and any(
+        e.tenant == entry.tenant and e.job_log_id == entry.resubmission_of for e in among
+    )
+
+
+def night_totals(group: Sequence[HistoryEntry]) -> NightCounts:
+    """One night's totals by the counts model; jobs never analysed add nothing."""
+    return night_counts((e.counts(), is_resubmission(e, group)) for e in group if e.analysed)
+
+
+def trend_by_night(entries: Sequence[HistoryEntry]) -> list[NightTrend]:
+    """One trend per night, nights in order, each record once (as the run index counts them).
+
+    Categories are those of the failures as first sent (resubmissions add none).
+    """
     trends: list[NightTrend] = []
-    for night in sorted(nights):
-        group = nights[night]
+    for night, group in nights_of(entries).items():
         cats: dict[str, int] = {}
         for entry in group:
+            if is_resubmission(entry, group):
+                continue
             for name, records in entry.categories.items():
                 cats[name] = cats.get(name, 0) + records
-        trends.append(
-            NightTrend(
-                night=night,
-                jobs=len(group),
-                input_rows=sum(e.input_rows for e in group),
-                failed=max(sum(e.failed for e in group) - recovered.get(night, 0), 0),
-                categories=cats,
-            )
-        )
+        trends.append(NightTrend(night=night, totals=night_totals(group), categories=cats))
     return trends

@@ -7,6 +7,7 @@ an exit code), never an exception that stops the other jobs; nothing here prints
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,10 +39,11 @@ from claret_errors.fetch import (
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.csvwrite import write_people_csv
 from claret_errors.fix.corrections import fix
-from claret_errors.history import History
+from claret_errors.history import History, HistoryEntry, nights_of
 from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
+from claret_errors.report.view import attempt_note
 from claret_errors.report.write import write_job_reports, write_run_index
 from claret_errors.resubmit.ledger import Ledger, Sent
 from claret_errors.resubmit.send import (
@@ -54,7 +56,9 @@ from claret_errors.resubmit.send import (
     send,
 )
 from claret_errors.results import (
+    Attempt,
     CategoryCount,
+    Counts,
     Finding,
     FixResult,
     JobInfo,
@@ -74,6 +78,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 FAILED_RECORDS = "failed_records.csv"
+LAST_ATTEMPT = "last_attempt.json"  # a failed attempt, beside the last good analysis it did not replace
 MESSAGES = "messages.csv"
 SUMMARY = "summary.json"
 ANALYSES_AT_ONCE = 2  # analysis is CPU and memory bound: more at once than cores only costs memory
@@ -174,11 +179,107 @@ def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]
 
 
 def _write_outputs(result: JobResult, history: History | None, run_at: datetime) -> None:
-    """summary.json, history, then the reports (which read the history for trends)."""
+    """summary.json, history, then the reports (which read the history for trends). A result shown in
+    place of a failed attempt leaves the history line alone: it keeps the numbers of that analysis."""
     atomic_write_json(result.folder / SUMMARY, result.summary())
-    if history is not None:
+    if history is not None and result.attempt is None:
         history.record(result, run_at=run_at)
     write_job_reports(result, result.folder, history=history)
+    if result.attempt is None:
+        (result.folder / LAST_ATTEMPT).unlink(missing_ok=True)
+    else:
+        atomic_write_json(result.folder / LAST_ATTEMPT, result.attempt.to_json())
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def last_good_summary(folder: Path) -> dict[str, Any] | None:
+    """The folder's summary.json when it holds a good analysis (counts and no error), else None."""
+    try:
+        data = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("error") is not None
+        or not isinstance(data.get("counts"), dict)
+    ):
+        return None
+    return data
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
+    """A job as its summary.json records it: enough for the run index, not for a report."""
+    counts = data.get("counts")
+    stamps = data.get("timestamps")
+    stamps = stamps if isinstance(stamps, dict) else {}
+    info = JobInfo(
+        tenant=_text(data.get("tenant")),
+        job_log_id=_text(data.get("job_log_id")),
+        type=_text(data.get("type")),
+        status=_text(data.get("status")) or "unknown",
+        started_at=_text(stamps.get("started_at")) or None,
+        completed_at=_text(stamps.get("completed_at")) or None,
+        job_status_link=_text(data.get("job_status_link")) or None,
+    )
+    links = [
+        JobLink(rel, _text(k.get("tenant")), _text(k.get("job_log_id")), _text(k.get("file")))
+        for k in data.get("links") or []
+        if isinstance(k, dict) and (rel := k.get("relation")) in ("resubmitted_as", "resubmission_of")
+    ]
+    attempt = data.get("last_attempt")
+    return JobResult(
+        info=info,
+        folder=folder,
+        counts=(
+            Counts(
+                *(
+                    _int(counts.get(k))
+                    for k in ("input_rows", "imported", "failed", "unaccounted", "anomalies")
+                )
+            )
+            if isinstance(counts, dict)
+            else None
+        ),
+        links=links,
+        error=_text(data.get("error")) or None,
+        exit_code=_int(data.get("exit_code")),
+        analysed_at=_text(data.get("analysed_at")) or None,
+        attempt=(
+            Attempt(
+                _text(attempt.get("at")),
+                _text(attempt.get("error")),
+                _int(attempt.get("exit_code")),
+                _text(attempt.get("shown")) or None,
+            )
+            if isinstance(attempt, dict)
+            else None
+        ),
+    )
+
+
+def _keep(folder: Path, good: dict[str, Any], attempt: Attempt) -> JobResult:
+    """The last good analysis stays as it is; the failed attempt is written beside it and into its
+    summary.json, whose numbers are left alone."""
+    try:
+        atomic_write_json(folder / LAST_ATTEMPT, attempt.to_json())
+        atomic_write_json(folder / SUMMARY, {**good, "last_attempt": attempt.to_json()})
+    except OSError as exc:
+        log.warning("job folder %s: cannot record the failed attempt: %s", folder, exc.strerror or exc)
+    kept = result_from_summary(folder, good)
+    kept.attempt = attempt
+    kept.exit_code = int(worst_exit_code([kept.exit_code, attempt.exit_code]))
+    return kept
 
 
 def analyze_job(
@@ -190,26 +291,29 @@ def analyze_job(
     run_at: datetime | None = None,
     use_history: bool = True,
     lock: bool = True,
+    attempt: Attempt | None = None,
 ) -> JobResult:
     """The offline half for one job folder: every output file of the contract, and the result.
 
     With `lock` the job's output folder is locked meanwhile (a caller holding that lock passes False): a
-    second run on the job waits briefly, then gives up with exit 5 and writes nothing."""
+    second run on the job waits briefly, then gives up with exit 5 and writes nothing. With `attempt`, the
+    folder's last good analysis is made again from its files, to be shown with the failed attempt beside
+    it; should that fail too, the earlier files are left as they are."""
     run_at = run_at or datetime.now(UTC)
     if not lock or not path.is_dir():
-        return _analyze_job(path, settings, tenant, job_id, run_at, use_history)
+        return _analyze_job(path, settings, tenant, job_id, run_at, use_history, attempt)
     info = JobInfo(tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job"))
     folder = output_folder(path, info, settings)
     try:
         held = take_job_lock(folder, info.job_log_id)
     except OSError as exc:
         error = f"cannot write the results in {folder}: {exc.strerror or exc}"
-        return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
+        return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, False, attempt=attempt)
     if held is None:
         busy = job_busy(info.job_log_id, folder)
         return failed_result(info, folder, str(busy), int(busy.exit_code), run_at, write=False)
     with held:
-        return _analyze_job(path, settings, tenant, job_id, run_at, use_history)
+        return _analyze_job(path, settings, tenant, job_id, run_at, use_history, attempt)
 
 
 def _analyze_job(
@@ -219,8 +323,10 @@ def _analyze_job(
     job_id: str | None,
     run_at: datetime,
     use_history: bool,
+    attempt: Attempt | None,
 ) -> JobResult:
     """`analyze_job` once the folder is the caller's."""
+    keep: dict[str, Any] = {"use_history": use_history, "attempt": attempt}
     try:
         job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
     except BaseException as exc:
@@ -231,11 +337,11 @@ def _analyze_job(
         )
         folder = output_folder(path, info, settings)
         if isinstance(exc, ClaretErrorsError):
-            return failed_result(info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+            return failed_result(info, folder, str(exc), int(exc.exit_code), run_at, **keep)
         if isinstance(exc, OSError):
             error = f"cannot read {path}: {exc.strerror or exc}"
-            return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, use_history)
-        return _bug_result(info, folder, exc, run_at, use_history)
+            return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, **keep)
+        return _bug_result(info, folder, exc, run_at, **keep)
     folder = output_folder(path, job.info, settings)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -258,30 +364,43 @@ def _analyze_job(
             reconciliation=rec,
             fixes=fixes,
             links=links,
+            analysed_at=_stamp(run_at),
         )
         result.exit_code = job_exit_code(result)
+        if attempt is not None:
+            result.attempt, result.analysed_at = attempt, attempt.shown
+            result.exit_code = int(worst_exit_code([result.exit_code, attempt.exit_code]))
         _write_outputs(result, History.open(folder.parent) if use_history else None, run_at)
     except ClaretErrorsError as exc:
-        return failed_result(job.info, folder, str(exc), int(exc.exit_code), run_at, use_history)
+        return failed_result(job.info, folder, str(exc), int(exc.exit_code), run_at, **keep)
     except OSError as exc:
         error = f"cannot write the results in {folder}: {exc.strerror or exc}"
-        return failed_result(job.info, folder, error, int(ExitCode.UNREADABLE), run_at, False)
+        return failed_result(
+            job.info, folder, error, int(ExitCode.UNREADABLE), run_at, use_history=False, attempt=attempt
+        )
     except BaseException as exc:
         if not is_bug(exc):
             raise
-        return _bug_result(job.info, folder, exc, run_at, use_history)
+        return _bug_result(job.info, folder, exc, run_at, **keep)
     return result
 
 
 def _bug_result(
-    info: JobInfo, folder: Path, exc: BaseException, run_at: datetime, use_history: bool
+    info: JobInfo,
+    folder: Path,
+    exc: BaseException,
+    run_at: datetime,
+    use_history: bool = True,
+    attempt: Attempt | None = None,
 ) -> JobResult:
     """A bug must not cost the night's other jobs: this job gets exit 1 and the traceback goes to the log
     (only with --debug)."""
     trace = exc if log.isEnabledFor(logging.DEBUG) else None
     log.error("job %s: internal error (a bug in claret-errors): %r", info.job_log_id, exc, exc_info=trace)
     error = f"internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"
-    return failed_result(info, folder, error, int(ExitCode.BUG), run_at, use_history)
+    return failed_result(
+        info, folder, error, int(ExitCode.BUG), run_at, use_history=use_history, attempt=attempt
+    )
 
 
 def load_and_validate(
@@ -318,9 +437,22 @@ def failed_result(
     use_history: bool = True,
     *,
     write: bool = True,
+    reanalyse: Callable[[Attempt], JobResult] | None = None,
+    attempt: Attempt | None = None,
 ) -> JobResult:
-    """A job that could not be analysed: its error and code, kept on disk when its folder exists (and
-    `write`: never in a folder another run is working in)."""
+    """A job that could not be fetched or analysed: its error and code, kept on disk when its folder exists
+    (and `write`: never in a folder another run is working in).
+
+    A folder that holds a good analysis keeps it: the failed attempt goes to last_attempt.json beside it,
+    and `reanalyse` makes the analysis again from the files on disk so its report says so."""
+    good = last_good_summary(folder) if write else None
+    if good is not None:
+        if attempt is None:
+            shown = _text(good.get("analysed_at")) or None
+            attempt = Attempt(_stamp(run_at), printable(error), exit_code, shown)
+            if reanalyse is not None:
+                return reanalyse(attempt)
+        return _keep(folder, good, attempt)
     result = JobResult(info=info, folder=folder, error=printable(error), exit_code=exit_code)
     if write and folder.is_dir():
         try:
@@ -330,8 +462,46 @@ def failed_result(
     return result
 
 
+def night_jobs(results: Sequence[JobResult], tenant_dir: Path, history: History) -> list[JobResult]:
+    """Every job of the nights `results` belong to, as on disk: the run's own results, and the other jobs
+    of those nights from the history ledger, each read from its summary.json (else its history line).
+    A resubmission belongs to its original's night, so the index tells the whole night."""
+    mine = {(r.info.tenant, r.info.job_log_id): r for r in results}
+    try:
+        nights = nights_of(history.entries())
+    except ClaretErrorsError as exc:
+        log.warning("cannot read the history in %s: %s", tenant_dir, exc)
+        return list(results)
+    touched = [group for group in nights.values() if any(e.key in mine for e in group)]
+    jobs: dict[tuple[str, str], JobResult] = {}
+    for entry in (e for group in touched for e in group):
+        jobs[entry.key] = mine.get(entry.key) or _from_disk(tenant_dir, entry)
+    for key, result in mine.items():  # jobs never recorded (not analysed, no folder) are still listed
+        jobs.setdefault(key, result)
+    return list(jobs.values())
+
+
+def _from_disk(tenant_dir: Path, entry: HistoryEntry) -> JobResult:
+    """A job of the night not in this run: its summary.json when its folder holds one, else its line."""
+    folder = tenant_dir / safe_component(entry.job_log_id, fallback="job")
+    try:
+        data = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict) and data.get("job_log_id") == entry.job_log_id:
+        return result_from_summary(folder, data)
+    links = [JobLink("resubmission_of", entry.tenant, entry.resubmission_of)] if entry.resubmission_of else []
+    return JobResult(
+        info=JobInfo(entry.tenant, entry.job_log_id, status=entry.status),
+        folder=folder,
+        counts=entry.counts() if entry.analysed else None,
+        links=links,
+        exit_code=entry.exit_code,
+    )
+
+
 def _index(results: Sequence[JobResult]) -> list[Path]:
-    """One index per tenant folder of the results, listing the run's jobs there."""
+    """One index per tenant folder of the results, telling the whole of each night the run touched."""
     by_dir: dict[Path, list[JobResult]] = {}
     for result in results:
         by_dir.setdefault(result.folder.parent, []).append(result)
@@ -339,8 +509,9 @@ def _index(results: Sequence[JobResult]) -> list[Path]:
     for tenant_dir, group in by_dir.items():
         if not tenant_dir.is_dir():
             continue
+        history = History.open(tenant_dir)
         try:
-            written += write_run_index(group, tenant_dir, History.open(tenant_dir))
+            written += write_run_index(night_jobs(group, tenant_dir, history), tenant_dir, history)
         except ClaretErrorsError as exc:
             log.warning("cannot write the run index in %s: %s", tenant_dir, exc)
     return written
@@ -381,7 +552,22 @@ def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> 
         else JobInfo(outcome.tenant, outcome.job_log_id)
     )
     error = outcome.error or "not fetched"
-    return failed_result(info, outcome.folder, error, outcome.exit_code, run_at, write=not outcome.locked_out)
+
+    def reanalyse(attempt: Attempt) -> JobResult:
+        return analyze_job(
+            outcome.folder,
+            settings,
+            tenant=info.tenant,
+            job_id=info.job_log_id,
+            run_at=run_at,
+            lock=outcome.lock is None,
+            attempt=attempt,
+        )
+
+    write = not outcome.locked_out
+    return failed_result(
+        info, outcome.folder, error, outcome.exit_code, run_at, write=write, reanalyse=reanalyse
+    )
 
 
 async def run_async(
@@ -581,6 +767,8 @@ def short_outcome(result: JobResult) -> str:
     c = result.counts
     if result.error or c is None:
         return f"[exit {result.exit_code}] {result.error or 'not analysed'}"
+    if result.attempt:
+        return f"[exit {result.exit_code}] {result.attempt.error}; the last good analysis is kept"
     lost = f", {c.failed + c.unaccounted} did not land" if c.failed or c.unaccounted else ""
     orphans = records_without_input(result)
     lost += f", {orphans} records match no input row" if orphans else ""
@@ -594,12 +782,14 @@ def job_outcome(result: JobResult) -> str:
         state = "not fetched" if result.info.status == "unknown" else result.info.status
         return f"{state} [exit {result.exit_code}] {error}"
     c = result.counts
-    counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed" if c else "not analysed"
+    counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed records" if c else "not analysed"
     if c and c.unaccounted:
-        counts += f", {c.unaccounted} unaccounted"
+        counts += f", {c.unaccounted} unaccounted rows"
     orphans = records_without_input(result)
     if orphans:
         counts += f", {orphans} records in output or errors match no input row"
     fixes = result.fixes
     fixed = f", {fixes.auto_fixed_rows} auto-fixed" if fixes and fixes.auto_fixed_rows else ""
-    return f"{result.info.status}, {counts}{fixed} [exit {result.exit_code}] {result.folder / 'report.html'}"
+    kept = f"; {attempt_note(result.attempt)}" if result.attempt else ""
+    report = result.folder / "report.html"
+    return f"{result.info.status}, {counts}{fixed}{kept} [exit {result.exit_code}] {report}"

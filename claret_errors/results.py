@@ -6,6 +6,7 @@ that `summary.json`, Markdown and HTML are all rendered from the same `JobResult
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,6 +119,59 @@ class Counts:
     def adds_up(self) -> bool:
         return self.imported + self.failed + self.unaccounted == self.input_rows
 
+    @property
+    def did_not_land(self) -> int:
+        """Input rows that did not land in this job: its failed records and its unaccounted rows."""
+        return self.failed + self.unaccounted
+
+
+@dataclass(frozen=True)
+class NightCounts:
+    """A night's accounting with each input row once, the one source of every total over several jobs.
+
+    Original jobs bring the input rows: input_rows == imported + failed + unaccounted, as for one job.
+    A resubmission re-sends rows already counted as its original's failures: it adds no input row; the
+    rows that land on resubmission stop being outstanding. outstanding == failed + unaccounted - landed.
+    """
+
+    jobs: int  # original jobs
+    resubmissions: int
+    input_rows: int
+    imported: int  # rows imported on first sending
+    failed: int  # failed records of the original jobs
+    unaccounted: int
+    anomalies: int
+    landed_on_resubmission: int
+
+    @property
+    def outstanding(self) -> int:
+        """Rows of the night that have not landed, after every resubmission."""
+        return max(self.failed + self.unaccounted - self.landed_on_resubmission, 0)
+
+    def adds_up(self) -> bool:
+        return self.imported + self.failed + self.unaccounted == self.input_rows
+
+    def first_sending(self) -> Counts:
+        """The night's accounting before any resubmission, as one job's counts."""
+        return Counts(self.input_rows, self.imported, self.failed, self.unaccounted, self.anomalies)
+
+
+def night_counts(jobs: Iterable[tuple[Counts, bool]]) -> NightCounts:
+    """Sum jobs of one night, each given as (counts, is a resubmission of a job among them)."""
+    originals = resent = input_rows = imported = failed = unaccounted = anomalies = landed = 0
+    for counts, is_resubmission in jobs:
+        anomalies += counts.anomalies
+        if is_resubmission:
+            resent += 1
+            landed += counts.imported
+            continue
+        originals += 1
+        input_rows += counts.input_rows
+        imported += counts.imported
+        failed += counts.failed
+        unaccounted += counts.unaccounted
+    return NightCounts(originals, resent, input_rows, imported, failed, unaccounted, anomalies, landed)
+
 
 @dataclass(frozen=True)
 class CategoryCount:
@@ -190,6 +244,20 @@ class JobLink:
     file: str = ""
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A run that could not fetch or analyse a job which had a good analysis: kept beside that analysis
+    (`last_attempt.json`) instead of overwriting it."""
+
+    at: str  # ISO 8601, when the attempt ran
+    error: str
+    exit_code: int
+    shown: str | None = None  # when the analysis still shown was made
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "error": self.error, "exit_code": self.exit_code, "shown": self.shown}
+
+
 @dataclass
 class JobResult:
     """Everything known about one job after the pipeline: the one model all outputs render from."""
@@ -206,6 +274,8 @@ class JobResult:
     links: list[JobLink] = field(default_factory=list)
     error: str | None = None  # why the job could not be analysed, if it could not
     exit_code: int = 0
+    analysed_at: str | None = None  # ISO 8601, when this analysis was made
+    attempt: Attempt | None = None  # a later attempt that failed, when this is the last good analysis
 
     def summary(self) -> dict[str, Any]:
         """`summary.json` (schema_version 1)."""
@@ -277,4 +347,6 @@ class JobResult:
             ],
             "error": self.error,
             "exit_code": self.exit_code,
+            "analysed_at": self.analysed_at,
+            "last_attempt": self.attempt.to_json() if self.attempt else None,
         }

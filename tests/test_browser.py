@@ -198,7 +198,12 @@ def test_every_job_and_owner_report_renders_offline(browser: Browser, job_result
             assert "Did the import land?" in found.text and "What to do" in found.text
     main = visit(browser, job_result.folder / "report.html")
     assert "6 of 20 rows did not land: 5 failed, 1 unaccounted for" in main.text
-    for label, number in (("INPUT ROWS", "20"), ("IMPORTED", "14"), ("FAILED", "5"), ("UNACCOUNTED", "1")):
+    for label, number in (
+        ("INPUT ROWS", "20"),
+        ("IMPORTED", "14"),
+        ("FAILED RECORDS", "5"),
+        ("UNACCOUNTED ROWS", "1"),
+    ):
         assert f"{label}\n{number}" in main.text
 
 
@@ -214,7 +219,7 @@ def test_run_index_renders_offline_with_headline_numbers(
         assert_readable(visit(browser, index_html, width))
     found = visit(browser, index_html)
     assert_clean(found)
-    assert "6 of 20 rows did not land" in found.text
+    assert "6 of 20 rows are still outstanding" in found.text
     assert "4711" in found.text
 
 

@@ -37,7 +37,10 @@ def test_the_demo_runs_both_rounds_and_the_second_lands(tmp_path: Path) -> None:
     tenant_dir = tmp_path / "reports" / "demo"
     assert (tenant_dir / "index.html").is_file() and (tenant_dir / "resubmissions.json").is_file()
     verdict = (tenant_dir / "index.md").read_text().splitlines()[2]
-    assert "of 2,600 rows did not land" in verdict and f"{fixed} rows landed when resubmitted" in verdict
+    assert (
+        "of 2,600 rows are still outstanding" in verdict
+        and f"{fixed} of them landed on resubmission" in verdict
+    )
     for job in first + second:
         assert (Path(job["folder"]) / "report.html").is_file()
 

@@ -107,7 +107,8 @@ def test_night_falls_back_to_run_date_without_start_time(tmp_path: Path, job_res
 def test_a_resubmission_adds_no_input_rows_and_its_landed_rows_leave_failed(
     tmp_path: Path, result_factory: Callable[..., JobResult]
 ) -> None:
-    """As the run index counts it: the re-sent rows are the original's failures, not new input."""
+    """As the run index counts it: the re-sent rows are the original's failures, not new input; those that
+    land stop being outstanding, the failed records of the night stay as first sent."""
     history = History.open(tmp_path)
     history.record(result_factory("1"), run_at=RUN_AT)  # 20 rows, 5 failed
     resent = replace(
@@ -117,7 +118,8 @@ def test_a_resubmission_adds_no_input_rows_and_its_landed_rows_leave_failed(
     )
     history.record(resent, run_at=RUN_AT)
     [night] = trend_by_night(history.entries())
-    assert (night.jobs, night.input_rows, night.failed) == (1, 20, 1)
+    assert (night.jobs, night.input_rows, night.failed) == (1, 20, 5)
+    assert (night.landed_on_resubmission, night.outstanding) == (4, 1 + 1 + 0)  # 5 failed + 1 unaccounted - 4
     assert history.entries()[1].resubmission_of == "1"
 
 

@@ -49,7 +49,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
     if result.second.new_jobs:
         job_lines(result.second.new_jobs.results)
     attention = sum(r.fixes.manual_rows + r.fixes.suggested_rows for r in result.first.results if r.fixes)
-    click.echo(f"{attention} records need a person: see needs_attention.csv and owners/ in each job folder.")
+    click.echo(f"{attention} rows need a person: see needs_attention.csv and owners/ in each job folder.")
     click.echo(f"The e-mail each owner would get (nothing is sent): {result.messages.folder}")
     index = result.tenant_dir / "index.html"
     click.echo(f"Open {index} (done in {result.seconds:.1f} s)")

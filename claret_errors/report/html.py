@@ -47,7 +47,7 @@ def render_index_html(view: IndexView) -> str:
         .get_template("index.html.j2")
         .render(
             v=view,
-            segments=accounting_bar(view.totals),
+            segments=accounting_bar(view.totals.first_sending()),
             columns=trend_columns(view.trends),
             version=__version__,
         )

@@ -197,8 +197,8 @@ def job_rows(view: IndexView) -> Md:
         "status",
         "input rows",
         "imported",
-        "failed",
-        "unaccounted",
+        "failed records",
+        "unaccounted rows",
         "outcome",
         "report",
     ]
@@ -217,11 +217,23 @@ def trends(view: JobView | IndexView) -> Md:
     if not view.trends:
         return escape(view.trend_note)
     cats = view.trend_categories
-    headers = ["night", "jobs", "input rows", "failed", "failed share", *cats]
+    headers = [
+        "night",
+        "jobs",
+        "input rows",
+        "failed records",
+        "failed share",
+        "landed on resubmission",
+        "still outstanding",
+        *cats,
+    ]
     rows = []
     for n in view.trends:
         shares = [
             f"{100 * n.categories.get(c, 0) / n.input_rows:.1f} %" if n.input_rows else "0 %" for c in cats
         ]
-        rows.append([n.night, n.jobs, n.input_rows, n.failed, f"{100 * n.failed_share:.1f} %", *shares])
+        share = f"{100 * n.failed_share:.1f} %"
+        rows.append(
+            [n.night, n.jobs, n.input_rows, n.failed, share, n.landed_on_resubmission, n.outstanding, *shares]
+        )
     return md_table(headers, rows, headers[1:])

@@ -18,7 +18,7 @@ from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
 from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
 from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
-from claret_errors.results import Counts, JobResult
+from claret_errors.results import Attempt, Counts, JobResult
 
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
 TODO_LINES = 3  # lines per owner in the job report's to-do list, so every owner is on the first screen
@@ -295,6 +295,7 @@ class JobView:
     trend_note: str = ""  # why there are no trends, when there are none
     trend_categories: list[str] = field(default_factory=list)
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
+    attempt: str = ""  # a later attempt that failed, and which analysis is shown
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,15 @@ class _Scope:
     rows: set[int] | None  # the owner's input rows; None for the whole job
     columns: list[str]
     failed_total: int
+
+
+def attempt_note(attempt: Attempt) -> str:
+    """Which analysis is shown when the last attempt failed, and when and why it failed."""
+    shown = (
+        f"the analysis of {when(attempt.shown)} is shown" if attempt.shown else "an earlier analysis is shown"
+    )
+    why = clip(attempt.error, 200)
+    return f"the last attempt, {when(attempt.at)}, failed [exit {attempt.exit_code}]: {why}; {shown}"
 
 
 def headline(counts: Counts | None, error: str | None) -> tuple[str, bool]:
@@ -386,6 +396,7 @@ def build_job_view(
         trend_note=clip(trend_note, 500),
         trend_categories=sorted({c for t in trends or [] for c in t.categories}) if whole_job else [],
         link_prefix="" if whole_job else "../",
+        attempt=attempt_note(result.attempt) if result.attempt else "",
     )
 
 

@@ -1,0 +1,107 @@
+"""Numbers a data owner can trust, against the simulator over loopback: a failed rerun never overwrites a
+good analysis, and a tenant's run index tells the whole night whatever commands were run in between."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stamina
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+from claret_errors.history import History
+from claret_errors.simulator import Simulator, make_nightly_csv
+
+MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
+REPORT_FILES = ("report.html", "report.md", "summary.json", "failed_records.csv", "needs_attention.csv")
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
+    with stamina.set_testing(True, attempts=2), Simulator(seed=31, speed=0.0) as simulator:
+        monkeypatch.setenv("CLARET_EMAIL", simulator.email)
+        monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
+        yield simulator
+
+
+def common(sim: Simulator, out: Path) -> list[str]:
+    return ["--tenant", sim.tenant, "--base-url", sim.base_url, "--out", str(out), "--poll-interval", "0.02"]
+
+
+def numbers(folder: Path) -> dict[str, int]:
+    counts: dict[str, int] = json.loads((folder / "summary.json").read_text())["counts"]
+    return counts
+
+
+def test_a_rerun_that_cannot_log_in_keeps_the_last_good_analysis(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong password on the second run leaves report, CSVs, summary and history line as they were, and
+    records the failed attempt beside them, saying when and why and which analysis is shown."""
+    out = tmp_path / "out"
+    job = str(sim.submit_csv(make_nightly_csv(200, seed=31, error_share=0.2)))
+    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    folder = out / sim.tenant / job
+    good = numbers(folder)
+    csvs = {name: (folder / name).read_text() for name in ("failed_records.csv", "needs_attention.csv")}
+    [entry] = History.open(folder.parent).entries()
+
+    monkeypatch.setenv("CLARET_PASSWORD", "not-the-password")
+    capsys.readouterr()
+    assert main(["run", job, *common(sim, out)]) == ExitCode.AUTH
+    line = capsys.readouterr().out
+
+    assert numbers(folder) == good and good["failed"] > 0
+    assert {name: (folder / name).read_text() for name in csvs} == csvs
+    assert History.open(folder.parent).entries() == [entry]
+    attempt = json.loads((folder / "last_attempt.json").read_text())
+    assert attempt["exit_code"] == ExitCode.AUTH and attempt["shown"] == entry.run_at
+    assert json.loads((folder / "summary.json").read_text())["last_attempt"] == attempt
+    for name in ("report.md", "report.html"):
+        text = (folder / name).read_text()
+        assert "could not be analysed" not in text and "the last attempt" in text, name
+        assert f"{good['failed']} failed" in text, name
+    index = (out / sim.tenant / "index.md").read_text()
+    assert "Every one of the 0 rows" not in index and "still outstanding" in index.splitlines()[2]
+    assert "last good analysis is shown" in index.splitlines()[2]
+    assert "the last good analysis is kept" in line or "the last attempt" in line
+
+    monkeypatch.setenv("CLARET_PASSWORD", sim.password)
+    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    assert not (folder / "last_attempt.json").exists()
+    assert "the last attempt" not in (folder / "report.md").read_text()
+
+
+def test_the_index_tells_the_whole_night_whatever_was_run_last(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a run of two jobs, a resubmission of one and a rerun of the other, the index lists the night's
+    jobs and the resubmission, and its headline counts the rows still outstanding."""
+    out = tmp_path / "out"
+    first = str(sim.submit_csv(make_nightly_csv(300, seed=32, error_share=0.3)))
+    second = str(sim.submit_csv(make_nightly_csv(200, seed=33, error_share=0.2)))
+    assert main(["run", first, second, *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    tenant_dir = out / sim.tenant
+    assert main(["resubmit", str(tenant_dir / first), "--confirm", *common(sim, out)]) in (0, 3)
+    assert main(["analyze", str(tenant_dir / second), "--out", str(out)]) == ExitCode.RECORDS_FAILED
+    capsys.readouterr()
+
+    links = json.loads((tenant_dir / first / "summary.json").read_text())["links"]
+    [resent] = [k["job_log_id"] for k in links if k["relation"] == "resubmitted_as"]
+    index = (tenant_dir / "index.md").read_text()
+    rows = [line.split("|") for line in index.splitlines() if line.startswith("| ") and "/report" in line]
+    jobs = [row[1].strip() for row in rows]
+    assert sorted(jobs) == sorted([first, second, resent])
+    a, b, r = numbers(tenant_dir / first), numbers(tenant_dir / second), numbers(tenant_dir / resent)
+    outstanding = a["failed"] + a["unaccounted"] + b["failed"] + b["unaccounted"] - r["imported"]
+    assert outstanding > 0
+    headline = index.splitlines()[2]
+    assert f"{outstanding:,} of {a['input_rows'] + b['input_rows']:,} rows are still outstanding" in headline
+    assert "Every one" not in headline
