@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
+from claret_errors.redact import LINE_LIMIT, printable
+
 if TYPE_CHECKING:
     from rich.live import Live
     from rich.table import Table
@@ -48,9 +50,9 @@ class Progress:
         return self.jobs.setdefault(job, JobLine())
 
     def status(self, job: str, status: str, completed: int, total: int) -> None:
-        """A status poll answered."""
+        """A status poll answered; Claret's words are shown stripped of control characters."""
         line = self._line(job)
-        line.status, line.step = status, f"{completed}/{total}" if total else ""
+        line.status, line.step = printable(status, 40), f"{completed}/{total}" if total else ""
 
     def transferred(self, job: str, nbytes: int) -> None:
         """Bytes arrived (negative when a failed attempt's bytes are thrown away)."""
@@ -62,7 +64,7 @@ class Progress:
 
     def finished(self, job: str, exit_code: int, message: str) -> None:
         """The job is done with, one way or another."""
-        self._line(job).note = message
+        self._line(job).note = printable(message, LINE_LIMIT)
 
 
 class LogProgress(Progress):
@@ -76,12 +78,14 @@ class LogProgress(Progress):
 
     def file_done(self, job: str, path: str, nbytes: int, *, skipped: bool) -> None:
         super().file_done(job, path, nbytes, skipped=skipped)
-        log.info("job %s: %s %s (%d bytes)", job, "already have" if skipped else "downloaded", path, nbytes)
+        done = "already have" if skipped else "downloaded"
+        log.info("job %s: %s %s (%d bytes)", job, done, printable(path), nbytes)
 
     def finished(self, job: str, exit_code: int, message: str) -> None:
         super().finished(job, exit_code, message)
         prefix = f"job {job}: "
-        (log.info if exit_code == 0 else log.warning)("%s%s", prefix, message.removeprefix(prefix))
+        note = self._line(job).note
+        (log.info if exit_code == 0 else log.warning)("%s%s", prefix, note.removeprefix(prefix))
 
 
 class LiveProgress(Progress):
@@ -107,12 +111,15 @@ class LiveProgress(Progress):
 
     def _table(self) -> Table:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, header_style="bold")
         for column in ("job", "status", "step", "files", "downloaded", ""):
             table.add_column(column, justify="right" if column in ("files", "downloaded") else "left")
         for job, line in list(self.jobs.items())[-40:]:
-            table.add_row(job, line.status, line.step, str(line.files), _size(line.bytes), line.note[:80])
+            # Text, not markup: a status like "[link=...]" from Claret is shown as it reads.
+            cells = (job, line.status, line.step, str(line.files), _size(line.bytes), line.note[:80])
+            table.add_row(*(Text(c) for c in cells))
         if len(self.jobs) > 40:
             table.caption = f"showing the last 40 of {len(self.jobs)} jobs"
         return table

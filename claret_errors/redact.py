@@ -116,17 +116,26 @@ def printable(text: str, limit: int = 500) -> str:
     return redact(_CONTROL.sub(" ", text))[:limit]
 
 
+LINE_LIMIT = 2000  # characters of one printed or logged line of ours that holds text from outside
+
+
+def printable_lines(text: str, limit: int = LINE_LIMIT) -> str:
+    """`printable` for each line of a text that has several (a traceback, a hint, `explain`'s answer)."""
+    return "\n".join(printable(line, limit) for line in text.split("\n"))
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that renders each record and masks secrets in the final text."""
+    """A logging filter that renders each record, masks secrets in the final text and strips control
+    characters (a status string from Claret must not move the cursor or retitle the terminal)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = redact(message)
+        record.msg = printable_lines(message)
         record.args = None
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = printable_lines(record.exc_text)
         return True
 
 

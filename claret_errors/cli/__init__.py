@@ -14,9 +14,8 @@ from collections.abc import Sequence
 import click
 
 from claret_errors import __version__
-from claret_errors.cli.common import common_options
+from claret_errors.cli.common import common_options, say
 from claret_errors.errors import ClaretErrorsError, ExitCode, is_bug
-from claret_errors.redact import redact
 
 log = logging.getLogger("claret_errors")
 
@@ -63,19 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClaretErrorsError as exc:
         if debug:
             log.exception("traceback (--debug)")
-        click.echo(redact(f"Error: {exc}"), err=True)
+        say(f"Error: {exc}", err=True)
         if exc.hint:
-            click.echo(redact(exc.hint), err=True)
+            say(exc.hint, err=True)
         return int(exc.exit_code)
     except BaseException as exc:
         if not is_bug(exc):
             raise
         if debug:
             log.exception("traceback (--debug)")
-        click.echo(
-            redact(f"Internal error (a bug in claret-errors): {type(exc).__name__}: {exc}"),
-            err=True,
-        )
+        say(f"Internal error (a bug in claret-errors): {type(exc).__name__}: {exc}", err=True)
         click.echo("Run again with --debug for the traceback, and report it.", err=True)
         return int(ExitCode.BUG)
     return int(result or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from claret_errors.config import Settings, load_settings
 from claret_errors.files.jsontext import pretty_json
-from claret_errors.redact import configure_logging, redact
+from claret_errors.redact import configure_logging, printable_lines, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,6 +80,18 @@ def settings_from(ctx: click.Context, options: dict[str, Any]) -> tuple[Settings
     return settings, output
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """Print text that may hold words from outside (Claret's statuses and messages, file names): each
+    line redacted and stripped of control characters, so nothing can drive the terminal."""
+    click.echo(printable_lines(text), err=err)
+
+
+# JSON escapes C0 controls itself; DEL and the C1 range (an 8-bit CSI is U+009B) are escaped here.
+_C1 = re.compile("[\x7f-\x9f]")
+
+
 def emit_json(payload: Any) -> None:
-    """The one JSON document on stdout for --json, redacted like everything else we write."""
-    sys.stdout.write(redact(pretty_json(payload)) + "\n")
+    """The one JSON document on stdout for --json, redacted like everything else we write, with no raw
+    control character in it."""
+    text = _C1.sub(lambda m: f"\\u{ord(m[0]):04x}", redact(pretty_json(payload)))
+    sys.stdout.write(text + "\n")

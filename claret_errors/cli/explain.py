@@ -6,8 +6,7 @@ from typing import Any
 
 import click
 
-from claret_errors.cli.common import common_options, emit_json, settings_from
-from claret_errors.redact import redact
+from claret_errors.cli.common import common_options, emit_json, say, settings_from
 
 
 @click.command(name="explain")
@@ -54,5 +53,5 @@ def command(ctx: click.Context, /, message: str, **options: Any) -> int:
         "",
         found.toml.rstrip("\n"),
     ]
-    click.echo(redact("\n".join(lines)))
+    say("\n".join(lines))
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from claret_errors.cli.common import common_options, emit_json, settings_from
+from claret_errors.cli.common import common_options, emit_json, say, settings_from
 
 
 @click.command(name="fetch", short_help="Wait for jobs and download their artifacts only.")
@@ -55,5 +55,5 @@ def command(ctx: click.Context, /, job_ids: tuple[str, ...], **options: Any) -> 
         state = o.status.status if o.status else "not fetched"
         line = f"job {o.job_log_id} ({o.tenant}): {state}, {len(o.files)} files in {o.folder}"
         error = (o.error or "").removeprefix(f"job {o.job_log_id}: ")
-        click.echo(line if o.error is None else f"{line} [exit {o.exit_code}] {error}")
+        say(line if o.error is None else f"{line} [exit {o.exit_code}] {error}")
     return code

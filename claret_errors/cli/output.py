@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from claret_errors.cli.common import emit_json
-from claret_errors.redact import redact
+from claret_errors.cli.common import emit_json, say
 
 if TYPE_CHECKING:
     from claret_errors.pipeline import RunResult
@@ -20,7 +17,7 @@ def job_lines(results: Sequence[JobResult]) -> None:
     from claret_errors.pipeline import job_line
 
     for result in results:
-        click.echo(redact(job_line(result)))
+        say(job_line(result))
 
 
 def show_run(run: RunResult, output: dict[str, Any]) -> int:
@@ -31,5 +28,5 @@ def show_run(run: RunResult, output: dict[str, Any]) -> int:
     job_lines(run.results)
     index = next((p for p in run.index_files if p.suffix == ".html"), None)
     if index is not None and not output["quiet"]:
-        click.echo(f"index: {index}")
+        say(f"index: {index}")
     return run.exit_code

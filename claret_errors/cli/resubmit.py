@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from claret_errors.cli.common import common_options, emit_json, settings_from
+from claret_errors.cli.common import common_options, emit_json, say, settings_from
 
 
 @click.command(name="resubmit", short_help="Send corrected CSVs as new imports and follow them.")
@@ -79,7 +79,7 @@ def command(
                     f", sent before as job {before.new_job}" if before.new_job else ", outcome unknown before"
                 )
             state = "would be sent" + earlier
-        click.echo(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
+        say(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
     if not result.planned:
         click.echo("nothing to send: the folders hold no corrected files")
     elif not following:

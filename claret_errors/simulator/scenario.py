@@ -20,7 +20,17 @@ Layout = Literal["joined", "json", "rows", "columns"]
 LAYOUTS: tuple[Layout, ...] = ("joined", "json", "rows", "columns")
 ENDPOINTS = ("token", "status", "download", "upload", "any")
 # echo_token: the answer repeats the caller's token (status: in its description; download: in each row).
-FAULT_KINDS = ("http_error", "rate_limit", "latency", "drop", "short_body", "malformed_json", "echo_token")
+# control_chars: a status answer's words carry terminal escapes, BEL, NUL and a C1 CSI.
+FAULT_KINDS = (
+    "http_error",
+    "rate_limit",
+    "latency",
+    "drop",
+    "short_body",
+    "malformed_json",
+    "echo_token",
+    "control_chars",
+)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from claret_errors.simulator.state import SimState
 MAX_RECORDS = 1000
 _DATED = re.compile(r"\d{4}-\d{2}-\d{2}/|_\d{8}")
 MAX_BODY = 50 * 1024 * 1024
+# A window title, a screen clear, BEL, NUL and an 8-bit CSI: what a hostile status string carries.
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x00\x9b31m"
 NOT_FOUND_JOB = {
     "message": "Job not found or you do not have access to this job.",
     "error": {"error": "Job log ID does not exist"},
@@ -76,6 +78,20 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
         if isinstance(name, str) and isinstance(payload, bytes):
             fields[name] = (part.get_filename(), payload)
     return fields
+
+
+def _with_escapes(body: bytes) -> bytes:
+    """A status answer whose words carry ESCAPES (the `control_chars` fault); a finished status stays
+    as it is, so the job still ends."""
+    document = json.loads(body)
+    content = document["content"]
+    for key in ("type", "description"):
+        content[key] = f"{content[key]}{ESCAPES}"
+    if content["status"] not in ("completed", "failed"):
+        content["status"] += ESCAPES
+    if isinstance(content["progress"].get("current_step"), str):
+        content["progress"]["current_step"] += ESCAPES
+    return json.dumps(document).encode()
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -186,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
             response = json_response(500, {"message": "Server Error"})
         if response.status == 200 and any(f.kind == "echo_token" for f in faults):
             response.body = self._echo(endpoint, response.body)
+        if response.status == 200 and endpoint == "status" and any(f.kind == "control_chars" for f in faults):
+            response.body = _with_escapes(response.body)
         self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
 
     def _echo(self, endpoint: str, body: bytes) -> bytes:
