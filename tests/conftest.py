@@ -5,11 +5,12 @@ Other engineers keep their fixtures in their own test files; these are for the r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+import stamina
 
 from claret_errors.results import (
     CategoryCount,
@@ -333,3 +334,13 @@ def make_hostile_result(tmp: Path) -> JobResult:
 def hostile_result(tmp_path: Path) -> JobResult:
     """The hostile fixture as a JobResult."""
     return make_hostile_result(tmp_path / "acme-wines" / "666")
+
+
+@pytest.fixture
+def no_claret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A run in tmp_path with no CLARET_* variable of the machine's and stamina's waits switched off."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_EMAIL", "CLARET_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    with stamina.set_testing(True, attempts=2):
+        yield

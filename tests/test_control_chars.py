@@ -4,11 +4,9 @@ printed from outside is stripped of control characters wherever it is shown."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.progress import LiveProgress
@@ -22,13 +20,7 @@ HOSTILE = Scenario(
 RAW = ("\x1b]0;owned", "\x07", "\x00", "\x9b", "\x1b[2J")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_EMAIL", "CLARET_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    with stamina.set_testing(True, attempts=2):
-        yield
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 @pytest.mark.parametrize("extra", [[], ["--json"]])

@@ -4,12 +4,10 @@ report, CSV, JSON, ledger or line printed: every file passes redaction where it 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -26,13 +24,7 @@ ECHO = Scenario(
 )
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_EMAIL", "CLARET_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    with stamina.set_testing(True, attempts=2):
-        yield
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def test_an_echoed_token_reaches_no_file_and_no_output(
