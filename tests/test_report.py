@@ -15,9 +15,10 @@ from markdown_it import MarkdownIt
 
 from claret_errors.history import History
 from claret_errors.report.html import environment
+from claret_errors.report.tables import findings
 from claret_errors.report.view import todo_for
 from claret_errors.report.write import owner_filename, write_job_reports, write_run_index
-from claret_errors.results import Counts, FixResult, JobResult, Reconciliation
+from claret_errors.results import Counts, Finding, FixResult, JobResult, Reconciliation
 
 RUN_AT = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
@@ -426,3 +427,49 @@ def test_index_links_a_job_folder_outside_the_tenant_by_a_safe_name(
     hrefs = [a.get("href") for t, a in parse(tenant_dir / "index.html").tags if t == "a"]
     assert "job/report.html" in hrefs
     assert not [h for h in hrefs if (h or "").startswith("..")]
+
+
+def test_each_automatic_change_shows_its_assumption(job_result: JobResult) -> None:
+    """A date read day first must say why, where the owner checks the corrected file."""
+    assert job_result.fixes is not None
+    said = "day first, decided from the file's unambiguous dates (a part over 12 is the day)"
+    fixes = replace(
+        job_result.fixes,
+        corrections=job_result.fixes.corrections.with_columns(pl.lit(said).alias("assumption")),
+    )
+    write_job_reports(replace(job_result, fixes=fixes), job_result.folder)
+    for page in ("report.md", "owners/warehouse.md"):
+        assert said in (job_result.folder / page).read_text()
+    assert said in " ".join(parse(job_result.folder / "report.html").text)
+
+
+def test_schema_findings_are_listed_once_with_their_input_rows() -> None:
+    """The same check failing on many rows is one line naming the rows, not a line per row and file."""
+    found = [
+        Finding(
+            "artifacts/input/in.csv",
+            "required",
+            f"line {r + 1}: lot_name: a value is required",
+            "lot_name",
+            r,
+        )
+        for r in (8, 3, 8)
+    ]
+    found.append(
+        Finding("in.csv", "column_order", "columns are not in the documented order", severity="info")
+    )
+    shown = findings(found)
+    assert shown.rows == [
+        ["warning", "in.csv", "required", "lot_name", "a value is required", "3, 8"],
+        ["info", "in.csv", "column_order", "", "columns are not in the documented order", ""],
+    ]
+
+
+def test_owner_report_leaves_the_technical_details_to_the_job_report(job_result: JobResult) -> None:
+    """Cellar staff act on rows; encodings, detection and schema findings mean nothing to them."""
+    write_job_reports(job_result, job_result.folder)
+    owner = (job_result.folder / "owners" / "cellar.html").read_text()
+    job = (job_result.folder / "report.html").read_text()
+    for technical in ("What detection assumed", "Schema findings", "encoding of"):
+        assert technical in job and technical not in owner
+    assert '<details class="appendix">' in job
