@@ -10,11 +10,10 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
@@ -64,7 +63,6 @@ from claret_errors.results import (
     JobInfo,
     JobLink,
     JobResult,
-    LoadedInput,
     LoadedJob,
     Reconciliation,
 )
@@ -74,8 +72,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 log = logging.getLogger("claret_errors.pipeline")
-P = ParamSpec("P")
-T = TypeVar("T")
 
 FAILED_RECORDS = "failed_records.csv"
 LAST_ATTEMPT = "last_attempt.json"  # a failed attempt, beside the last good analysis it did not replace
@@ -346,12 +342,10 @@ def _analyze_job(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rec = reconcile(job, settings)
-        # messages.csv needs no fixes: written (and fsynced) in a thread while the fix stage works.
         messages = rec.messages.select("input_row", "message", "category", "field", "fix", "confidence")
-        writing = _in_thread("claret-write", write_people_csv, folder / MESSAGES, messages)
+        write_people_csv(folder / MESSAGES, messages)
         fixes = fix(job, rec, settings, folder)
         write_people_csv(folder / FAILED_RECORDS, failed_records(rec, fixes))
-        writing.result()
         links, ledger_findings = _links(folder, job.info.job_log_id)
         result = JobResult(
             info=job.info,
@@ -406,26 +400,10 @@ def _bug_result(
 def load_and_validate(
     path: Path, settings: Settings, *, tenant: str | None = None, job_id: str | None = None
 ) -> tuple[LoadedJob, list[Finding]]:
-    """`load_job` then `validate`, as `analyze_job` runs them: the input is validated in a worker thread
-    while the other files are read and linked, which hides most of validation's time (about 0.2 s on a
-    million-row job). The findings are the loader's, then validate's, in validate's order."""
-    checking: list[Future[list[Finding]]] = []
-
-    def start(loaded: LoadedInput) -> None:
-        # A job that fails to load after this leaves the thread to finish, its result unread.
-        checking.append(_in_thread("claret-validate", validate_input, loaded))
-
-    job = load_job(path, settings, tenant=tenant, job_id=job_id, on_input=start)
-    return job, [*job.findings, *checking[0].result(), *validate_artifacts(job)]
-
-
-def _in_thread(name: str, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-    """`work` started in a thread of its own, which ends with it."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
-    try:
-        return pool.submit(work, *args, **kwargs)
-    finally:
-        pool.shutdown(wait=False)  # the submitted work still runs
+    """`load_job` then `validate`, as `analyze_job` runs them. The findings are the loader's, then
+    validate's, in validate's order."""
+    job = load_job(path, settings, tenant=tenant, job_id=job_id)
+    return job, [*job.findings, *validate_input(job.loaded_input()), *validate_artifacts(job)]
 
 
 def failed_result(

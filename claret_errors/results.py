@@ -67,8 +67,7 @@ class Detection:
 
 @dataclass(frozen=True)
 class LoadedInput:
-    """A job's input as loaded, which is all that validating the input needs: ready before the other
-    artifacts are read and linked, so validation can start while they are (see `load_job`'s `on_input`)."""
+    """A job's input as loaded, which is all that validating the input needs (see `validate_input`)."""
 
     frame: pl.DataFrame
     profile: str  # "inventory" or "generic"

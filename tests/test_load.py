@@ -13,7 +13,6 @@ import pytest
 from claret_errors.config import DetectOverrides, Settings
 from claret_errors.errors import ArtifactError, ExitCode
 from claret_errors.load.job import load_job
-from claret_errors.results import LoadedInput
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = ROOT / "fixtures" / "jobs"
@@ -192,39 +191,10 @@ def test_output_that_is_not_the_unnamed_rows_in_order_is_joined_on_fields(tmp_pa
     assert job.detection.join["output"] == "record fields"
 
 
-def test_a_linked_column_is_cut_in_the_chunks_of_the_frame_it_joins() -> None:
-    """input_row made by a join or a filter must share the values' chunks, or polars copies the frame."""
-    from claret_errors.load.job import _cut_like
-
-    like = pl.concat([pl.Series([1, 2, 3]), pl.Series([4]), pl.Series([5, 6])], rechunk=False)
-    values = pl.concat([pl.Series([10, 20]), pl.Series([30, 40, 50, 60])], rechunk=False)
-    cut = _cut_like(values, like)
-    assert [c.len() for c in cut.get_chunks()] == [3, 1, 2]
-    assert cut.to_list() == [10, 20, 30, 40, 50, 60]
-    assert _cut_like(values.head(2), like).to_list() == [10, 20]  # other lengths are left as they are
-
-
-def test_on_input_gets_the_input_as_the_job_has_it(tmp_path: Path) -> None:
-    """The pipeline starts validating from `on_input`: what it gets must be the job's input, whole."""
-    got: list[LoadedInput] = []
-    job = load_job(_plain(tmp_path, "plain_semicolon_errors"), Settings(), on_input=got.append)
-    assert len(got) == 1
-    loaded = got[0]
-    assert loaded.frame.equals(job.input)
-    assert (loaded.profile, loaded.columns, loaded.headers) == (
-        job.profile,
-        job.input_columns,
-        job.input_headers,
-    )
-    assert loaded.file == job.loaded_input().file == "inventory_input.csv"
-
-
 def test_an_unusable_file_read_after_the_input_still_stops_the_load(tmp_path: Path) -> None:
-    """Files after the input are read in a worker thread: its error must reach the caller, naming the file."""
+    """A good input does not hide a bad staging file: the error reaches the caller, naming the file."""
     folder = make_job(tmp_path / "job", 50)
     (folder / "artifacts" / "staging" / "inventory_staging.csv").write_bytes(b"row,a\n1,\x00\x00\n")
-    got: list[LoadedInput] = []
     with pytest.raises(ArtifactError) as caught:
-        load_job(folder, Settings(), on_input=got.append)
+        load_job(folder, Settings())
     assert "inventory_staging.csv" in str(caught.value) and "NUL" in str(caught.value)
-    assert len(got) == 1  # the input was fine, and handed over before the staging file was reached

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from claret_errors.results import (
     Detection,
     Finding,
     JobInfo,
-    LoadedInput,
     LoadedJob,
     Severity,
 )
@@ -51,8 +49,7 @@ _NAME_KINDS: tuple[tuple[str, ArtifactKind], ...] = (
     ("untouched", "input"),
     ("input", "input"),
 )
-# Errors first (small, and the output's link needs them), then the output, then staging: each is linked
-# while the next is read, and staging's link, the cheapest, is the one left to wait for.
+# Errors first: they are small, and the output's link needs them.
 _LINK_ORDER: tuple[ArtifactKind, ...] = ("errors", "output", "staging")
 
 
@@ -62,14 +59,8 @@ def load_job(
     *,
     tenant: str | None = None,
     job_id: str | None = None,
-    on_input: Callable[[LoadedInput], object] | None = None,
 ) -> LoadedJob:
-    """Every artifact of the job at `path` as text frames tied to input rows, with what was assumed.
-
-    The files are read in a worker thread (polars reads without the GIL) while this one links what has
-    arrived, so linking costs little beyond the reading. `on_input`, when given, gets the input as soon
-    as it is ready, before the rest is read: the pipeline validates it meanwhile.
-    """
+    """Every artifact of the job at `path` as text frames tied to input rows, with what was assumed."""
     if not path.is_dir():
         raise ArtifactError("not a folder", file=str(path))
     findings: list[Finding] = []
@@ -80,34 +71,29 @@ def load_job(
         raise ArtifactError(
             "no input file (expected artifacts/input/*.csv or a file named *input*)", file=str(path)
         )
-    with _Reader(path, files) as reader:
-        input_tables = reader.tables("input")
-        input_headers = next((t.headers for _p, t in input_tables if t.headers), ())
-        if not input_headers:
-            raise ArtifactError(
-                "the input file is empty: no header row", file=_label(path, files["input"][0]), line=1
-            )
-        aliases = alias_table(settings.aliases)
-        mapped = [aliases.get(normalize_header(h), normalize_header(h)) for h in input_headers]
-        inventory = len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS
-        mapping: Mapping[str, str] = aliases if inventory else {}
-        merged: dict[ArtifactKind, list[Finding]] = {kind: [] for kind in ARTIFACT_KINDS}
-        source = _concat(path, input_tables, mapping, merged["input"])
-        source = source.with_columns(_input_rows(input_tables).alias(INPUT_ROW))
-        input_columns = tuple(c for c in source.columns if c not in RESERVED)
-        source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
-        headers = tuple(h.replace("\ufeff", "") for h in input_headers)
-        loaded = LoadedInput(
-            source, "inventory" if inventory else "generic", input_columns, headers, files["input"][0].name
+    reader = _Reader(path, files)
+    input_tables = reader.tables("input")
+    input_headers = next((t.headers for _p, t in input_tables if t.headers), ())
+    if not input_headers:
+        raise ArtifactError(
+            "the input file is empty: no header row", file=_label(path, files["input"][0]), line=1
         )
-        if on_input is not None:
-            on_input(loaded)
+    aliases = alias_table(settings.aliases)
+    mapped = [aliases.get(normalize_header(h), normalize_header(h)) for h in input_headers]
+    inventory = len(set(mapped) & set(INVENTORY_FIELDS)) >= INVENTORY_MIN_FIELDS
+    mapping: Mapping[str, str] = aliases if inventory else {}
+    merged: dict[ArtifactKind, list[Finding]] = {kind: [] for kind in ARTIFACT_KINDS}
+    source = _concat(path, input_tables, mapping, merged["input"])
+    source = source.with_columns(_input_rows(input_tables).alias(INPUT_ROW))
+    input_columns = tuple(c for c in source.columns if c not in RESERVED)
+    source = source.select(INPUT_ROW, *input_columns, SOURCE_FILE, LINE)
+    headers = tuple(h.replace("\ufeff", "") for h in input_headers)
 
-        def frame(kind: ArtifactKind) -> pl.DataFrame:
-            return _concat(path, reader.tables(kind), mapping, merged[kind])
+    def frame(kind: ArtifactKind) -> pl.DataFrame:
+        return _concat(path, reader.tables(kind), mapping, merged[kind])
 
-        detection, linked = _link(frame, source, input_columns, settings, reader.encodings)
-        tables = {kind: reader.tables(kind) for kind in ARTIFACT_KINDS}
+    detection, linked = _link(frame, source, input_columns, settings, reader.encodings)
+    tables = {kind: reader.tables(kind) for kind in ARTIFACT_KINDS}
     offset = 0
     for kind in ARTIFACT_KINDS:  # each file's own findings in file order, then the header mismatches
         for _p, table in tables[kind]:
@@ -121,7 +107,7 @@ def load_job(
     return LoadedJob(
         path=path,
         info=info,
-        profile=loaded.profile,
+        profile="inventory" if inventory else "generic",
         input=source,
         staging=linked["staging"],
         output=linked["output"],
@@ -135,35 +121,28 @@ def load_job(
 
 
 class _Reader:
-    """A job's files read one after another in a worker thread, in `_LINK_ORDER` after the input; leaving
-    the block early (an unusable file) cancels the reads not yet started."""
+    """A job's files, each kind read when it is first asked for: an unusable input stops the load before
+    the other files are read."""
 
     def __init__(self, root: Path, files: Mapping[ArtifactKind, Sequence[Path]]) -> None:
         self._root = root
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="claret-read")
-        self._pending = {
-            kind: [(p, self._pool.submit(read_text_csv, p, _label(root, p))) for p in files[kind]]
-            for kind in ("input", *_LINK_ORDER)
-        }
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._files = files
+        self._read: dict[ArtifactKind, list[tuple[Path, TextTable]]] = {}
 
     def tables(self, kind: ArtifactKind) -> list[tuple[Path, TextTable]]:
-        """The kind's files as read, in order; waits for them, and raises what reading one raised."""
-        return [(p, future.result()) for p, future in self._pending[kind]]
+        """The kind's files as read, in order; raises what reading one raised."""
+        if kind not in self._read:
+            self._read[kind] = [(p, read_text_csv(p, _label(self._root, p))) for p in self._files[kind]]
+        return self._read[kind]
 
     def encodings(self) -> dict[str, str]:
-        """File label -> encoding, every file of every kind (waits for all of them)."""
+        """File label -> encoding, every file of every kind."""
         return {_label(self._root, p): t.encoding for kind in ARTIFACT_KINDS for p, t in self.tables(kind)}
 
 
 def _input_rows(tables: Sequence[tuple[Path, TextTable]]) -> pl.Expr | pl.Series:
     """1, 2, 3... over the input files in order: the readers' own numbers where they hold (cut in the
-    values' chunks, see `_cut_like`), else a plain range."""
+    values' chunks), else a plain range."""
     read = [t for _p, t in tables if t.headers]
     numbered = [t.records for t in read if t.records is not None]
     if not numbered or len(numbered) < len(read):
@@ -405,19 +384,5 @@ def _with_row(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     if frame.columns[-2:] != [SOURCE_FILE, LINE]:
         frame = frame.select(*own, SOURCE_FILE, LINE)
     out = frame.clone()
-    out.insert_column(0, _cut_like(rows.alias(INPUT_ROW).cast(pl.Int64), frame.get_column(LINE)))
+    out.insert_column(0, rows.alias(INPUT_ROW).cast(pl.Int64))
     return out
-
-
-def _cut_like(values: pl.Series, like: pl.Series) -> pl.Series:
-    """`values` cut in the chunks of `like` (zero-copy slices of one chunk). A frame whose columns are cut
-    differently is copied whole, values and all, by the next query that lines them up: a linked output's
-    input_row (a join's or a filter's result) cost 95 MiB and 0.05 s that way on a million rows."""
-    lengths = [chunk.len() for chunk in like.get_chunks()]
-    if len(lengths) < 2 or values.len() != like.len():
-        return values
-    whole, parts, start = values.rechunk(), [], 0
-    for length in lengths:
-        parts.append(whole.slice(start, length))
-        start += length
-    return pl.concat(parts, rechunk=False)
