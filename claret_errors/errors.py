@@ -11,7 +11,8 @@ Nothing here prints or exits; the CLI has the one catch site that turns these in
     ├── ClaretUnavailableError           7  unreachable, or kept failing after retries
     │   ├── JobNotFoundError             7  Claret says the job does not exist or is not ours
     │   └── UploadUnknownError           7  an upload's answer was lost: it may or may not be a job now
-    └── ArtifactError                    8  an artifact file cannot be read
+    └── ArtifactError                    8  an artifact file cannot be read (an output that cannot be written
+                                            is 8 too, from its OSError)
 """
 
 from __future__ import annotations

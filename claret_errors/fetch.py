@@ -136,12 +136,21 @@ def waiting_for(job_log_id: str, folder: Path) -> Callable[[], None]:
     )
 
 
+RESUME_WAIT_FACTOR = 4  # a wait that just ran out gives up again at once: the resume waits this much longer
+
+
+def resume_wait(max_wait: float) -> float:
+    """The wait a resume command asks for: several times the one that ran out, never below the default."""
+    return max(max_wait * RESUME_WAIT_FACTOR, Settings.max_wait)
+
+
 def resume_command(settings: Settings, job_log_id: str) -> str:
-    """The exact command that picks up waiting for this job where this run gave up."""
-    argv = ["claret-errors", "fetch", job_log_id, "--tenant", settings.tenant or ""]
+    """The exact command that picks up the whole work for this job where this run gave up: `run` (which
+    fetches what is missing, then analyses), with a wait that does not give up again at once."""
+    argv = ["claret-errors", "run", job_log_id, "--tenant", settings.tenant or ""]
     if settings.base_url.rstrip("/") != DEFAULT_BASE_URL:
         argv += ["--base-url", settings.base_url]
-    argv += ["--out", str(settings.out), "--max-wait", f"{settings.max_wait:g}"]
+    argv += ["--out", str(settings.out), "--max-wait", f"{resume_wait(settings.max_wait):g}"]
     return shlex.join(argv)
 
 

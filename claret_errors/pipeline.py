@@ -131,11 +131,49 @@ def job_exit_code(result: JobResult) -> int:
 
 
 def output_folder(path: Path, info: JobInfo, settings: Settings) -> Path:
-    """A fetched job folder holds its own results; a plain folder's go to `OUT/<tenant>/<job id>/`."""
-    if (path / "status.json").is_file() or (path / "manifest.json").is_file():
+    """`OUT/<tenant>/<job id>/`, except that a fetched job folder holds its own results unless an output
+    folder was given (flag, environment or config file): then the original is left as it is."""
+    fetched = (path / "status.json").is_file() or (path / "manifest.json").is_file()
+    if fetched and "out" not in settings.sources:
         return path
     tenant = safe_component(info.tenant, fallback="local")
     return settings.out / tenant / safe_component(info.job_log_id, fallback="job")
+
+
+SHAPING = ("owners", "master_data")  # the settings an analysis depends on, recorded in summary.json
+
+
+def shaping_settings(settings: Settings) -> dict[str, str | None]:
+    """The settings that shaped an analysis, as summary.json records them."""
+    return {key: str(Path(value).resolve()) if (value := getattr(settings, key)) else None for key in SHAPING}
+
+
+def with_recorded_settings(path: Path, settings: Settings) -> Settings:
+    """The settings an earlier analysis of this folder recorded, for each one not given this time (a
+    re-analysis without --owners must not route every record to `unassigned`)."""
+    try:
+        recorded = json.loads((path / SUMMARY).read_text(encoding="utf-8")).get("settings")
+    except (OSError, ValueError, AttributeError):
+        return settings
+    if not isinstance(recorded, dict):
+        return settings
+    reused = {
+        key: Path(value)
+        for key in SHAPING
+        if key not in settings.sources
+        and isinstance(value := recorded.get(key), str)
+        and Path(value).exists()
+    }
+    if not reused:
+        return settings
+    log.info("reusing the settings of the earlier analysis of %s: %s", path, ", ".join(reused))
+    sources = {**settings.sources, **dict.fromkeys(reused, str(path / SUMMARY))}
+    return replace(
+        settings,
+        owners=reused.get("owners", settings.owners),
+        master_data=reused.get("master_data", settings.master_data),
+        sources=sources,
+    )
 
 
 def categories_with_fixes(rec: Reconciliation, fixes: FixResult) -> list[CategoryCount]:
@@ -322,6 +360,7 @@ def _analyze_job(
     attempt: Attempt | None,
 ) -> JobResult:
     """`analyze_job` once the folder is the caller's."""
+    settings = with_recorded_settings(path, settings)
     keep: dict[str, Any] = {"use_history": use_history, "attempt": attempt}
     try:
         job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
@@ -359,6 +398,7 @@ def _analyze_job(
             fixes=fixes,
             links=links,
             analysed_at=_stamp(run_at),
+            settings=shaping_settings(settings),
         )
         result.exit_code = job_exit_code(result)
         if attempt is not None:

@@ -275,6 +275,7 @@ class JobResult:
     exit_code: int = 0
     analysed_at: str | None = None  # ISO 8601, when this analysis was made
     attempt: Attempt | None = None  # a later attempt that failed, when this is the last good analysis
+    settings: dict[str, str | None] = field(default_factory=dict)  # the settings that shaped the analysis
 
     def summary(self) -> dict[str, Any]:
         """`summary.json` (schema_version 1)."""
@@ -347,5 +348,6 @@ class JobResult:
             "error": self.error,
             "exit_code": self.exit_code,
             "analysed_at": self.analysed_at,
+            "settings": self.settings,
             "last_attempt": self.attempt.to_json() if self.attempt else None,
         }

@@ -51,13 +51,20 @@ def test_tenant_and_job_id_name_the_output_folder(tmp_path: Path, capsys: pytest
     assert doc["index"][0] == str(tmp_path / "out" / "acme" / "index.html")
 
 
-def test_a_fetched_folder_is_analysed_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_fetched_folder_is_analysed_in_place_unless_out_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --out a fetched folder holds its own results; with it, they go there and the folder is left."""
     folder = tmp_path / "acme" / "1234"
     shutil.copytree(JOBS / "job_json_messages", folder)
-    code = main(["analyze", str(folder), "--out", str(tmp_path / "elsewhere")])
+    code = main(["analyze", str(folder)])
     assert code == ExitCode.JOB_FAILED  # the fixture is a job that ended failed
     assert (folder / "summary.json").is_file() and (folder / "report.html").is_file()
-    assert (tmp_path / "acme" / "index.html").is_file() and not (tmp_path / "elsewhere").exists()
+    assert (tmp_path / "acme" / "index.html").is_file()
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert main(["analyze", str(folder), "--out", str(tmp_path / "elsewhere")]) == ExitCode.JOB_FAILED
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert (tmp_path / "elsewhere" / "acme" / "4242" / "report.html").is_file()
     capsys.readouterr()
 
 

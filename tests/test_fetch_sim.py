@@ -148,7 +148,7 @@ def test_never_finishing_job_exits_five_while_the_other_completes(tmp_path: Path
     assert stuck.exit_code == ExitCode.WAIT_TIMEOUT and done.exit_code == 0
     assert stuck.error is not None
     assert f"{base_url}/demo/job-logs/{stuck.job_log_id}" in stuck.error
-    assert f"resume with: claret-errors fetch {stuck.job_log_id} --tenant demo --base-url" in stuck.error
+    assert f"resume with: claret-errors run {stuck.job_log_id} --tenant demo --base-url" in stuck.error
     assert_complete(done)
 
 

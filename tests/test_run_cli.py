@@ -123,9 +123,10 @@ def test_a_failed_job_exits_4_and_is_still_analysed(
     assert (tmp_path / "out" / "demo" / job / "report.html").is_file()
 
 
-def test_a_job_that_never_ends_exits_5_with_a_resume_command(
+def test_a_job_that_never_ends_exits_5_with_a_command_that_resumes_the_whole_work(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The command printed on exit 5 is `run` (fetch alone would not analyse) with a wait that lasts."""
     with Simulator("never-finish", seed=4, speed=0.0) as sim:
         login(sim, monkeypatch)
         stuck = str(sim.submit_csv(make_nightly_csv(20, seed=4)))
@@ -136,7 +137,8 @@ def test_a_job_that_never_ends_exits_5_with_a_resume_command(
     first, second = doc["jobs"]
     assert code == ExitCode.WAIT_TIMEOUT
     assert first["job_log_id"] == stuck and first["exit_code"] == ExitCode.WAIT_TIMEOUT
-    assert "gave up waiting" in first["error"] and f"claret-errors fetch {stuck}" in first["error"]
+    assert "gave up waiting" in first["error"] and f"claret-errors run {stuck}" in first["error"]
+    assert "--max-wait 600" in first["error"]  # the 0.5 s that ran out would give up again at once
     assert second["job_log_id"] == done and second["exit_code"] == 0
     assert json.loads((tmp_path / "out" / "demo" / stuck / "summary.json").read_text())["exit_code"] == 5
 

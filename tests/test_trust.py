@@ -105,3 +105,46 @@ def test_the_index_tells_the_whole_night_whatever_was_run_last(
     headline = index.splitlines()[2]
     assert f"{outstanding:,} of {a['input_rows'] + b['input_rows']:,} rows are still outstanding" in headline
     assert "Every one" not in headline
+
+
+def test_analyze_with_out_writes_there_and_keeps_the_owners_file_used_before(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`analyze FOLDER --out X` leaves the fetched folder alone, and routes records with the owners file
+    the first analysis recorded in summary.json, though it is not given again."""
+    owners = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
+    out = tmp_path / "out"
+    job = str(sim.submit_csv(make_nightly_csv(200, seed=34, error_share=0.3)))
+    assert main(["run", job, "--owners", str(owners), *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    folder = out / sim.tenant / job
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    index_before = (out / sim.tenant / "index.md").read_text()
+    assert json.loads((folder / "summary.json").read_text())["settings"]["owners"] == str(owners)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no config file here: nothing names the owners file
+    assert main(["analyze", str(folder), "--out", str(tmp_path / "x")]) == ExitCode.RECORDS_FAILED
+
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert (out / sim.tenant / "index.md").read_text() == index_before
+    copy = tmp_path / "x" / sim.tenant / job
+    summary = json.loads((copy / "summary.json").read_text())
+    assert summary["settings"]["owners"] == str(owners)
+    assert summary["counts"] == json.loads(before["summary.json"])["counts"]
+    assert (copy / "failed_records.csv").read_bytes() == before["failed_records.csv"]
+    assert (tmp_path / "x" / sim.tenant / "index.html").is_file()
+
+
+def test_an_output_folder_that_cannot_be_written_exits_8_as_the_readme_documents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 8 names the folder that cannot be written, and the README's table of codes says 8 means it."""
+    job = Path(__file__).resolve().parents[1] / "fixtures" / "jobs" / "plain_line_numbers"
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "out"
+    assert main(["analyze", str(job), "--out", str(out)]) == ExitCode.UNREADABLE
+    assert f"cannot write the results in {out}" in capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| 8 |")]
+    assert "cannot be written" in row
