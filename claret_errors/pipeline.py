@@ -660,7 +660,7 @@ class ResubmitResult:
 
     def check_advice(self, planned: Planned, started: str) -> str:
         """How to find out in Claret whether an upload whose answer was lost became a job."""
-        return check_in_claret(self.base_url, planned.tenant, planned.file.name, started)
+        return check_in_claret(self.base_url, planned.tenant, planned.file, started)
 
     @property
     def exit_code(self) -> int:

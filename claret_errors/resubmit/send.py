@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,12 +68,13 @@ class Unsure:
     error: str
 
 
-def check_in_claret(base_url: str, tenant: str, file: str, started: str) -> str:
+def check_in_claret(base_url: str, tenant: str, file: Path, started: str) -> str:
     """What to do about an upload whose outcome is unknown: look in Claret, then settle it."""
+    settle = shlex.join(["claret-errors", "resubmit", str(file), "--sent-as"])
     return (
-        f"look in Claret's import list ({base_url.rstrip('/')}/{tenant}) for an inventory import of {file} "
-        f"started about {started}: if it is there, record it with `claret-errors resubmit FILE --sent-as "
-        "JOB_ID` (which follows it); if it is not, send the file again with `--confirm --force`"
+        f"look in Claret's import list ({base_url.rstrip('/')}/{tenant}) for an inventory import of "
+        f"{file.name} started about {started}: if it is there, record it with `{settle} JOB_ID` (which "
+        "follows it); if it is not, send the file again with `--confirm --force`"
     )
 
 
