@@ -17,9 +17,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError
 from claret_errors.claret.urls import local_name, safe_component
 from claret_errors.config import DEFAULT_BASE_URL, Settings
@@ -38,6 +37,9 @@ from claret_errors.files.lock import FileLock
 from claret_errors.progress import Progress
 from claret_errors.redact import redact
 from claret_errors.results import JobInfo
+
+if TYPE_CHECKING:  # httpx and stamina load only when a client is made: `analyze` needs neither
+    from claret_errors.claret.client import ClaretClient
 
 MANIFEST_EVERY = 1.0  # seconds between manifest rewrites while a job's files land
 POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost
@@ -492,6 +494,8 @@ def fetch(
     ids = job_ids_from(job_ids)
 
     async def main() -> list[FetchOutcome]:
+        from claret_errors.claret.client import ClaretClient
+
         async with ClaretClient(settings) as client:
             return await fetch_jobs(ids, settings, client, progress=progress)
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.errors import (
@@ -70,6 +69,8 @@ from claret_errors.validate import validate_artifacts, validate_input
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from claret_errors.claret.client import ClaretClient
 
 log = logging.getLogger("claret_errors.pipeline")
 
@@ -627,6 +628,8 @@ def run(job_ids: Sequence[str], settings: Settings, *, progress: Progress | None
     """`claret-errors run`: fetch, analyse, fix and report every job, with its own client and event loop."""
 
     async def main() -> RunResult:
+        from claret_errors.claret.client import ClaretClient  # httpx loads only for a run that fetches
+
         async with ClaretClient(settings) as client:
             return await run_async(job_ids, settings, client, progress=progress)
 
@@ -767,6 +770,8 @@ def resubmit(
     settings = _upload_settings(planned, settings)
 
     async def main() -> ResubmitResult:
+        from claret_errors.claret.client import ClaretClient  # httpx loads only for a run that fetches
+
         async with ClaretClient(settings) as client:
             return await resubmit_async(
                 planned, settings, client, force=force, progress=progress, sent_as=sent_as

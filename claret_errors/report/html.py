@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
 from claret_errors.report.charts import accounting_bar, trend_columns
+from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.index import IndexView
 from claret_errors.report.view import JobView
 
@@ -23,6 +24,7 @@ def environment() -> Environment:
     """The one HTML environment: autoescape always on, undefined names are errors, not blanks."""
     return Environment(
         loader=PackageLoader("claret_errors.report", "templates"),
+        bytecode_cache=bytecode_cache("html"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

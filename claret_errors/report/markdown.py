@@ -14,6 +14,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
+from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
 from claret_errors.report.tables import Record
@@ -133,6 +134,7 @@ def environment() -> Environment:
     """The Markdown environment: no HTML autoescape (not HTML), but every output escaped by `finalize`."""
     env = Environment(
         loader=PackageLoader("claret_errors.report", "templates"),
+        bytecode_cache=bytecode_cache("markdown"),
         autoescape=False,  # noqa: S701 - Markdown, escaped by _finalize for Markdown and HTML alike
         finalize=_finalize,
         undefined=StrictUndefined,

@@ -17,12 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
 from claret_errors.fix.corrections import CORRECTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
+
+if TYPE_CHECKING:  # the HTTP client is made by the caller: `analyze` loads no httpx
+    from claret_errors.claret.client import ClaretClient
 
 LOCAL_TENANT = "local"  # the tenant of a plain folder analysed without --tenant
 
