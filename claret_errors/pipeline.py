@@ -131,11 +131,15 @@ def job_exit_code(result: JobResult) -> int:
     return int(ExitCode.OK)
 
 
+def fetched_folder(path: Path) -> bool:
+    """A job folder as `fetch` writes it (its status or manifest is there), not a plain folder of CSVs."""
+    return (path / "status.json").is_file() or (path / "manifest.json").is_file()
+
+
 def output_folder(path: Path, info: JobInfo, settings: Settings) -> Path:
     """`OUT/<tenant>/<job id>/`, except that a fetched job folder holds its own results unless an output
     folder was given (flag, environment or config file): then the original is left as it is."""
-    fetched = (path / "status.json").is_file() or (path / "manifest.json").is_file()
-    if fetched and "out" not in settings.sources:
+    if fetched_folder(path) and "out" not in settings.sources:
         return path
     tenant = safe_component(info.tenant, fallback="local")
     return settings.out / tenant / safe_component(info.job_log_id, fallback="job")
@@ -338,7 +342,9 @@ def analyze_job(
     if not lock or not path.is_dir():
         return _analyze_job(path, settings, tenant, job_id, run_at, use_history, attempt)
     info = JobInfo(tenant=tenant or "local", job_log_id=job_id or safe_component(path.name, fallback="job"))
-    folder = output_folder(path, info, settings)
+    # A fetched folder is locked as fetch and run lock it, wherever its results go; a plain one by where
+    # its results go.
+    folder = path if fetched_folder(path) else output_folder(path, info, settings)
     try:
         held = take_job_lock(folder, info.job_log_id)
     except OSError as exc:

@@ -92,6 +92,9 @@ def test_a_second_run_on_a_busy_job_gives_up_and_touches_nothing(
     [job] = json.loads(capsys.readouterr().out)["jobs"]
     assert job["job_log_id"] == "5" and "another claret-errors run" in job["error"]
     assert main(["analyze", str(folder)]) == ExitCode.WAIT_TIMEOUT
+    elsewhere = tmp_path / "elsewhere"  # results elsewhere, but the files read are the busy run's
+    assert main(["analyze", str(folder), "--out", str(elsewhere)]) == ExitCode.WAIT_TIMEOUT
+    assert not (elsewhere / "demo" / "5" / "summary.json").exists()
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
     assert partial.read_bytes() == CSV[:20]
 
