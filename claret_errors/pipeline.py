@@ -41,7 +41,7 @@ from claret_errors.history import History, HistoryEntry, nights_of
 from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
-from claret_errors.report.view import attempt_note
+from claret_errors.report.view import attempt_note, todo_for
 from claret_errors.report.write import write_job_reports, write_run_index
 from claret_errors.resubmit.ledger import Ledger, Sent
 from claret_errors.resubmit.send import (
@@ -103,9 +103,25 @@ class RunResult:
         }
 
 
+def job_summary(result: JobResult) -> dict[str, Any]:
+    """A job's summary.json: the result's numbers and its to-do list, the one its reports show (the e-mail
+    of a later `notify` reads it from here, so it tells each owner what their report does)."""
+    todo = [
+        {
+            "owner": i.owner,
+            "rows": i.rows,
+            "action": i.action,
+            "file": i.file,
+            "input_rows": list(i.input_rows),
+        }
+        for i in todo_for(result)
+    ]
+    return {**result.summary(), "todo": todo}
+
+
 def job_json(result: JobResult) -> dict[str, Any]:
     """A job's summary.json, plus where its files are."""
-    return {**result.summary(), "folder": str(result.folder)}
+    return {**job_summary(result), "folder": str(result.folder)}
 
 
 WITHOUT_INPUT = ("output_without_input", "errors_without_input")
@@ -220,7 +236,7 @@ def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]
 def _write_outputs(result: JobResult, history: History | None, run_at: datetime) -> None:
     """summary.json, history, then the reports (which read the history for trends). A result shown in
     place of a failed attempt leaves the history line alone: it keeps the numbers of that analysis."""
-    atomic_write_json(result.folder / SUMMARY, result.summary())
+    atomic_write_json(result.folder / SUMMARY, job_summary(result))
     if history is not None and result.attempt is None:
         history.record(result, run_at=run_at)
     write_job_reports(result, result.folder, history=history)

@@ -491,3 +491,24 @@ def test_run_with_notify_sends_the_nights_mail(
     subjects = [msg["Subject"] for _, _, msg in box.received]
     assert any("rows for data-team to fix" in s for s in subjects), subjects
     assert PASSWORD not in out
+
+
+def test_the_owner_email_carries_the_same_to_do_lines_as_the_owner_report(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    """The e-mail's to-do list is the reports' own (summary.json's `todo`), summed over the night's jobs."""
+    result = notify([run_folder], load_settings({"owners": _owners(tmp_path)}, env={}))
+    message = email.message_from_bytes(
+        (result.folder / "owner-cellar.eml").read_bytes(), policy=email.policy.default
+    )
+    text = message.get_body(("plain",))
+    assert text is not None
+    expected: dict[str, int] = {}
+    for job in run_folder.iterdir():
+        if (job / "summary.json").is_file():
+            for item in json.loads((job / "summary.json").read_text(encoding="utf-8"))["todo"]:
+                if item["owner"] == "cellar":
+                    expected[item["action"]] = expected.get(item["action"], 0) + item["rows"]
+    assert expected
+    for action, rows in expected.items():
+        assert f"{rows:5d} {'row ' if rows == 1 else 'rows'}  {action}" in text.get_content()

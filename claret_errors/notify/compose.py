@@ -101,9 +101,14 @@ def todo_across(shares: list[tuple[NightJob, JobShare]]) -> list[dict[str, Any]]
     todo: dict[str, dict[str, Any]] = {}
     for job, share in shares:
         for line in share.todo:
-            item = todo.setdefault(line.action, {"action": line.action, "rows": 0, "where": []})
+            item = todo.setdefault(line.action, {"action": line.action, "rows": 0, "files": {}})
             item["rows"] += line.rows
-            item["where"].append(f"job {job.job_log_id}: {line.file}")
+            item["files"].setdefault(line.file, []).append(job.job_log_id)
+    for item in todo.values():
+        item["where"] = [
+            f"{file} of job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)}"
+            for file, jobs in item.pop("files").items()
+        ]
     return sorted(todo.values(), key=lambda item: -int(item["rows"]))
 
 

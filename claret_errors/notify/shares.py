@@ -65,6 +65,7 @@ class NightJob:
     attention: tuple[dict[str, str], ...] = ()
     failed: tuple[dict[str, str], ...] = ()
     owner_files: dict[str, Path] = field(default_factory=dict)
+    todo: tuple[dict[str, Any], ...] | None = None  # summary.json's to-do list, as the reports show it
 
     def owners(self) -> list[str]:
         """Owners with at least one failed row in this job, in order of first appearance."""
@@ -74,9 +75,18 @@ class NightJob:
         """This job's share for `owner`."""
         mine = [row for row in self.failed if row.get("owner") == owner]
         to_fix = [row for row in self.attention if row.get("owner") == owner]
-        where = self._attention_file(owner)
-        groups = Counter(_action(row) for row in to_fix)
-        todo = tuple(TodoLine(rows=n, action=action, file=where) for action, n in groups.most_common())
+        if self.todo is not None:
+            todo = tuple(
+                TodoLine(
+                    rows=int(item["rows"]), action=printable(str(item["action"]), 300), file=str(item["file"])
+                )
+                for item in self.todo
+                if item.get("owner") == owner and isinstance(item.get("rows"), int)
+            )
+        else:  # a folder analysed before summary.json carried the to-do list
+            where = self._attention_file(owner)
+            groups = Counter(_action(row) for row in to_fix)
+            todo = tuple(TodoLine(rows=n, action=action, file=where) for action, n in groups.most_common())
         report = self.owner_files.get(f"{owner}.html")
         return JobShare(
             job_log_id=self.job_log_id,
@@ -183,7 +193,14 @@ def read_job(folder: Path) -> NightJob:
         attention=attention,
         failed=failed,
         owner_files=owner_files,
+        todo=_todo(summary.get("todo")),
     )
+
+
+def _todo(value: Any) -> tuple[dict[str, Any], ...] | None:
+    if not isinstance(value, list):
+        return None
+    return tuple(item for item in value if isinstance(item, dict))
 
 
 def job_folders(paths: list[Path]) -> list[Path]:
