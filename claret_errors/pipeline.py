@@ -829,7 +829,7 @@ def job_outcome(result: JobResult) -> str:
     c = result.counts
     counts = f"{c.input_rows} rows, {c.imported} imported, {c.failed} failed records" if c else "not analysed"
     if c and c.unaccounted:
-        counts += f", {c.unaccounted} unaccounted rows"
+        counts += f", {c.unaccounted} unaccounted row{'' if c.unaccounted == 1 else 's'}"
     orphans = records_without_input(result)
     if orphans:
         counts += f", {orphans} records in output or errors match no input row"

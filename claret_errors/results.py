@@ -231,6 +231,7 @@ class FixResult:
     auto_fixed_rows: int
     suggested_rows: int
     manual_rows: int
+    unaccounted_files: list[Path] = field(default_factory=list)  # unaccounted rows as sent, to re-send
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ class JobResult:
                 "suggested_rows": fixes.suggested_rows if fixes else 0,
                 "manual_rows": fixes.manual_rows if fixes else 0,
                 "files": [p.name for p in fixes.corrected_files] if fixes else [],
+                "unaccounted_files": [p.name for p in fixes.unaccounted_files] if fixes else [],
             },
             "schema_findings": [
                 {

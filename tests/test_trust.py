@@ -3,6 +3,8 @@ good analysis, and a tenant's run index tells the whole night whatever commands 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,3 +150,35 @@ def test_an_output_folder_that_cannot_be_written_exits_8_as_the_readme_documents
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     [row] = [line for line in readme.splitlines() if line.startswith("| 8 |")]
     assert "cannot be written" in row
+
+
+def test_an_unaccounted_row_is_in_needs_attention_and_can_be_sent_again(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row in neither output nor errors gets a needs_attention line saying why and what to do, a file of
+    its own that a job's resubmission leaves alone, and `resubmit FILE` sends it as a new import."""
+    sim.set_scenario("anomalies")
+    out = tmp_path / "out"
+    job = str(sim.submit_csv(make_nightly_csv(20, seed=35, error_share=0)))
+    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    folder = out / sim.tenant / job
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["counts"]["unaccounted"] == 1
+    [lost] = summary["corrections"]["unaccounted_files"]
+    attention = list(csv.DictReader(io.StringIO((folder / "needs_attention.csv").read_text())))
+    [row] = [r for r in attention if "neither" in r["note"]]
+    assert "Look the row up in Claret" in row["advice"] and f"unaccounted/{lost}" in row["advice"]
+    sent = list(csv.reader(io.StringIO((folder / "unaccounted" / lost).read_text())))
+    assert len(sent) == 2 and sent[1][0] == row["item_name"]
+    assert "neither Claret's output nor its errors file" in (folder / "report.md").read_text()
+
+    sim.set_scenario("default")
+    capsys.readouterr()
+    assert main(["resubmit", str(folder), "--json", *common(sim, out)]) == ExitCode.OK
+    planned = json.loads(capsys.readouterr().out)["files"]
+    assert all("unaccounted" not in f["file"] for f in planned)
+    argv = ["resubmit", str(folder / "unaccounted" / lost), "--confirm", "--json", *common(sim, out)]
+    main(argv)
+    [new] = json.loads(capsys.readouterr().out)["jobs"]
+    assert new["counts"]["input_rows"] == 1
+    assert ("resubmission_of", job) in [(k["relation"], k["job_log_id"]) for k in new["links"]]

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 MAX_RECORDS_PER_FILE = 1000  # Claret takes at most 1000 records per import request
 CORRECTED_DIR = "corrected"
+UNACCOUNTED_DIR = "unaccounted"  # rows to look up in Claret before re-sending: never sent with corrected/
 NEEDS_ATTENTION = "needs_attention.csv"
 CORRECTIONS_LOG = "corrections_log.csv"
 KEY_FIELDS = ("item_name", "bin_name", "lot_name")  # what identifies an inventory record
@@ -67,12 +68,79 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
 
     result = _result(job, failed, special, plans, files)
     result.needs_attention = _with_advice(result.needs_attention, rec.messages)
+    lost, result.unaccounted_files = _unaccounted(job, rec, out_dir / UNACCOUNTED_DIR)
+    if lost.height:
+        have = result.needs_attention.schema
+        lost = lost.with_columns(
+            pl.col(c).list.join("; ") if have[c] == pl.String and lost.schema[c] != pl.String else pl.col(c)
+            for c in lost.columns
+            if c in have
+        )
+        result.needs_attention = pl.concat([result.needs_attention, lost], how="diagonal_relaxed")
     inputs = [c for c in result.needs_attention.columns if c not in (*ATTENTION_EXTRA, "advice", "note")]
     people = result.needs_attention.select(*inputs, *ATTENTION_PEOPLE)
     # Advice sentences end in a full stop and may hold "; ": joined as prose, not as a list.
     write_people_csv(out_dir / NEEDS_ATTENTION, people.with_columns(pl.col("advice").list.join(" ")))
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result
+
+
+UNACCOUNTED_REASON = "unaccounted for: in neither Claret's output nor its errors file"
+_UNACCOUNTED_NAME = re.compile(r"_unaccounted_\d{3}\.csv$")
+
+
+def _unaccounted(job: LoadedJob, rec: Reconciliation, folder: Path) -> tuple[pl.DataFrame, list[Path]]:
+    """The input rows Claret neither imported nor rejected, as sent, in
+    `unaccounted/<stem>_unaccounted_001.csv`...; and as needs_attention rows saying to look each up in
+    Claret first: a row Claret took without listing it must not be sent again, so these files are not
+    among the corrected files a job's resubmission sends, but `resubmit` sends one when it is named."""
+    import polars as pl
+
+    columns = list(job.input_columns)
+    numbers = rec.unaccounted.select(pl.col("input_row").cast(pl.Int64)) if rec.unaccounted.height else None
+    rows = (
+        job.input.with_columns(pl.col("input_row").cast(pl.Int64))
+        .join(numbers, on="input_row", how="semi")
+        .sort("input_row")
+        if numbers is not None and "input_row" in job.input.columns
+        else None
+    )
+    stem = _safe_stem(job.files["input"][0].stem if job.files.get("input") else "input")
+    written: list[Path] = []
+    if rows is not None:
+        for start in range(0, rows.height, MAX_RECORDS_PER_FILE):
+            path = folder / f"{stem}_unaccounted_{len(written) + 1:03d}.csv"
+            chunk = rows.slice(start, MAX_RECORDS_PER_FILE).select(pl.col(c).cast(pl.String) for c in columns)
+            write_claret_csv(path, job.input_headers, chunk)
+            written.append(path)
+    if folder.is_dir():
+        for stale in folder.iterdir():
+            if stale.is_file() and _UNACCOUNTED_NAME.search(stale.name) and stale not in written:
+                stale.unlink()
+    if rows is None or not written:
+        return pl.DataFrame(), written
+    names = ", ".join(f"{UNACCOUNTED_DIR}/{p.name}" for p in written)
+    advice = (
+        f"Look the row up in Claret. If it is not there, send it again: `claret-errors resubmit` with the "
+        f"file {names} of this job's folder, once the rows Claret has are deleted from it."
+    )
+    attention_columns = [_unique(c, ("input_row", *ATTENTION_EXTRA)) for c in columns]
+    lost = rows.select(
+        "input_row",
+        *(
+            pl.col(input_column(c)).cast(pl.String).alias(n)
+            for n, c in zip(attention_columns, columns, strict=True)
+        ),
+    ).with_columns(
+        pl.lit([], dtype=pl.List(pl.String)).alias("messages"),
+        pl.lit(UNACCOUNTED_REASON).alias("reason"),
+        pl.lit("").alias("owner"),
+        pl.lit("manual").alias("fix"),
+        pl.lit("").alias("suggestion"),
+        pl.lit([advice], dtype=pl.List(pl.String)).alias("advice"),
+        pl.lit(UNACCOUNTED_REASON).alias("note"),
+    )
+    return lost, written
 
 
 def _with_advice(attention: pl.DataFrame, messages: pl.DataFrame) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from claret_errors.fix.corrections import UNACCOUNTED_DIR
 from claret_errors.history import NightTrend
 from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
@@ -98,6 +99,14 @@ def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:
         files = f"{CORRECTED}/" + (fixes.corrected_files[0].name if len(fixes.corrected_files) == 1 else "")
         action = "Check the automatic corrections and re-upload the corrected files to Claret."
         items.append(TodoItem(RUNNER, fixes.auto_fixed_rows, action, files, tuple(auto)))
+    lost = result.reconciliation.unaccounted if result.reconciliation is not None else None
+    if owner is None and fixes is not None and fixes.unaccounted_files and lost is not None:
+        names = ", ".join(f"{UNACCOUNTED_DIR}/{p.name}" for p in fixes.unaccounted_files)
+        action = (
+            "These rows are in neither Claret's output nor its errors file: look each up in Claret, take "
+            "out of the file the rows it has, then send the file with claret-errors resubmit."
+        )
+        items.append(TodoItem(RUNNER, lost.height, action, names, tuple(sorted(lost["input_row"].to_list()))))
     return items
 
 

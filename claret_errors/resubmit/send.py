@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
-from claret_errors.fix.corrections import CORRECTED_DIR
+from claret_errors.fix.corrections import CORRECTED_DIR, UNACCOUNTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
 
 if TYPE_CHECKING:  # the HTTP client is made by the caller: `analyze` loads no httpx
@@ -102,8 +102,15 @@ def _corrected_files(path: Path) -> tuple[Path, list[Path]]:
         raise UsageError(f"{path} is a symbolic link; give the job folder or the file itself")
     if path.is_file():
         folder = path.resolve().parent.parent
-        if path.resolve().parent.name != CORRECTED_DIR or path.suffix.lower() != ".csv":
-            raise UsageError(f"{path} is not a corrected file (expected <job folder>/{CORRECTED_DIR}/*.csv)")
+        # unaccounted/ files are sent only when named: a person looked their rows up in Claret first
+        if (
+            path.resolve().parent.name not in (CORRECTED_DIR, UNACCOUNTED_DIR)
+            or path.suffix.lower() != ".csv"
+        ):
+            raise UsageError(
+                f"{path} is not a corrected file (expected <job folder>/{CORRECTED_DIR}/*.csv, "
+                f"or {UNACCOUNTED_DIR}/*.csv)"
+            )
         return folder, [path.resolve()]
     if not path.is_dir():
         raise UsageError(f"no such job folder or corrected file: {path}")
