@@ -73,16 +73,7 @@ class FetchOutcome:
 
 def job_info(status: JobStatus, tenant: str) -> JobInfo:
     """The job's facts for the later stages and the reports."""
-    return JobInfo(
-        tenant=tenant,
-        job_log_id=str(status.job_log_id),
-        type=status.type,
-        description=status.description,
-        status=status.status,
-        started_at=status.started_at,
-        completed_at=status.completed_at,
-        job_status_link=status.job_status_link,
-    )
+    return JobInfo(tenant=tenant, job_log_id=str(status.job_log_id), claret=status)
 
 
 def printable(text: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claret_errors.claret.models import JobStatus
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.errors import (
@@ -278,15 +279,14 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
     counts = data.get("counts")
     stamps = data.get("timestamps")
     stamps = stamps if isinstance(stamps, dict) else {}
-    info = JobInfo(
-        tenant=_text(data.get("tenant")),
-        job_log_id=_text(data.get("job_log_id")),
+    claret = JobStatus(
         type=_text(data.get("type")),
         status=_text(data.get("status")) or "unknown",
         started_at=_text(stamps.get("started_at")) or None,
         completed_at=_text(stamps.get("completed_at")) or None,
         job_status_link=_text(data.get("job_status_link")) or None,
     )
+    info = JobInfo(tenant=_text(data.get("tenant")), job_log_id=_text(data.get("job_log_id")), claret=claret)
     links = [
         JobLink(rel, _text(k.get("tenant")), _text(k.get("job_log_id")), _text(k.get("file")))
         for k in data.get("links") or []
@@ -533,7 +533,7 @@ def _from_disk(tenant_dir: Path, entry: HistoryEntry) -> JobResult:
         return result_from_summary(folder, data)
     links = [JobLink("resubmission_of", entry.tenant, entry.resubmission_of)] if entry.resubmission_of else []
     return JobResult(
-        info=JobInfo(entry.tenant, entry.job_log_id, status=entry.status),
+        info=JobInfo(entry.tenant, entry.job_log_id, JobStatus(status=entry.status)),
         folder=folder,
         counts=entry.counts() if entry.analysed else None,
         links=links,

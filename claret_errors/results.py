@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from claret_errors.claret.models import JobStatus
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -40,16 +42,37 @@ class Finding:
 
 @dataclass(frozen=True)
 class JobInfo:
-    """The job's facts, from `status.json` when fetched, else from the folder name and flags."""
+    """A job as a run knows it: its tenant and id (from the folder and flags when Claret gave none) and
+    what Claret said of it (`claret`, the one status model). The read-only names below are `claret`'s own
+    fields, for the reports."""
 
     tenant: str
     job_log_id: str
-    type: str = ""
-    description: str = ""
-    status: str = "unknown"
-    started_at: str | None = None
-    completed_at: str | None = None
-    job_status_link: str | None = None
+    claret: JobStatus = field(default_factory=JobStatus)
+
+    @property
+    def status(self) -> str:
+        return self.claret.status
+
+    @property
+    def type(self) -> str:
+        return self.claret.type
+
+    @property
+    def description(self) -> str:
+        return self.claret.description
+
+    @property
+    def started_at(self) -> str | None:
+        return self.claret.started_at
+
+    @property
+    def completed_at(self) -> str | None:
+        return self.claret.completed_at
+
+    @property
+    def job_status_link(self) -> str | None:
+        return self.claret.job_status_link
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 import stamina
 
+from claret_errors.claret.models import JobStatus
 from claret_errors.results import (
     CategoryCount,
     Counts,
@@ -189,12 +190,14 @@ def make_result(tmp: Path, *, job_log_id: str = "4711") -> JobResult:
         info=JobInfo(
             tenant="acme-wines",
             job_log_id=job_log_id,
-            type="inventory-import",
-            description="Inventory Import",
-            status="completed",
-            started_at="2026-11-27T02:00:05+00:00",
-            completed_at="2026-11-27T02:03:17+00:00",
-            job_status_link=f"https://plan.claret.app/acme-wines/imports/{job_log_id}",
+            claret=JobStatus(
+                type="inventory-import",
+                description="Inventory Import",
+                status="completed",
+                started_at="2026-11-27T02:00:05+00:00",
+                completed_at="2026-11-27T02:03:17+00:00",
+                job_status_link=f"https://plan.claret.app/acme-wines/imports/{job_log_id}",
+            ),
         ),
         folder=tmp,
         counts=counts,
@@ -275,11 +278,13 @@ def make_hostile_result(tmp: Path) -> JobResult:
         info=JobInfo(
             tenant="acme-wines",
             job_log_id="666",
-            type="<b>inventory-import</b>",
-            status="completed|`x`",
-            started_at="2026-11-27T02:00:00+00:00",
-            completed_at="2026-11-27T02:01:00+00:00",
-            job_status_link="javascript:alert(6)",
+            claret=JobStatus(
+                type="<b>inventory-import</b>",
+                status="completed|`x`",
+                started_at="2026-11-27T02:00:00+00:00",
+                completed_at="2026-11-27T02:01:00+00:00",
+                job_status_link="javascript:alert(6)",
+            ),
         ),
         folder=tmp,
         counts=counts,

@@ -75,3 +75,17 @@ def test_lone_path_string_is_read_as_a_list_of_one() -> None:
     """The docs say lists; a single string is an obvious variant we accept rather than fail the job."""
     status = parse_status(body(files={"errors": "/demo/e.csv", "staging": None}))
     assert status.files == {"errors": ("/demo/e.csv",)}
+
+
+def test_lenient_parse_takes_bare_content_and_leaves_bad_fields_unknown() -> None:
+    """status.json on disk holds `content` alone and may be hand-made: read what is there, refuse nothing."""
+    status = parse_status(
+        {"status": "FAILED", "job_log_id": "x", "progress": [1], "files": {"e": 3}}, lenient=True
+    )
+    assert (status.status, status.job_log_id, status.progress.total_steps, status.files) == (
+        "failed",
+        None,
+        0,
+        {},
+    )
+    assert parse_status("junk", lenient=True).status == "unknown"

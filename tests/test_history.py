@@ -97,7 +97,10 @@ def test_trend_sums_jobs_of_a_night_into_a_failed_share(
 
 def test_night_falls_back_to_run_date_without_start_time(tmp_path: Path, job_result: JobResult) -> None:
     """A job folder analysed offline has no start time; its night is the day of the run."""
-    undated = replace(job_result, info=replace(job_result.info, started_at="not a date"))
+    undated = replace(
+        job_result,
+        info=replace(job_result.info, claret=replace(job_result.info.claret, started_at="not a date")),
+    )
     history = History.open(tmp_path)
     history.record(undated, run_at=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))
     assert history.entries()[0].night == "2026-11-30"

@@ -129,6 +129,16 @@ def test_status_json_with_the_whole_answer_is_read(tmp_path: Path) -> None:
     assert load_job(folder, Settings()).info.type == "inventory-import"
 
 
+def test_hand_made_status_json_is_read_as_fetch_reads_a_status(tmp_path: Path) -> None:
+    """A hand-made status.json goes through the same parser as Claret's answer: `Completed` is `completed`,
+    and a mistyped field is left unknown instead of stopping the analysis."""
+    folder = make_job(tmp_path / "acme" / "5", 20)
+    hand_made = {"job_log_id": "5", "status": " Completed ", "type": 12, "timestamps": "yesterday"}
+    (folder / "status.json").write_text(json.dumps(hand_made), encoding="utf-8")
+    info = load_job(folder, Settings()).info
+    assert (info.job_log_id, info.status, info.type, info.started_at) == ("5", "completed", "12", None)
+
+
 def test_files_of_a_kind_are_concatenated_in_manifest_order(tmp_path: Path) -> None:
     """Claret lists a category's files in order; input_row must follow that order, not the names'."""
     folder = tmp_path / "acme" / "9"

@@ -232,7 +232,12 @@ def test_clean_job_says_every_row_landed(job_result: JobResult) -> None:
 
 def test_non_http_job_link_is_not_clickable(job_result: JobResult) -> None:
     """A `javascript:` link from a status document must never become an anchor."""
-    sneaky = replace(job_result, info=replace(job_result.info, job_status_link="javascript:alert(1)"))
+    sneaky = replace(
+        job_result,
+        info=replace(
+            job_result.info, claret=replace(job_result.info.claret, job_status_link="javascript:alert(1)")
+        ),
+    )
     write_job_reports(sneaky, sneaky.folder)
     hrefs = [a.get("href") or "" for t, a in parse(sneaky.folder / "report.html").tags if t == "a"]
     assert not [h for h in hrefs if "javascript" in h]
@@ -367,7 +372,7 @@ def test_trends_show_each_night_from_the_history(
         r = result_factory(str(day))
         r = replace(
             r,
-            info=replace(r.info, started_at=f"2026-11-{day}T02:00:00+00:00"),
+            info=replace(r.info, claret=replace(r.info.claret, started_at=f"2026-11-{day}T02:00:00+00:00")),
             counts=Counts(100, 100 - failed, failed, 0, 0),
         )
         history.record(r, run_at=RUN_AT)

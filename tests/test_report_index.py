@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from claret_errors.claret.models import JobStatus
 from claret_errors.report.index import run_totals
 from claret_errors.results import Counts, JobInfo, JobLink, JobResult, NightCounts
 
 
 def job(job_id: str, counts: Counts, *links: JobLink) -> JobResult:
     return JobResult(
-        JobInfo("acme", job_id, status="completed"), Path(job_id), counts=counts, links=list(links)
+        JobInfo("acme", job_id, JobStatus(status="completed")), Path(job_id), counts=counts, links=list(links)
     )
 
 

@@ -43,7 +43,7 @@ def tenant_with_history(tmp_path: Path, result_factory: Callable[..., JobResult]
         r = result_factory(str(4600 + day))
         r = replace(
             r,
-            info=replace(r.info, started_at=f"2026-11-{day}T02:00:00+00:00"),
+            info=replace(r.info, claret=replace(r.info.claret, started_at=f"2026-11-{day}T02:00:00+00:00")),
             counts=Counts(120, 120 - failed, failed, 0, 0),
         )
         history.record(r, run_at=datetime(2026, 11, day, 6, tzinfo=UTC))

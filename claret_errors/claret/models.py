@@ -31,10 +31,12 @@ class JobProgress:
 
 @dataclass(frozen=True)
 class JobStatus:
-    """One answer of the status endpoint; `raw` is Claret's `content` as received, for `status.json`."""
+    """What Claret says of a job, the one model of it: from the status endpoint while fetching, from
+    `status.json` when loading. `raw` is Claret's `content` as received, for `status.json`; a plain folder
+    without one has the defaults (status `unknown`, no id)."""
 
-    job_log_id: int
-    status: str
+    status: str = "unknown"
+    job_log_id: int | None = None
     type: str = ""
     description: str = ""
     progress: JobProgress = field(default_factory=JobProgress)
@@ -72,13 +74,18 @@ class ManifestEntry:
 
 
 class _Reader:
-    """Typed access to one JSON object; every error names the dotted field path."""
+    """Typed access to one JSON object; every error names the dotted field path. A lenient reader (for a
+    `status.json` on disk, perhaps made by hand) reads a missing or mistyped field as absent instead, and
+    takes any scalar as text."""
 
-    def __init__(self, data: Any, where: str, url: str | None) -> None:
+    def __init__(self, data: Any, where: str, url: str | None, lenient: bool = False) -> None:
         self.where = where
         self.url = url
+        self.lenient = lenient
         if not isinstance(data, Mapping):
-            self.fail(where, "an object", data)
+            if not lenient:
+                self.fail(where, "an object", data)
+            data = {}
         self.data: Mapping[str, Any] = data
 
     def fail(self, name: str, expected: str, value: Any) -> NoReturn:
@@ -94,7 +101,7 @@ class _Reader:
 
     def _get(self, key: str, required: bool) -> Any:
         if key not in self.data:
-            if required:
+            if required and not self.lenient:
                 raise StatusFormatError(
                     f"Claret's job status lacks the field {self.where}.{key}", url=self.url
                 )
@@ -103,25 +110,31 @@ class _Reader:
 
     def get_int(self, key: str, *, required: bool = False) -> int | None:
         value = self._get(key, required)
-        if value is None and not required:
+        if value is None and (not required or self.lenient):
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and value.strip().isdigit():
                 return int(value.strip())
+            if self.lenient:
+                return None
             self.fail(f"{self.where}.{key}", "an integer", value)
         return int(value)
 
     def get_str(self, key: str, *, required: bool = False) -> str | None:
         value = self._get(key, required)
-        if value is None and not required:
+        if value is None and (not required or self.lenient):
             return None
         if not isinstance(value, str):
+            if self.lenient:
+                return None if isinstance(value, Mapping | list) else str(value)
             self.fail(f"{self.where}.{key}", "a string", value)
         return str(value)
 
     def get_obj(self, key: str) -> _Reader | None:
         value = self._get(key, False)
-        return None if value is None else _Reader(value, f"{self.where}.{key}", self.url)
+        if value is None or (self.lenient and not isinstance(value, Mapping)):
+            return None
+        return _Reader(value, f"{self.where}.{key}", self.url, self.lenient)
 
 
 def _files(reader: _Reader | None) -> dict[str, tuple[str, ...]]:
@@ -136,26 +149,33 @@ def _files(reader: _Reader | None) -> dict[str, tuple[str, ...]]:
         if isinstance(paths, str):
             paths = [paths]
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            if reader.lenient:
+                continue
             reader.fail(name, "a list of paths", paths)
         files[str(category)] = tuple(p for p in paths if p)
     return files
 
 
-def parse_status(body: Any, *, url: str | None = None) -> JobStatus:
-    """Turn the status endpoint's JSON body into a JobStatus, or raise StatusFormatError naming the field."""
-    top = _Reader(body, "body", url)
+def parse_status(body: Any, *, url: str | None = None, lenient: bool = False) -> JobStatus:
+    """Turn the status endpoint's JSON body into a JobStatus, or raise StatusFormatError naming the field.
+
+    `lenient` is for `status.json` on disk: the body may be Claret's whole answer or its `content` alone,
+    and what is missing or mistyped is left at its default rather than refused.
+    """
+    top = _Reader(body, "body", url, lenient)
     content = top.get_obj("content")
     if content is None:
-        raise StatusFormatError("Claret's job status lacks the field content", url=url)
+        if not lenient:
+            raise StatusFormatError("Claret's job status lacks the field content", url=url)
+        content = _Reader(top.data, "content", url, lenient)
     content.where = "content"
     job_log_id = content.get_int("job_log_id", required=True)
     status = content.get_str("status", required=True)
-    assert job_log_id is not None and status is not None  # required fields never come back None
     progress = content.get_obj("progress")
     timestamps = content.get_obj("timestamps")
     return JobStatus(
         job_log_id=job_log_id,
-        status=status.strip().lower(),
+        status=status.strip().lower() if status and status.strip() else "unknown",
         type=content.get_str("type") or "",
         description=content.get_str("description") or "",
         progress=JobProgress(

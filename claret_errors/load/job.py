@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from claret_errors.claret.models import parse_status
 from claret_errors.config import MIB, Settings
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
@@ -241,7 +242,8 @@ def _manifest_order(root: Path) -> dict[str, int]:
 
 
 def _job_info(root: Path, tenant: str | None, job_id: str | None, findings: list[Finding]) -> JobInfo:
-    """From status.json's content when present (tenant from OUT/<tenant>/<job_id>), else the arguments."""
+    """From status.json when present (tenant from OUT/<tenant>/<job_id>), else the arguments. The file may
+    be hand-made, so it is read leniently: what it lacks is left unknown, not refused."""
     status = root / "status.json"
     if status.is_file():
         try:
@@ -249,25 +251,16 @@ def _job_info(root: Path, tenant: str | None, job_id: str | None, findings: list
         except (OSError, ValueError) as exc:
             findings.append(Finding("status.json", "unreadable", f"ignored: {exc}", severity="warning"))
         else:
-            content = data.get("content", data) if isinstance(data, dict) else {}
-            if isinstance(content, dict):
-                raw_stamps = content.get("timestamps")
-                stamps: dict[str, Any] = raw_stamps if isinstance(raw_stamps, dict) else {}
-                return JobInfo(
-                    tenant=root.resolve().parent.name or tenant or "local",
-                    job_log_id=_text(content.get("job_log_id")) or job_id or root.name,
-                    type=_text(content.get("type")) or "",
-                    description=_text(content.get("description")) or "",
-                    status=_text(content.get("status")) or "unknown",
-                    started_at=_text(stamps.get("started_at")),
-                    completed_at=_text(stamps.get("completed_at")),
-                    job_status_link=_text(content.get("job_status_link")),
-                )
+            if not isinstance(data, dict):  # no job's facts at all: named as a plain folder would be
+                return JobInfo(tenant=tenant or "local", job_log_id=job_id or root.name)
+            claret = parse_status(data, lenient=True)
+            own_id = None if claret.job_log_id is None else str(claret.job_log_id)
+            return JobInfo(
+                tenant=root.resolve().parent.name or tenant or "local",
+                job_log_id=own_id or job_id or root.name,
+                claret=claret,
+            )
     return JobInfo(tenant=tenant or "local", job_log_id=job_id or root.name)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def _canonical_names(headers: Sequence[str], aliases: Mapping[str, str]) -> list[str]:
