@@ -362,3 +362,29 @@ def test_pale_text_fails_the_contrast_check(browser: Browser, tmp_path: Path) ->
         assert [line.split(" ", 1)[1] for line in page.evaluate(CONTRAST)] == ["P.: faint"]
     finally:
         page.close()
+
+
+def test_the_nights_emails_read_on_a_laptop_and_a_phone(browser: Browser, demo_night: Path) -> None:
+    """Owners read their e-mail on a phone: each HTML part renders with no network, no script, no
+    sideways scroll and readable contrast, at both widths."""
+    import email
+    import email.policy
+
+    messages = sorted((demo_night / "notifications").glob("*/*.eml"))
+    assert len(messages) >= 2
+    for eml in messages:
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        html = message.get_body(("html",))
+        assert html is not None, eml
+        page_file = eml.with_suffix(".html")
+        page_file.write_text(html.get_content(), encoding="utf-8")
+        for width in WIDTHS:
+            found = visit(browser, page_file, width)
+            assert_clean(found)
+            assert found.page_width <= width, f"{eml.name} scrolls sideways at {width} px"
+        page = browser.new_page(viewport={"width": 390, "height": SCREEN})
+        try:
+            page.goto(page_file.resolve().as_uri(), wait_until="load")
+            assert page.evaluate(CONTRAST) == [], eml
+        finally:
+            page.close()
