@@ -97,6 +97,33 @@ def mask_secrets(text: str) -> str:
     return text
 
 
+class StreamRedactor:
+    """`redact_bytes` for a body that arrives in pieces: the tail that could start a secret cut by a
+    piece's end is held back until the next piece (or `flush`) completes it."""
+
+    def __init__(self) -> None:
+        self._forms = _byte_forms  # those registered now, as one consistent set for the whole body
+        self._keep = max((len(f) for f in self._forms), default=1) - 1
+        self._tail = b""
+
+    def feed(self, piece: bytes) -> bytes:
+        """The bytes that are final now, secrets masked."""
+        if not self._forms:
+            return piece
+        data = self._tail + piece
+        for form in self._forms:
+            if form in data:
+                data = data.replace(form, MASK.encode())
+        cut = max(len(data) - self._keep, 0)
+        self._tail = data[cut:]
+        return data[:cut]
+
+    def flush(self) -> bytes:
+        """The held-back tail: no secret is whole in it (it was searched with what came before)."""
+        tail, self._tail = self._tail, b""
+        return tail
+
+
 def redact(text: str) -> str:
     """Return `text` with every known secret and secret-shaped value masked."""
     try:

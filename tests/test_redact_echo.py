@@ -1,5 +1,6 @@
 """A token that Claret echoes back, inside a status answer or an artifact's rows, in any shape, reaches no
-report, CSV, JSON, ledger or line printed: every file passes redaction where it is written."""
+file (downloads included), report, CSV, JSON, ledger or line printed: every file passes redaction where
+it is written."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_an_echoed_token_reaches_no_file_and_no_output(
     secret = token.partition("|")[2]
     assert code == ExitCode.RECORDS_FAILED
     folder = tmp_path / "out" / "demo" / job
-    reports = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and "artifacts" not in p.parts]
+    reports = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     names = {p.name for p in reports}
     assert {"report.html", "report.md", "summary.json", "messages.csv", "failed_records.csv"} <= names
     assert {"needs_attention.csv", "status.json", "index.html"} <= names
@@ -51,8 +52,10 @@ def test_an_echoed_token_reaches_no_file_and_no_output(
         data = path.read_bytes()
         for leak in (secret[:12], quote(token, safe=""), password):
             assert leak.encode() not in data, f"{path.name} holds a secret"
-    # The echo did reach the tool: the messages and the status carry it, masked.
-    assert MASK in (folder / "messages.csv").read_text() and MASK in (folder / "status.json").read_text()
+    # The echo did reach the tool: the downloaded errors file, the messages and the status carry it, masked.
+    [errors] = (folder / "artifacts" / "errors").iterdir()
+    assert MASK in errors.read_text() and MASK in (folder / "messages.csv").read_text()
+    assert MASK in (folder / "status.json").read_text()
     assert "Bearer ***" in (folder / "report.html").read_text()
     assert secret not in printed.out + printed.err and password not in printed.out + printed.err
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
-import json
 import logging
 import os
 import re
 import ssl
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -26,9 +25,9 @@ import httpx
 import stamina
 
 from claret_errors import __version__
-from claret_errors.claret.models import JobStatus, ManifestEntry, parse_status
+from claret_errors.claret.models import JobStatus, ManifestEntry, load_json, parse_status
 from claret_errors.claret.urls import resolve_source
-from claret_errors.config import Settings
+from claret_errors.config import MIB, Limits, Settings
 from claret_errors.errors import (
     ArtifactError,
     AuthError,
@@ -39,7 +38,7 @@ from claret_errors.errors import (
     UsageError,
 )
 from claret_errors.files.atomic import FILE_MODE, fsync_dir
-from claret_errors.redact import RedactingFilter, redact, register_secret
+from claret_errors.redact import RedactingFilter, StreamRedactor, redact, register_secret
 
 log = logging.getLogger("claret_errors.claret")
 T = TypeVar("T")
@@ -93,8 +92,8 @@ def _connect_only_hook(exc: Exception) -> bool | float:
 def claret_message(response: httpx.Response) -> str:
     """Claret's own explanation from an error body, flattened, bounded and with no control characters."""
     try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
+        body = load_json(response.content)
+    except (ValueError, ClaretUnavailableError):
         body = None
     parts: list[str] = []
     if isinstance(body, dict):
@@ -108,6 +107,24 @@ def claret_message(response: httpx.Response) -> str:
                     parts.extend(str(i) for i in items if isinstance(i, str | int | float))
     text = " ".join(p.strip() for p in parts if p.strip()) or f"HTTP {response.status_code}"
     return redact(_CONTROL.sub(" ", text))[:400]
+
+
+# Headers about the body as it came over the wire, wrong for the unpacked copy `_buffered` makes.
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _encoding(response: httpx.Response) -> str:
+    """How the body came packed (what we asked for: identity)."""
+    return str(response.headers.get("Content-Encoding", "identity")).strip().lower() or "identity"
+
+
+def _too_large(url: str, size: int, cap: int) -> ClaretUnavailableError:
+    """An answer past the status cap (`[limits] status_mb`)."""
+    return ClaretUnavailableError(
+        f"Claret's answer is larger than {cap / MIB:g} MiB (at least {size:,} bytes); refused "
+        "(limits.status_mb in the config file)",
+        url=url,
+    )
 
 
 def _transient_for(response: httpx.Response) -> _Transient | None:
@@ -224,6 +241,7 @@ class ClaretClient:
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
         self._ca_bundle = settings.ca_bundle
+        self._caps: Limits = settings.limits
         self._http: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None  # made in the event loop that uses it
         register_secret(self._token)
@@ -234,6 +252,9 @@ class ClaretClient:
         self._http = httpx.AsyncClient(
             headers={
                 "Accept": "application/json",
+                # Unpacked bytes only: a small gzip body can unpack to gigabytes. A server that compresses
+                # anyway is unpacked within the size caps (see `_buffered` and `download`).
+                "Accept-Encoding": "identity",
                 "X-Requested-With": "XMLHttpRequest",
                 "User-Agent": USER_AGENT,
             },
@@ -284,8 +305,8 @@ class ClaretClient:
             if response.status_code != 200:
                 raise ClaretUnavailableError(f"minting a token failed: {claret_message(response)}", url=url)
             try:
-                body = response.json()
-            except (ValueError, UnicodeDecodeError):
+                body = load_json(response.content, url=url)
+            except ValueError:
                 raise _Transient("the token answer is not JSON") from None
             token = body.get("token") if isinstance(body, dict) else None
             if not isinstance(token, str) or not token.strip():
@@ -343,9 +364,12 @@ class ClaretClient:
         handle: Callable[[httpx.Response], Awaitable[T]],
         *,
         auth: bool = True,
+        buffer: bool = True,
         **kwargs: Any,
     ) -> T:
-        """One attempt: send (re-authenticating once on a 401), classify the answer, let `handle` read it."""
+        """One attempt: send (re-authenticating once on a 401), classify the answer, let `handle` read it.
+
+        With `buffer` (all but downloads) `handle` gets the answer read whole, within the status cap."""
         for _ in range(2):
             headers = dict(kwargs.pop("headers", None) or {})
             token = await self._current_token() if auth else None
@@ -357,7 +381,7 @@ class ClaretClient:
                 response = await self.http.send(request, stream=True)
                 try:
                     if response.status_code != 401 or token is None:
-                        return await self._answer(response, url, token, handle)
+                        return await self._answer(response, url, token, handle, buffer=buffer)
                 finally:
                     await response.aclose()
             await self._refresh(token)  # with the slot given back, since minting is a request too
@@ -369,12 +393,14 @@ class ClaretClient:
         url: str,
         token: str | None,
         handle: Callable[[httpx.Response], Awaitable[T]],
+        *,
+        buffer: bool,
     ) -> T:
         """Classify an answer other than a 401: transient, a redirect (a login page), or for `handle`."""
         if token is not None and token == self._token:
             self._token_proven = True
-        if response.status_code != 200:
-            await response.aread()
+        if buffer or response.status_code != 200:
+            response = await self._buffered(response, url)
         transient = _transient_for(response)
         if transient is not None:
             raise transient
@@ -385,6 +411,28 @@ class ClaretClient:
                 url=url,
             )
         return await handle(response)
+
+    async def _buffered(self, response: httpx.Response, url: str) -> httpx.Response:
+        """The answer read whole into a new response, unpacked if it came compressed, and refused
+        (exit 7) once it passes the status cap: a status answer is a few KB, a gzip bomb gigabytes."""
+        cap = self._caps.status_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _too_large(url, int(declared), cap)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for part in response.aiter_bytes():  # unpacked a network read at a time
+                size += len(part)
+                if size > cap:
+                    raise _too_large(url, size, cap)
+                parts.append(part)
+        except httpx.DecodingError as exc:
+            raise _Transient(f"the answer's {_encoding(response)} encoding is broken: {exc}") from None
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(parts), request=response.request
+        )
 
     async def _retrying(
         self,
@@ -429,8 +477,8 @@ class ClaretClient:
                     f"job {job_log_id}: unexpected HTTP {code}: {claret_message(response)}", url=url
                 )
             try:
-                body = json.loads(response.content)
-            except (ValueError, UnicodeDecodeError):
+                body = load_json(response.content, url=url)
+            except ValueError:
                 kind = response.headers.get("content-type", "no content type")
                 raise _Transient(f"the answer is not JSON ({kind})") from None
             return parse_status(body, url=url)
@@ -441,7 +489,13 @@ class ClaretClient:
         self, source: str, dest: Path, *, on_bytes: Callable[[int], None] | None = None
     ) -> ManifestEntry:
         """Stream one artifact to a temp file beside `dest`, hashing it; check its length, fsync, rename,
-        and fsync the folder so that the name is as durable as the bytes.
+        and fsync the folder so that the name is as durable as the bytes. Registered secrets are masked
+        on the way (Claret may echo the token into a file), so the hash is of the file as kept.
+
+        Bounded by `[limits]`: more than `file_bytes` (after unpacking, if Claret compressed it anyway)
+        is refused with ArtifactError (exit 8); a download that passes `download_seconds`, retries
+        included, or gets fewer than `min_rate` bytes a second over a `rate_window`, gives up with
+        ClaretUnavailableError (exit 7) naming the URL.
 
         No file ever exists under `dest` unless it is complete. The rename happens after the last await,
         so a caller that records the entry right away (no await between) never loses track of a file
@@ -454,37 +508,61 @@ class ClaretClient:
             if on_bytes is not None and temp.size:
                 on_bytes(-temp.size)
 
+        cap = self._caps.file_bytes
+
+        def too_large(size: int) -> ArtifactError:
+            return ArtifactError(
+                f"downloading {url}: larger than {cap / MIB:g} MiB (at least {size:,} bytes); refused "
+                "(limits.file_mb in the config file)"
+            )
+
         async def handle(response: httpx.Response) -> _TempFile:
             """The body into a temp file; its fsync comes after, once the connection is free for others."""
             code = response.status_code
             if code != 200:
-                await response.aread()
                 error = ArtifactError if code in (404, 410) else ClaretUnavailableError
                 raise error(f"downloading {source!r} failed: HTTP {code}: {claret_message(response)}")
-            expected = response.headers.get("Content-Length")
+            expected = response.headers.get("Content-Length", "")
+            if _encoding(response) == "identity" and expected.isdigit() and int(expected) > cap:
+                raise too_large(int(expected))
             temp = _TempFile(dest)
+            masked = StreamRedactor()
             try:
-                async for chunk in response.aiter_bytes():
-                    temp.write(chunk)
+                async for chunk in self._paced(response.aiter_bytes(), url):
+                    if temp.size + len(chunk) > cap:
+                        raise too_large(temp.size + len(chunk))
+                    temp.write(masked.feed(chunk))
                     if on_bytes is not None:
                         on_bytes(len(chunk))
+                temp.write(masked.flush())
                 received = response.num_bytes_downloaded
-                if expected is not None and expected.isdigit() and received != int(expected):
+                if expected.isdigit() and received != int(expected):
                     raise _Transient(f"got {received} of {expected} bytes of {source!r}")
+            except httpx.DecodingError as exc:
+                temp.discard()
+                uncount(temp)
+                raise _Transient(f"{source!r}: its {_encoding(response)} encoding is broken: {exc}") from None
             except BaseException:
                 temp.discard()
                 uncount(temp)
                 raise
             return temp
 
+        seconds = self._caps.download_seconds
         try:
-            temp = await self._retrying(
-                f"downloading {source!r}",
-                url,
-                lambda: self._send(
-                    "GET", url, handle, headers={"Accept": "*/*", "Accept-Encoding": "identity"}
-                ),
-            )
+            try:
+                async with asyncio.timeout(seconds):  # every attempt and wait, headers included
+                    temp = await self._retrying(
+                        f"downloading {source!r}",
+                        url,
+                        lambda: self._send("GET", url, handle, buffer=False, headers={"Accept": "*/*"}),
+                    )
+            except TimeoutError:
+                raise ClaretUnavailableError(
+                    f"downloading {url} took longer than {seconds:g} s; gave up "
+                    "(limits.download_seconds in the config file)",
+                    url=url,
+                ) from None
             try:
                 # A cancel leaves the thread to finish its fsync and close; the name goes at once.
                 await asyncio.to_thread(temp.settle)
@@ -497,6 +575,32 @@ class ClaretClient:
         except OSError as exc:
             raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}", file=str(dest)) from exc
         return ManifestEntry("", source, dest.name, temp.size, temp.digest.hexdigest())
+
+    async def _paced(self, chunks: AsyncIterator[bytes], url: str) -> AsyncIterator[bytes]:
+        """The body's pieces, as long as each `rate_window` brings `min_rate` bytes a second: a body that
+        trickles (a byte every 2 s keeps every read timeout happy) gives up at the end of its window."""
+        loop = asyncio.get_running_loop()
+        window, wanted = self._caps.rate_window, self._caps.min_rate * self._caps.rate_window
+        window_end, got = loop.time() + window, 0
+        pieces = aiter(chunks)
+        while True:
+            try:
+                # Interrupted only when the window would fail: a read cut short cannot be resumed.
+                async with asyncio.timeout_at(window_end if got < wanted else None):
+                    chunk = await anext(pieces)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                rate = self._caps.min_rate
+                raise ClaretUnavailableError(
+                    f"downloading {url}: {got:,} bytes in {window:g} s, below {rate:,} bytes a second; "
+                    "gave up (limits.min_rate_kb in the config file)",
+                    url=url,
+                ) from None
+            got += len(chunk)
+            if loop.time() >= window_end:
+                window_end, got = loop.time() + window, 0
+            yield chunk
 
     async def upload_csv(
         self, data: bytes, filename: str, *, allow_record_creation: bool, allow_record_update: bool
@@ -514,8 +618,8 @@ class ClaretClient:
                     f"uploading {filename!r}: unexpected HTTP {code}: {claret_message(response)}", url=url
                 )
             try:
-                body = response.json()
-            except (ValueError, UnicodeDecodeError):
+                body = load_json(response.content, url=url)
+            except (ValueError, ClaretUnavailableError):  # not JSON, or nested too deep: no id to read
                 body = None
             candidates = [body, body.get("content") if isinstance(body, dict) else None]
             for holder in candidates:

@@ -10,10 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+import orjson
+
 from claret_errors.errors import ClaretUnavailableError
 from claret_errors.redact import mask_secrets
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
+# Claret's answers nest 3 or 4 levels; a deeper one is hostile. Far below what the standard library's
+# recursive decoder and pretty-printer survive (a status nested 100,000 deep was a RecursionError).
+MAX_JSON_DEPTH = 64
 
 
 class StatusFormatError(ClaretUnavailableError):
@@ -135,6 +140,30 @@ class _Reader:
         if value is None or (self.lenient and not isinstance(value, Mapping)):
             return None
         return _Reader(value, f"{self.where}.{key}", self.url, self.lenient)
+
+
+def load_json(data: bytes, *, url: str | None = None) -> Any:
+    """Claret's JSON answer decoded, nested at most MAX_JSON_DEPTH deep: ValueError when it is not JSON,
+    StatusFormatError naming the URL when it nests deeper. orjson never recurses in Python."""
+    too_deep = StatusFormatError(
+        f"Claret's answer nests deeper than {MAX_JSON_DEPTH} levels; refused", url=url
+    )
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc).lower():  # orjson stops at 1024 levels
+            raise too_deep from None
+        raise
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > MAX_JSON_DEPTH:
+                    raise too_deep
+                level.append((child, depth + 1))
+    return value
 
 
 def _files(reader: _Reader | None) -> dict[str, tuple[str, ...]]:

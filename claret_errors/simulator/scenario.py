@@ -21,6 +21,9 @@ LAYOUTS: tuple[Layout, ...] = ("joined", "json", "rows", "columns")
 ENDPOINTS = ("token", "status", "download", "upload", "any")
 # echo_token: the answer repeats the caller's token (status: in its description; download: in each row).
 # control_chars: a status answer's words carry terminal escapes, BEL, NUL and a C1 CSI.
+# gzip: the answer is gzipped whatever the client asked, padded with `size` bytes of blanks (a bomb).
+# trickle: the body is sent a byte at a time, one every `delay` seconds.
+# deep_json: the status answer carries a list nested `size` levels deep.
 FAULT_KINDS = (
     "http_error",
     "rate_limit",
@@ -30,6 +33,9 @@ FAULT_KINDS = (
     "malformed_json",
     "echo_token",
     "control_chars",
+    "gzip",
+    "trickle",
+    "deep_json",
 )
 
 
@@ -85,6 +91,7 @@ class FaultRule:
     retry_after: int | None = None
     delay: float = 0.0
     match: str = ""
+    size: int = 0  # gzip: bytes of padding; deep_json: levels
 
 
 @dataclass(frozen=True)

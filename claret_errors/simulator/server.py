@@ -6,6 +6,7 @@ values; faults from the scenario are applied around them. Never logs request bod
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import socket
@@ -154,10 +155,24 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
+        trickle = next((f.delay for f in faults if f.kind == "trickle"), None)
+        if trickle is not None:
+            self._trickle(body, trickle)
+            return
         self.wfile.write(body)
         self.wfile.flush()
         if kinds & {"short_body", "drop"}:
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _trickle(self, body: bytes, delay: float) -> None:
+        """A byte, then a pause, until the body is out or the client hangs up (the `trickle` fault)."""
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:
+            self.close_connection = True
 
     def _fault_response(self, rule: FaultRule) -> Response:
         headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
@@ -204,7 +219,21 @@ class Handler(BaseHTTPRequestHandler):
             response.body = self._echo(endpoint, response.body)
         if response.status == 200 and endpoint == "status" and any(f.kind == "control_chars" for f in faults):
             response.body = _with_escapes(response.body)
-        self._send(response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop")])
+        for rule in faults if response.status == 200 else []:
+            if rule.kind == "deep_json" and endpoint == "status":
+                document = json.loads(response.body)
+                document["content"]["extra"] = "@deep@"  # json.dumps itself recurses: spliced in as text
+                nested = b"[" * rule.size + b"]" * rule.size
+                response.body = json.dumps(document).encode().replace(b'"@deep@"', nested)
+            if rule.kind == "gzip":
+                padding = (
+                    b" " if response.content_type.startswith("application/json") else b"\n"
+                ) * rule.size
+                response.body = gzip.compress(response.body + padding, compresslevel=9)
+                response.headers["Content-Encoding"] = "gzip"
+        self._send(
+            response, [f for f in faults if f.kind in ("malformed_json", "short_body", "drop", "trickle")]
+        )
 
     def _echo(self, endpoint: str, body: bytes) -> bytes:
         """The answer with the caller's token repeated in it (the `echo_token` fault)."""
