@@ -11,7 +11,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -350,8 +350,9 @@ def test_a_hanging_smtp_server_times_out(run_folder: Path, tmp_path: Path) -> No
     )
 
 
-def test_implicit_tls(run_folder: Path, ca: trustme.CA, trust: None, tmp_path: Path) -> None:
-    """SMTPS (TLS from the first byte, as on port 465) works as well as STARTTLS."""
+def test_implicit_tls_with_the_configs_ca_bundle(run_folder: Path, ca: trustme.CA, tmp_path: Path) -> None:
+    """SMTPS (TLS from the first byte, as on port 465) works as well as STARTTLS, trusting the company CA
+    named by the config's `ca_bundle` (no SSL_CERT_FILE here)."""
     box = Mailbox()
     port = _free_port()
     controller = Controller(
@@ -364,9 +365,10 @@ def test_implicit_tls(run_folder: Path, ca: trustme.CA, trust: None, tmp_path: P
     )
     controller.start()
     try:
-        result = notify(
-            [run_folder], _settings(tmp_path, _owners(tmp_path), port, tls="implicit"), confirm=True
-        )
+        pem = tmp_path / "company-ca.pem"
+        ca.cert_pem.write_to_path(str(pem))
+        settings = replace(_settings(tmp_path, _owners(tmp_path), port, tls="implicit"), ca_bundle=pem)
+        result = notify([run_folder], settings, confirm=True)
     finally:
         controller.stop()
     assert result.exit_code == 0, result.summary()

@@ -183,7 +183,7 @@ def notify(
                 outcomes.append(_skipped(hook.key, (), written[hook.key], state))
                 continue
             book.mark(chosen, hook.key, "sending", ())
-            posted = post(hook, text)
+            posted = post(hook, text, ca_file=str(settings.ca_bundle) if settings.ca_bundle else None)
             book.mark(chosen, hook.key, "failed" if posted.error else "sent", ())
             outcomes.append(
                 Outcome(
@@ -216,7 +216,12 @@ def _deliver_mail(
         raise ConfigError("no [smtp] table", key="smtp")
     book.mark(night, notice.key, "sending", notice.recipients)
     delivery = smtp_send.send(
-        settings.smtp, settings.smtp_password, notice.key, notice.message, notice.recipients
+        settings.smtp,
+        settings.smtp_password,
+        notice.key,
+        notice.message,
+        notice.recipients,
+        ca_file=str(settings.ca_bundle) if settings.ca_bundle else None,
     )
     if delivery.error is not None:
         book.mark(night, notice.key, "failed", notice.recipients)

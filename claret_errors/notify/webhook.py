@@ -5,6 +5,7 @@ bundle apply as for Claret. The webhook URL is a credential: it never appears in
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,11 @@ def payload(hook: Webhook, text: str) -> dict[str, Any]:
     return {"text": escaped}
 
 
-def post(hook: Webhook, text: str, *, timeout: float = 10.0, verify: str | bool = True) -> Posted:
-    """Post once, retrying transient failures; never raises for a delivery problem."""
+def post(hook: Webhook, text: str, *, timeout: float = 10.0, ca_file: str | None = None) -> Posted:
+    """Post once, retrying transient failures; never raises for a delivery problem. `ca_file` is the
+    config's company CA bundle; without it httpx's own trust applies (SSL_CERT_FILE, certifi)."""
     body = payload(hook, text)
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     try:
         with httpx.Client(timeout=timeout, verify=verify) as client:
             for attempt in stamina.retry_context(on=_Retry, attempts=3, wait_initial=1.0, wait_max=5.0):
