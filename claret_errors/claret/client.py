@@ -11,7 +11,6 @@ import email.utils
 import hashlib
 import logging
 import os
-import re
 import ssl
 import tempfile
 import time
@@ -38,7 +37,7 @@ from claret_errors.errors import (
     UsageError,
 )
 from claret_errors.files.atomic import FILE_MODE, fsync_dir
-from claret_errors.redact import RedactingFilter, StreamRedactor, redact, register_secret
+from claret_errors.redact import RedactingFilter, StreamRedactor, printable, redact, register_secret
 
 log = logging.getLogger("claret_errors.claret")
 T = TypeVar("T")
@@ -47,7 +46,6 @@ USER_AGENT = f"claret-errors/{__version__} (httpx/{httpx.__version__})"
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=120.0)
 RETRY_AFTER_MAX = 300.0  # a longer Retry-After is answered by giving up, not by sleeping for an hour
 _MAX_MINTS = 10  # re-mint when a token that worked expires; never loop on a refusing server
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 class _Transient(Exception):
@@ -106,7 +104,7 @@ def claret_message(response: httpx.Response) -> str:
                     items = inner if isinstance(inner, list) else [inner]
                     parts.extend(str(i) for i in items if isinstance(i, str | int | float))
     text = " ".join(p.strip() for p in parts if p.strip()) or f"HTTP {response.status_code}"
-    return redact(_CONTROL.sub(" ", text))[:400]
+    return printable(text, 400)
 
 
 # Headers about the body as it came over the wire, wrong for the unpacked copy `_buffered` makes.
