@@ -120,7 +120,13 @@ def todo_summary(result: JobResult) -> str:
     if owners:
         total = sum(rows_to_fix(result).values())
         parts.append(f"{rows_of(total)} to fix in {attention_file(result)} ({', '.join(owners)})")
-    parts.extend(f"{rows_of(i.rows)} corrected: re-upload {i.file}" for i in items if i.owner == RUNNER)
+    parts.extend(
+        f"{rows_of(i.rows)} unaccounted: look up in Claret, then re-send {i.file}"
+        if i.file.startswith(UNACCOUNTED_DIR)
+        else f"{rows_of(i.rows)} corrected: re-upload {i.file}"
+        for i in items
+        if i.owner == RUNNER
+    )
     return "; ".join(parts)
 
 

@@ -1,0 +1,233 @@
+"""Every number a report shows, against the one counts model: each simulator scenario is run and analysed,
+then the numbers of every Markdown and HTML artifact (job reports, owner reports, the run index and its
+trends) and of the CLI's lines are parsed and checked against summary.json and the accounting identities:
+input = imported + failed + unaccounted; owners' failed records sum to the job's; a night's outstanding
+rows = failed + unaccounted - landed on resubmission."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stamina
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+from claret_errors.simulator import Simulator, make_nightly_csv
+
+SCENARIOS = sorted(
+    p.stem for p in (Path(__file__).resolve().parents[1] / "fixtures" / "scenarios").glob("*.toml")
+)
+MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
+OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
+COUNT_KEYS = ("input_rows", "imported", "failed", "unaccounted", "anomalies")
+NUMBER = r"(\d[\d,]*)"
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)
+    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+def n(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def text_of(path: Path) -> str:
+    """An artifact's words: Markdown as it is, HTML without tags and entities, whitespace made single."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        raw = re.sub(r"<style.*?</style>|<svg.*?</svg>", " ", raw, flags=re.S)
+        raw = html.unescape(re.sub(r"<[^>]+>", " ", raw))
+    return re.sub(r"[\s*|\\]+", " ", raw)
+
+
+def md_table(path: Path, first_header: str) -> list[dict[str, str]]:
+    """The rows of the first Markdown table whose first header is `first_header`, as header -> cell."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_header:
+            rows = []
+            for body in lines[i + 2 :]:
+                if not body.startswith("|"):
+                    break
+                rows.append(
+                    dict(zip(cells, (c.strip() for c in body.strip().strip("|").split("|")), strict=True))
+                )
+            return rows
+    return []
+
+
+def check_headline(text: str, counts: dict[str, int], where: Path) -> None:
+    """A job's verdict: its numbers are summary.json's, and they add up."""
+    landed = re.search(rf"Every one of the {NUMBER} rows landed", text)
+    lost = re.search(
+        rf"{NUMBER} of {NUMBER} rows did not land: {NUMBER} failed, {NUMBER} unaccounted for", text
+    )
+    if landed:
+        assert n(landed[1]) == counts["input_rows"] and counts["failed"] + counts["unaccounted"] == 0, where
+    else:
+        assert lost, f"{where}: no verdict"
+        assert [n(g) for g in lost.groups()] == [
+            counts["failed"] + counts["unaccounted"],
+            counts["input_rows"],
+            counts["failed"],
+            counts["unaccounted"],
+        ], where
+
+
+def check_job(folder: Path) -> dict[str, Any]:
+    """One job folder's reports against its summary.json; returns the summary."""
+    summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+    counts = summary["counts"]
+    if summary["error"] is not None:
+        assert "could not be analysed" in text_of(folder / "report.md")
+        return summary
+    assert counts["imported"] + counts["failed"] + counts["unaccounted"] == counts["input_rows"], folder
+    fixes = summary["corrections"]
+    assert fixes["auto_fixed_rows"] + fixes["suggested_rows"] + fixes["manual_rows"] == counts["failed"], (
+        folder
+    )
+    for name in ("report.md", "report.html"):
+        check_headline(text_of(folder / name), counts, folder / name)
+    [row] = md_table(folder / "report.md", "input rows")
+    assert [
+        n(row[h]) for h in ("input rows", "imported", "failed records", "unaccounted rows", "anomalies")
+    ] == [counts[k] for k in COUNT_KEYS]
+    page = (folder / "report.html").read_text()
+    for label, key in (
+        ("input rows", "input_rows"),
+        ("failed records", "failed"),
+        ("unaccounted rows", "unaccounted"),
+    ):
+        [shown] = re.findall(rf"<dt>{label}</dt><dd>{NUMBER}</dd>", page)
+        assert n(shown) == counts[key], (folder, label)
+    to_fix = [
+        n(m)
+        for m in re.findall(rf"\*\*[^*:]+: {NUMBER} rows? to fix\*\*", (folder / "report.md").read_text())
+    ]
+    assert sum(to_fix) == fixes["suggested_rows"] + fixes["manual_rows"], folder
+    owners = sorted((folder / "owners").glob("*.md")) if (folder / "owners").is_dir() else []
+    yours = []
+    for owner in owners:
+        text = text_of(owner)
+        mine = re.search(rf"{NUMBER} rows? of yours failed", text)
+        assert mine, owner
+        yours.append(n(mine[1]))
+        check_headline(text, counts, owner)
+        page_text = text_of(owner.with_suffix(".html"))
+        assert f"{mine[1]} row" in page_text, owner
+    assert sum(yours) == (counts["failed"] if owners else 0), folder
+    return summary
+
+
+def check_index(tenant_dir: Path, summaries: dict[str, dict[str, Any]]) -> None:
+    """The run index: each job's row is its summary, the totals follow the identities of a night."""
+    analysed = {k: s for k, s in summaries.items() if s["error"] is None}
+    resent = {
+        k
+        for k, s in analysed.items()
+        if any(x["relation"] == "resubmission_of" and x["job_log_id"] in summaries for x in s["links"])
+    }
+    first = [s["counts"] for k, s in analysed.items() if k not in resent]
+    landed = sum(analysed[k]["counts"]["imported"] for k in resent)
+    failed = sum(c["failed"] for c in first)
+    unaccounted = sum(c["unaccounted"] for c in first)
+    outstanding = failed + unaccounted - landed
+    [totals] = md_table(tenant_dir / "index.md", "input rows")
+    assert {h: n(v) for h, v in totals.items()} == {
+        "input rows": sum(c["input_rows"] for c in first),
+        "imported on first sending": sum(c["imported"] for c in first),
+        "failed records": failed,
+        "unaccounted rows": unaccounted,
+        "landed on resubmission": landed,
+        "still outstanding": outstanding,
+        "anomalies": sum(s["counts"]["anomalies"] for s in analysed.values()),
+    }
+    assert n(totals["input rows"]) == failed + unaccounted + n(totals["imported on first sending"])
+    for name in ("index.md", "index.html"):
+        text = text_of(tenant_dir / name)
+        if outstanding:
+            assert f"{outstanding:,} of {n(totals['input rows']):,} rows are still outstanding" in text, name
+            assert "Every one" not in text, name
+        else:
+            assert f"Every one of the {n(totals['input rows']):,} rows landed" in text, name
+    jobs = md_table(tenant_dir / "index.md", "job")
+    assert sorted(r["job"] for r in jobs) == sorted(summaries)
+    for row in jobs:
+        counts = summaries[row["job"]]["counts"]
+        if row["input rows"].strip("'") != "-":
+            assert [n(row[h]) for h in ("input rows", "imported", "failed records", "unaccounted rows")] == [
+                counts[k] for k in COUNT_KEYS[:4]
+            ]
+    [night] = md_table(tenant_dir / "index.md", "night")
+    assert [
+        n(night[h]) for h in ("input rows", "failed records", "landed on resubmission", "still outstanding")
+    ] == [
+        n(totals["input rows"]),
+        failed,
+        landed,
+        outstanding,
+    ]
+
+
+def check_cli(lines: list[str], summaries: dict[str, dict[str, Any]]) -> None:
+    """The CLI's line of each analysed job says what summary.json says."""
+    for line in lines:
+        found = re.match(
+            rf"job (\S+) \([^)]*\): \w+, {NUMBER} rows, {NUMBER} imported, {NUMBER} failed records", line
+        )
+        if found:
+            counts = summaries[found[1]]["counts"]
+            assert [n(g) for g in found.groups()[1:]] == [counts[k] for k in COUNT_KEYS[:3]], line
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_number_shown_agrees_with_the_model(
+    scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run a scenario's night (and, with corrected files, its resubmission), then check every artifact."""
+    out = tmp_path / "out"
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\nowners = "{OWNERS}"\n')
+    with Simulator(scenario, seed=41, speed=0.0) as sim:
+        monkeypatch.setenv("CLARET_EMAIL", sim.email)
+        monkeypatch.setenv("CLARET_PASSWORD", sim.password)
+        jobs = [str(sim.submit_csv(make_nightly_csv(40, seed=41 + i, error_share=0.25))) for i in range(2)]
+        common = [
+            "--tenant",
+            sim.tenant,
+            "--base-url",
+            sim.base_url,
+            "--out",
+            str(out),
+            "--poll-interval",
+            "0.01",
+        ]
+        code = main(["run", *jobs, *common, "--max-wait", "0.5"])
+        assert code in (
+            ExitCode.OK,
+            ExitCode.RECORDS_FAILED,
+            ExitCode.JOB_FAILED,
+            ExitCode.WAIT_TIMEOUT,
+            7,
+            8,
+        )
+        tenant_dir = out / sim.tenant
+        if any((tenant_dir / j / "corrected").is_dir() for j in jobs) and scenario in ("default", "demo"):
+            first = next(j for j in jobs if (tenant_dir / j / "corrected").is_dir())
+            main(["resubmit", str(tenant_dir / first), "--confirm", *common])
+    lines = capsys.readouterr().out.splitlines()
+    folders = [p for p in tenant_dir.iterdir() if (p / "summary.json").is_file()]
+    summaries = {p.name: check_job(p) for p in folders}
+    check_index(tenant_dir, summaries)
+    check_cli(lines, summaries)
