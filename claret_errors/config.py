@@ -89,95 +89,6 @@ LIMIT_KEYS = {  # TOML key -> (field, its unit in bytes or seconds)
 }
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting the tool uses; `sources` says where each scalar came from."""
-
-    tenant: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-    out: Path = Path("reports")
-    poll_interval: float = 5.0
-    max_wait: float = 600.0
-    concurrency: int = 8
-    owners: Path | None = None
-    master_data: Path | None = None
-    ca_bundle: Path | None = None  # a company's CA certificates (PEM); wins over SSL_CERT_FILE/SSL_CERT_DIR
-    token: str | None = None
-    email: str | None = None
-    password: str | None = None
-    allow_record_creation: bool = True
-    allow_record_update: bool = False
-    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    units: Mapping[str, str] = field(default_factory=dict)
-    rules: tuple[RuleSpec, ...] = ()
-    detect: DetectOverrides = field(default_factory=DetectOverrides)
-    smtp: SmtpSettings | None = None
-    smtp_password: str | None = None
-    attachment_limit: int = 5 * 1024 * 1024  # bytes; a larger worksheet is named by path in the e-mail
-    limits: Limits = field(default_factory=Limits)
-    config_file: Path | None = None
-    sources: Mapping[str, str] = field(default_factory=dict)
-
-    def shown(self) -> list[tuple[str, str, str]]:
-        """(name, value, source) for `config show`, secrets masked."""
-        rows: list[tuple[str, str, str]] = []
-        for f in fields(self):
-            if f.name in ("sources",):
-                continue
-            value = getattr(self, f.name)
-            if f.name in SECRET_KEYS and value:
-                text = MASK
-            elif value is None:
-                text = ""
-            elif isinstance(value, SmtpSettings):
-                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ""))
-            elif isinstance(value, Limits):
-                text = ", ".join(f"{k}={v}" for k, v in vars(value).items())
-            elif isinstance(value, DetectOverrides):
-                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ()))
-            elif isinstance(value, tuple) and all(isinstance(r, RuleSpec) for r in value):
-                text = ", ".join(r.name for r in value)
-            elif isinstance(value, Mapping):
-                text = ", ".join(f"{k}={v}" for k, v in value.items())
-            else:
-                text = str(value)
-            rows.append((f.name, text, self.sources.get(f.name, "default")))
-        return rows
-
-
-SECRET_KEYS = frozenset({"token", "password", "smtp_password"})
-
-# Scalar settings: name -> (env var, converter). Secrets have an env var but no file key.
-_ENV: dict[str, str] = {
-    "tenant": "CLARET_TENANT",
-    "base_url": "CLARET_BASE_URL",
-    "out": "CLARET_OUT",
-    "poll_interval": "CLARET_POLL_INTERVAL",
-    "max_wait": "CLARET_MAX_WAIT",
-    "concurrency": "CLARET_CONCURRENCY",
-    "owners": "CLARET_OWNERS",
-    "master_data": "CLARET_MASTER_DATA",
-    "ca_bundle": "CLARET_CA_BUNDLE",
-    "token": "CLARET_TOKEN",
-    "email": "CLARET_EMAIL",
-    "password": "CLARET_PASSWORD",
-    "smtp_password": "CLARET_SMTP_PASSWORD",
-}
-_FILE_SCALARS = (
-    "tenant",
-    "base_url",
-    "out",
-    "poll_interval",
-    "max_wait",
-    "concurrency",
-    "owners",
-    "master_data",
-    "ca_bundle",
-    "email",
-)
-_FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify", "limits")
-
-
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
@@ -236,21 +147,124 @@ def _path(value: Any) -> Path:
     return Path(_text(str(value) if isinstance(value, Path) else value))
 
 
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "tenant": _tenant,
-    "base_url": _base_url,
-    "out": _path,
-    "poll_interval": _positive_float,
-    "max_wait": _positive_float,
-    "concurrency": _positive_int,
-    "owners": _path,
-    "master_data": _path,
-    "ca_bundle": _path,
-    "token": _text,
-    "email": _text,
-    "password": lambda v: str(v),
-    "smtp_password": lambda v: str(v),
+@dataclass(frozen=True)
+class Scalar:
+    """How one scalar setting may be given: its environment variable and converter, whether it is a
+    secret (environment only: never a file key, never a flag), and the help of its common CLI option
+    (none: no option)."""
+
+    env: str
+    convert: Callable[[Any], Any]
+    secret: bool = False
+    option_help: str | None = None
+
+
+def _scalar(
+    env: str, convert: Callable[[Any], Any], *, secret: bool = False, option: str | None = None
+) -> dict[str, Scalar]:
+    """The field metadata that makes a Settings field a scalar setting; see `Scalar`."""
+    return {"scalar": Scalar(env, convert, secret, option)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the tool uses; `sources` says where each scalar came from."""
+
+    tenant: str | None = field(
+        default=None,
+        metadata=_scalar(
+            "CLARET_TENANT", _tenant, option="Claret tenant (the first part of every API path)."
+        ),
+    )
+    base_url: str = field(
+        default=DEFAULT_BASE_URL,
+        metadata=_scalar(
+            "CLARET_BASE_URL",
+            _base_url,
+            option="Claret base URL [default: https://plan.claret.app].",
+        ),
+    )
+    out: Path = field(
+        default=Path("reports"),
+        metadata=_scalar("CLARET_OUT", _path, option="Output folder [default: reports/]."),
+    )
+    poll_interval: float = field(
+        default=5.0,
+        metadata=_scalar(
+            "CLARET_POLL_INTERVAL", _positive_float, option="Seconds between status polls [default: 5]."
+        ),
+    )
+    max_wait: float = field(
+        default=600.0,
+        metadata=_scalar(
+            "CLARET_MAX_WAIT", _positive_float, option="Seconds to wait for a job [default: 600]."
+        ),
+    )
+    concurrency: int = field(
+        default=8,
+        metadata=_scalar(
+            "CLARET_CONCURRENCY", _positive_int, option="Requests to Claret at once, all jobs [default: 8]."
+        ),
+    )
+    owners: Path | None = field(
+        default=None, metadata=_scalar("CLARET_OWNERS", _path, option="Owners file (TOML).")
+    )
+    master_data: Path | None = field(default=None, metadata=_scalar("CLARET_MASTER_DATA", _path))
+    # A company's CA certificates (PEM); wins over SSL_CERT_FILE/SSL_CERT_DIR.
+    ca_bundle: Path | None = field(default=None, metadata=_scalar("CLARET_CA_BUNDLE", _path))
+    token: str | None = field(default=None, metadata=_scalar("CLARET_TOKEN", _text, secret=True))
+    email: str | None = field(default=None, metadata=_scalar("CLARET_EMAIL", _text))
+    password: str | None = field(default=None, metadata=_scalar("CLARET_PASSWORD", str, secret=True))
+    allow_record_creation: bool = True
+    allow_record_update: bool = False
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    rules: tuple[RuleSpec, ...] = ()
+    detect: DetectOverrides = field(default_factory=DetectOverrides)
+    smtp: SmtpSettings | None = None
+    smtp_password: str | None = field(
+        default=None, metadata=_scalar("CLARET_SMTP_PASSWORD", str, secret=True)
+    )
+    attachment_limit: int = 5 * 1024 * 1024  # bytes; a larger worksheet is named by path in the e-mail
+    limits: Limits = field(default_factory=Limits)
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def shown(self) -> list[tuple[str, str, str]]:
+        """(name, value, source) for `config show`, secrets masked."""
+        rows: list[tuple[str, str, str]] = []
+        for f in fields(self):
+            if f.name in ("sources",):
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRET_KEYS and value:
+                text = MASK
+            elif value is None:
+                text = ""
+            elif isinstance(value, SmtpSettings):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ""))
+            elif isinstance(value, Limits):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items())
+            elif isinstance(value, DetectOverrides):
+                text = ", ".join(f"{k}={v}" for k, v in vars(value).items() if v not in (None, ()))
+            elif isinstance(value, tuple) and all(isinstance(r, RuleSpec) for r in value):
+                text = ", ".join(r.name for r in value)
+            elif isinstance(value, Mapping):
+                text = ", ".join(f"{k}={v}" for k, v in value.items())
+            else:
+                text = str(value)
+            rows.append((f.name, text, self.sources.get(f.name, "default")))
+        return rows
+
+
+# Derived from the fields above, so each scalar setting is declared once.
+SCALARS: dict[str, Scalar] = {
+    f.name: f.metadata["scalar"] for f in fields(Settings) if "scalar" in f.metadata
 }
+SECRET_KEYS = frozenset(name for name, scalar in SCALARS.items() if scalar.secret)
+OPTION_KEYS = tuple(name for name, scalar in SCALARS.items() if scalar.option_help)  # common CLI options
+_FILE_SCALARS = tuple(name for name in SCALARS if name not in SECRET_KEYS)
+_FILE_TABLES = ("import", "aliases", "units", "detect", "rules", "smtp", "notify", "limits")
 
 
 def find_config_file(explicit: Path | None, cwd: Path) -> Path | None:
@@ -440,7 +454,7 @@ def load_settings(
         for key in data:
             if key in SECRET_KEYS:
                 raise ConfigError(
-                    f"secrets do not belong in files; set {_ENV[key]} in the environment",
+                    f"secrets do not belong in files; set {SCALARS[key].env} in the environment",
                     file=str(path),
                     key=key,
                 )
@@ -449,7 +463,7 @@ def load_settings(
         for key in _FILE_SCALARS:
             if key in data:
                 try:
-                    value = _CONVERT[key](data[key])
+                    value = SCALARS[key].convert(data[key])
                 except ValueError as exc:
                     raise ConfigError(str(exc), file=str(path), key=key) from None
                 if isinstance(value, Path) and not value.is_absolute():
@@ -460,25 +474,25 @@ def load_settings(
             values[key] = value
             if key in ("allow_record_creation", "allow_record_update", "limits"):
                 sources[key] = f"file {path}"
-    for key, var in _ENV.items():
+    for key, scalar in SCALARS.items():
+        var = scalar.env
         raw = env.get(var)
         if raw is None or raw == "":
             continue
         try:
-            values[key] = _CONVERT[key](raw)
+            values[key] = scalar.convert(raw)
         except ValueError as exc:
             raise ConfigError(str(exc), key=var) from None
         sources[key] = f"env {var}"
     for key, raw in flags.items():
-        if key not in _CONVERT:
+        if key not in SCALARS:
             raise ConfigError("unknown setting", key=key)
         try:
-            values[key] = _CONVERT[key](raw)
+            values[key] = SCALARS[key].convert(raw)
         except ValueError as exc:
             raise ConfigError(str(exc), key="--" + key.replace("_", "-")) from None
         sources[key] = "flag"
 
-    register_secret(values.get("token"))
-    register_secret(values.get("password"))
-    register_secret(values.get("smtp_password"))
+    for key in SECRET_KEYS:
+        register_secret(values.get(key))
     return Settings(**values, config_file=path, sources=sources)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import pytest
 
-from claret_errors.config import load_settings
+from claret_errors.cli import main
+from claret_errors.config import OPTION_KEYS, SCALARS, Settings, load_settings
 from claret_errors.errors import ConfigError, ExitCode
 
 
@@ -130,3 +132,32 @@ def test_shown_settings_mask_secrets(tmp_path: Path) -> None:
     assert "supersecretvalue" not in text
     assert "hunter22" not in text
     assert ("token", "***", "env CLARET_TOKEN") in settings.shown()
+
+
+def test_every_scalar_setting_works_from_each_place_its_definition_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each scalar is declared once on Settings: its variable sets it, a file sets it unless it is a secret,
+    and `run --help` offers exactly the options the definition names."""
+    samples = {str: "x@example.com", float: "7", int: "3"}
+    hints = get_type_hints(Settings)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name, scalar in SCALARS.items():
+        kind = next(t for t in (get_args(hints[name]) or (hints[name],)) if t is not type(None))
+        raw = {"tenant": "acme", "base_url": "http://h"}.get(name, samples.get(kind, "some/path"))
+        assert load_settings({}, env={scalar.env: raw}, cwd=empty).sources[name] == f"env {scalar.env}"
+        write(tmp_path, f"{name} = {raw!r}\n".replace("'", '"'))
+        if scalar.secret:
+            with pytest.raises(ConfigError, match=scalar.env):
+                load_settings({}, env={}, cwd=tmp_path)
+        else:
+            assert load_settings({}, env={}, cwd=tmp_path).sources[name].startswith("file ")
+    assert main(["run", "--help"]) == 0
+    shown = capsys.readouterr().out
+    offered = {n for n in SCALARS if f"--{n.replace('_', '-')} " in shown}
+    assert (
+        offered
+        == set(OPTION_KEYS)
+        == {"tenant", "base_url", "out", "poll_interval", "max_wait", "concurrency", "owners"}
+    )

@@ -6,38 +6,29 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import click
 
-from claret_errors.config import Settings, load_settings
+from claret_errors.config import OPTION_KEYS, SCALARS, Settings, load_settings
 from claret_errors.files.jsontext import pretty_json
 from claret_errors.redact import configure_logging, printable_lines, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Options that become settings (the rest steer output only).
-SETTING_OPTIONS = (
-    "tenant",
-    "base_url",
-    "out",
-    "poll_interval",
-    "max_wait",
-    "concurrency",
-    "owners",
-)
+
+def _setting_option(name: str, help_text: str) -> Callable[[F], F]:
+    """A common option for a scalar setting, typed as its Settings field is."""
+    hint = get_type_hints(Settings)[name]
+    kind = next(t for t in (get_args(hint) or (hint,)) if t is not type(None))
+    click_type: Any = click.Path(path_type=Path) if kind is Path else None if kind is str else kind
+    return click.option("--" + name.replace("_", "-"), type=click_type, help=help_text)
 
 
 def common_options(func: F) -> F:
     """Attach the contract's common options; all default to None so 'not given' is visible."""
     decorators = [
-        click.option("--tenant", help="Claret tenant (the first part of every API path)."),
-        click.option("--base-url", help="Claret base URL [default: https://plan.claret.app]."),
-        click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: reports/]."),
-        click.option("--poll-interval", type=float, help="Seconds between status polls [default: 5]."),
-        click.option("--max-wait", type=float, help="Seconds to wait for a job [default: 600]."),
-        click.option("--concurrency", type=int, help="Requests to Claret at once, all jobs [default: 8]."),
-        click.option("--owners", type=click.Path(path_type=Path), help="Owners file (TOML)."),
+        *(_setting_option(name, SCALARS[name].option_help or "") for name in OPTION_KEYS),
         click.option(
             "--config",
             "config_file",
@@ -75,7 +66,7 @@ def settings_from(ctx: click.Context, options: dict[str, Any]) -> tuple[Settings
         "debug": bool(merged.get("debug")),
     }
     configure_logging(verbose=output["debug"], quiet=output["quiet"] or output["as_json"])
-    flags = {k: merged.get(k) for k in SETTING_OPTIONS}
+    flags = {k: merged.get(k) for k in OPTION_KEYS}
     settings = load_settings(flags, config_file=merged.get("config_file"))
     return settings, output
 
