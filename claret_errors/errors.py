@@ -37,7 +37,7 @@ class ExitCode(IntEnum):
 
 
 def is_bug(exc: BaseException) -> bool:
-    """An unexpected error: any Exception, or a panic inside a Rust extension (polars, orjson), which pyo3
+    """An unexpected error: any Exception, or a panic inside a Rust extension (polars), which pyo3
     raises as `pyo3_runtime.PanicException`, a BaseException that `except Exception` lets through."""
     kind = type(exc)
     return isinstance(exc, Exception) or (
