@@ -1,6 +1,6 @@
 """A faithful fake Claret tenant on loopback: the demo's backend and the other side of every HTTP test.
 
-Built from `claret-api.md`; where the docs are silent, scenarios choose the variant.
+Built from Claret's API documentation; where it is silent, scenarios choose the variant.
 Listens on loopback only and never reaches the network.
 """
 

@@ -1,0 +1,72 @@
+"""A real night: 20 jobs of 1000 rows, all completed in the simulator, then one `claret-errors run` of them
+as a whole process, from its start (every job already completed) to its last report. Target: under 3 s on
+the 2 cores of these machines.
+
+`python bench/bench_night.py [--python PYTHON] [--jobs 20] [--rows 1000] [--runs 3]`. PYTHON is the
+interpreter of the install to measure (default: this one); install it as the README says. The simulator
+runs in a process of its own (on loopback the network is CPU: sharing the tool's interpreter would measure
+the simulator). Each run fetches into a fresh output folder; the best and the worst run are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from claret_errors.simulator import Simulator, make_nightly_csv
+
+
+def serve(jobs: int, rows: int, conn: Connection) -> None:
+    """Child process: a simulator with `jobs` jobs, answering once every one of them has completed."""
+    with Simulator(speed=0.001) as sim:
+        ids = [sim.submit_csv(make_nightly_csv(rows, seed=i)) for i in range(jobs)]
+        last = max(sim.job(i).created_monotonic + sim.job(i).duration for i in ids)
+        time.sleep(max(0.0, last - time.monotonic()) + 0.05)
+        conn.send({"base_url": sim.base_url, "token": sim.mint_token(), "ids": [str(i) for i in ids]})
+        conn.recv()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--python", default=sys.executable, help="the interpreter of the install to measure")
+    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(target=serve, args=(args.jobs, args.rows, child), daemon=True)
+    server.start()
+    walls: list[float] = []
+    codes: set[int] = set()
+    try:
+        if not parent.poll(120):
+            raise SystemExit("the simulator did not get its jobs done within 120 s")
+        facts = parent.recv()
+        env = dict(os.environ, CLARET_TOKEN=facts["token"])
+        with tempfile.TemporaryDirectory() as tmp:
+            for run in range(args.runs):
+                argv = [args.python, "-m", "claret_errors", "run", *facts["ids"], "--tenant", "demo"]
+                argv += ["--base-url", facts["base_url"], "--out", str(Path(tmp) / f"out{run}"), "--quiet"]
+                start = time.perf_counter()
+                done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=False)
+                walls.append(time.perf_counter() - start)
+                codes.add(done.returncode)
+            reports = len(list((Path(tmp) / "out0").rglob("report.html")))
+    finally:
+        parent.send("stop")
+        server.join(timeout=10)
+    print(f"{args.jobs} jobs of {args.rows} rows, all completed before the run; {reports} reports per run")
+    print(f"exit codes: {sorted(codes)} (3: reports written, some records failed)")
+    best, worst = min(walls), max(walls)
+    print(f"run, whole process: best {best:.2f} s, worst {worst:.2f} s of {args.runs} (target < 3 s)")
+
+
+if __name__ == "__main__":
+    main()
