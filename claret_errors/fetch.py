@@ -35,7 +35,7 @@ from claret_errors.errors import (
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.lock import FileLock
 from claret_errors.progress import Progress
-from claret_errors.redact import redact
+from claret_errors.redact import printable
 from claret_errors.results import JobInfo
 
 if TYPE_CHECKING:  # httpx and stamina load only when a client is made: `analyze` needs neither
@@ -46,7 +46,6 @@ POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) be
 LOCKS = ".locks"  # in the tenant folder, one lock file a job: one run at a time fetches or analyses a job
 JOB_LOCK_WAIT = 10.0  # seconds a run waits for another run on the same job before it gives up (exit 5)
 log = logging.getLogger("claret_errors.fetch")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
 
 
@@ -74,11 +73,6 @@ class FetchOutcome:
 def job_info(status: JobStatus, tenant: str) -> JobInfo:
     """The job's facts for the later stages and the reports."""
     return JobInfo(tenant=tenant, job_log_id=str(status.job_log_id), claret=status)
-
-
-def printable(text: str) -> str:
-    """Untrusted text made safe for a terminal line: no control characters, no secrets, bounded."""
-    return redact(_CONTROL.sub(" ", text))[:500]
 
 
 def job_ids_from(values: Sequence[str]) -> list[str]:

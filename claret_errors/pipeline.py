@@ -32,7 +32,6 @@ from claret_errors.fetch import (
     job_busy,
     job_ids_from,
     job_info,
-    printable,
     take_job_lock,
 )
 from claret_errors.files.atomic import atomic_write_json
@@ -42,6 +41,7 @@ from claret_errors.history import History, HistoryEntry, nights_of
 from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
+from claret_errors.redact import printable
 from claret_errors.report.view import attempt_note, todo_for
 from claret_errors.report.write import write_job_reports, write_run_index
 from claret_errors.resubmit.ledger import Ledger, Sent

@@ -1,7 +1,8 @@
 """Keep secrets out of every line we write: logs, exception messages, reports and files.
 
 Redacts bearer tokens, Sanctum-style `N|secret` tokens, password/token query parameters and any secret
-value registered at run time. It must never raise: redaction runs on the error path.
+value registered at run time. It must never raise: redaction runs on the error path. `printable` is the
+one helper for text from outside that we show (strip control characters, redact, truncate).
 """
 
 from __future__ import annotations

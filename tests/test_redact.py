@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from claret_errors.redact import MASK, RedactingFilter, redact, register_secret
+from claret_errors.redact import MASK, RedactingFilter, printable, redact, register_secret
 
 TOKEN = "42|bfDoNPffjU6k541RYSLB68oEfHySweWJ2HSx34sZ"
 
@@ -55,3 +55,10 @@ def test_log_records_are_redacted_including_args_and_tracebacks(caplog: pytest.L
     assert TOKEN not in caplog.text
     assert "bfDoNP" not in caplog.text
     assert "Bearer ***" in caplog.text
+
+
+def test_printable_strips_controls_masks_secrets_and_bounds_the_text() -> None:
+    """The one helper for text from outside: no control character, no token, at most `limit` characters."""
+    shown = printable("\x1b]0;owned\x07 token=1|abcdefghijklmnopqrstuvwx " + "x" * 900, limit=60)
+    assert shown.startswith(" ]0;owned  token=***") and len(shown) == 60
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in shown)
