@@ -8,7 +8,7 @@ The Python API, for schedulers that call it without a shell (Airflow, Dagster, c
     result.summary()        # what `--json` prints; each job's summary.json is in its folder
 
 The stages are callable on their own: `fetch`, `load_job`, `validate`, `reconcile`, `fix`,
-`write_job_reports`, with `load_and_validate` for the two at once as `analyze` runs them (faster),
+`write_job_reports`, with `load_and_validate` for the two in one call as `analyze` runs them,
 `analyze` for folders already on disk, `resubmit` for the second round and `explain` for how one
 message is classified.
 Names are imported on first use, so `import claret_errors` stays cheap.
