@@ -228,6 +228,36 @@ def test_unreachable_claret_is_exit_seven() -> None:
     assert "ConnectError" in str(info.value) and info.value.url is not None
 
 
+def test_nothing_listening_gets_a_few_quick_tries_and_an_error_naming_the_url() -> None:
+    """A port where nothing listens is not retried with the full backoff (a minute on main); the error
+    names the URL it could not reach, without the token."""
+    from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again at once: nothing listens there
+    retries: list[RetryDetails] = []
+    before = get_on_retry_hooks()
+    set_on_retry_hooks([retries.append])
+    try:
+        with stamina.set_testing(True, attempts=10), pytest.raises(ClaretUnavailableError) as info:
+            status_of(Settings(tenant="demo", base_url=f"http://127.0.0.1:{port}", token=TOKEN))
+    finally:
+        set_on_retry_hooks(before)
+    assert len(retries) == client_module.CONNECT_TRIES - 1
+    assert f"http://127.0.0.1:{port}/demo/api/v1/imports/status/12" in str(info.value)
+    assert TOKEN not in str(info.value)
+
+
+def test_a_404_on_minting_a_token_says_the_tenant_is_probably_wrong(server: Scripted) -> None:
+    """Claret answers 404 for a tenant it does not have: a configuration problem, said once, not retried."""
+    settings = settings_for(server, tenant="nosuch", token=None, email="a@b.c", password="pw-pw-pw")
+    with pytest.raises(AuthError, match="tenant is probably wrong") as info:
+        status_of(settings)
+    assert "'nosuch'" in str(info.value) and "pw-pw-pw" not in str(info.value)
+    assert len(server.requests("/nosuch/api/v1/tokens/create")) == 1
+
+
 def test_retry_after_is_what_the_retry_waits_on_429_and_503() -> None:
     """Claret says how long to back off; waiting less gets us throttled again, waiting far more gives up."""
     assert backoff_hook(_Transient("HTTP 429", 7.0)) == 7.0

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import stamina
@@ -46,6 +46,10 @@ USER_AGENT = f"claret-errors/{__version__} (httpx/{httpx.__version__})"
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=120.0)
 RETRY_AFTER_MAX = 300.0  # a longer Retry-After is answered by giving up, not by sleeping for an hour
 _MAX_MINTS = 10  # re-mint when a token that worked expires; never loop on a refusing server
+# Nothing listening (connection refused, no route, no such host) is rarely cured by waiting a minute:
+# a few quick tries, then the error naming the URL, instead of the full backoff.
+CONNECT_TRIES = 3
+CONNECT_WAIT = 0.25  # seconds between those tries
 
 
 class _Transient(Exception):
@@ -85,6 +89,14 @@ def _connect_only_hook(exc: Exception) -> bool | float:
     if isinstance(exc, _Transient) and exc.retry_after is not None:
         return exc.retry_after if exc.retry_after <= RETRY_AFTER_MAX else False
     return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def shown_url(url: str) -> str:
+    """A URL for messages: scheme, host, port and path, never user info or a query (secrets go there)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def claret_message(response: httpx.Response) -> str:
@@ -300,6 +312,11 @@ class ClaretClient:
                     f"Claret refused the email and password for tenant {self.tenant!r}: "
                     f"{claret_message(response)}"
                 )
+            if response.status_code == 404:
+                raise AuthError(
+                    f"Claret has no token endpoint for tenant {self.tenant!r} at {shown_url(url)} "
+                    "(HTTP 404): the tenant is probably wrong; check --tenant or CLARET_TENANT"
+                )
             if response.status_code != 200:
                 raise ClaretUnavailableError(f"minting a token failed: {claret_message(response)}", url=url)
             try:
@@ -440,10 +457,20 @@ class ClaretClient:
         *,
         hook: Callable[[Exception], bool | float] = backoff_hook,
     ) -> T:
-        """Run `attempt` with stamina's exponential backoff and jitter; Claret's Retry-After wins."""
+        """Run `attempt` with stamina's exponential backoff and jitter; Claret's Retry-After wins. A host
+        that cannot be connected to gets CONNECT_TRIES quick tries."""
+        refused = 0
+
+        def verdict(exc: Exception) -> bool | float:
+            nonlocal refused
+            if isinstance(exc, httpx.ConnectError):
+                refused += 1
+                return CONNECT_WAIT if refused < CONNECT_TRIES and hook(exc) else False
+            return hook(exc)
+
         try:
             async for retry in stamina.retry_context(
-                on=hook, attempts=self._attempts, timeout=None, wait_initial=0.5, wait_max=30.0
+                on=verdict, attempts=self._attempts, timeout=None, wait_initial=0.5, wait_max=30.0
             ):
                 with retry:
                     return await attempt()
@@ -451,7 +478,10 @@ class ClaretClient:
             raise ClaretUnavailableError(f"{what} kept failing: {exc.reason}", url=url) from None
         except httpx.TransportError as exc:
             reason = redact(str(exc) or type(exc).__name__)
-            raise ClaretUnavailableError(f"{what} failed: {type(exc).__name__}: {reason}", url=url) from None
+            where = redact(shown_url(url))
+            raise ClaretUnavailableError(
+                f"{what} failed at {where}: {type(exc).__name__}: {reason}", url=url
+            ) from None
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     # -- the API ------------------------------------------------------------------------------------------
