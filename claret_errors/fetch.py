@@ -435,7 +435,7 @@ class _Run:
         return outcome
 
 
-async def fetch_jobs(
+async def fetch_async(
     job_ids: Sequence[str],
     settings: Settings,
     client: ClaretClient,
@@ -455,7 +455,7 @@ async def fetch_each(
     *,
     progress: Progress | None = None,
 ) -> AsyncIterator[FetchOutcome]:
-    """`fetch_jobs`, but each outcome as soon as its job is done, so later stages start while others wait.
+    """`fetch_async`, but each outcome as soon as its job is done, so later stages start while others wait.
     Each outcome holds its job folder's lock until the caller calls its `release` (after the analysis)."""
     run = _Run.start(settings, client, progress, keep_locks=True)
     tasks = [asyncio.ensure_future(run.job(job_id)) for job_id in job_ids_from(job_ids)]
@@ -475,13 +475,13 @@ async def fetch_each(
 def fetch(
     job_ids: Sequence[str], settings: Settings, *, progress: Progress | None = None
 ) -> list[FetchOutcome]:
-    """`fetch_jobs` with its own client and event loop: the entry point of the CLI and of scripts."""
+    """`fetch_async` with its own client and event loop: the entry point of the CLI and of scripts."""
     ids = job_ids_from(job_ids)
 
     async def main() -> list[FetchOutcome]:
         from claret_errors.claret.client import ClaretClient
 
         async with ClaretClient(settings) as client:
-            return await fetch_jobs(ids, settings, client, progress=progress)
+            return await fetch_async(ids, settings, client, progress=progress)
 
     return asyncio.run(main())

@@ -19,7 +19,7 @@ from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
-from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs
+from claret_errors.fetch import FetchOutcome, fetch, fetch_async
 from claret_errors.progress import Progress
 from claret_errors.simulator import Simulator, make_nightly_csv
 
@@ -261,7 +261,7 @@ def test_many_jobs_at_once_never_exceed_the_concurrency_bound(tmp_path: Path) ->
         async def go() -> list[FetchOutcome]:
             transport = Counting(limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
             async with ClaretClient(settings, transport=transport) as client:
-                return await fetch_jobs(ids, settings, client)
+                return await fetch_async(ids, settings, client)
 
         outcomes = asyncio.run(go())
     assert [o.exit_code for o in outcomes] == [0] * 24
@@ -317,7 +317,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tmp_path: Path) -> N
         async def interrupted() -> None:
             interrupter.task = asyncio.current_task()
             async with ClaretClient(settings) as client:
-                await fetch_jobs(ids, settings, client, progress=interrupter)
+                await fetch_async(ids, settings, client, progress=interrupter)
 
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(interrupted())
@@ -358,7 +358,7 @@ def test_a_cancel_before_the_last_manifest_write_starts_keeps_every_file_in_it(
 
         async def cancelled() -> None:
             async with ClaretClient(settings) as client:
-                await fetch_jobs(ids, settings, client)
+                await fetch_async(ids, settings, client)
 
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(cancelled())

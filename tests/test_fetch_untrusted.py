@@ -15,7 +15,7 @@ from test_client_support import Reply, Scripted, scripted_server, status_body
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode, UsageError
-from claret_errors.fetch import FetchOutcome, fetch, fetch_jobs, job_info, job_lock, resume_command
+from claret_errors.fetch import FetchOutcome, fetch, fetch_async, job_info, job_lock, resume_command
 
 TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 
@@ -48,7 +48,7 @@ def settings_for(server: Scripted, out: Path, **overrides: object) -> Settings:
 def run(settings: Settings, *ids: str) -> list[FetchOutcome]:
     async def go() -> list[FetchOutcome]:
         async with ClaretClient(settings) as client:
-            return await fetch_jobs(list(ids), settings, client)
+            return await fetch_async(list(ids), settings, client)
 
     return asyncio.run(go())
 
