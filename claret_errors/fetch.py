@@ -369,7 +369,7 @@ class _Run:
     ) -> tuple[list[ManifestEntry], list[ClaretErrorsError]]:
         """Every file of every category; earlier complete files kept. The manifest is rewritten at most once
         a MANIFEST_EVERY seconds while files land, and always on the way out (done, failed or cancelled):
-        rewriting it with an fsync after each of a night's thousands of small files tripled the fetch time."""
+        a rewrite with its fsync after every small file would wait on the disk once per file."""
         previous, intact = await asyncio.to_thread(_earlier_run, folder)
         done, todo = self.plan(job_id, status, previous, intact)
         files = _JobFiles(folder, status, previous, intact, done, {(c, s) for c, s, _ in todo})
