@@ -255,6 +255,8 @@ class FixResult:
     suggested_rows: int
     manual_rows: int
     unaccounted_files: list[Path] = field(default_factory=list)  # unaccounted rows as sent, to re-send
+    # Names each reference field may take (master data, or what the job proves exists): the drop-downs.
+    choices: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

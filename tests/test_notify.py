@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
 import shutil
 import socket
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import stamina
 import trustme
@@ -27,6 +29,7 @@ from claret_errors.cli import main
 from claret_errors.config import Settings, load_settings
 from claret_errors.demo import demo
 from claret_errors.errors import ConfigError
+from claret_errors.fix.worksheet import SHEET
 from claret_errors.notify.deliver import notify
 
 PASSWORD = "smtp-pass-Zq81xw"  # must never appear in any file or output
@@ -238,9 +241,11 @@ def test_each_owner_gets_one_message_over_starttls_with_login(
     assert "<img" not in content and "<link" not in content and "src=" not in content  # self-contained
     assert f"{expected} rows for cellar to fix" in text.get_content()
     names = [part.get_filename() for part in cellar.iter_attachments()]
-    assert names and all(name and name.endswith("cellar_needs_attention.csv") for name in names)
+    # Each job's worksheet of the owner's rows (owners/cellar.xlsx), named after its job.
+    assert names and all(name and name.endswith("-cellar.xlsx") for name in names)
     attached_rows = sum(
-        len(part.get_content().strip().splitlines()) - 1 for part in cellar.iter_attachments()
+        openpyxl.load_workbook(io.BytesIO(part.get_content()))[SHEET].max_row - 1
+        for part in cellar.iter_attachments()
     )
     assert attached_rows == expected
     assert box.logins == [(USER.encode(), PASSWORD.encode())] * len(box.received)
@@ -454,7 +459,7 @@ def test_an_attachment_above_the_cap_becomes_a_path(run_folder: Path, tmp_path: 
     assert list(message.iter_attachments()) == []
     text = message.get_body(("plain",))
     assert text is not None and "above the attachment limit" in text.get_content()
-    assert str(run_folder / "1" / "needs_attention.csv") in text.get_content()
+    assert str(run_folder / "1" / "owners" / "cellar.xlsx") in text.get_content()
 
 
 def test_owners_without_an_address_are_reported(run_folder: Path, tmp_path: Path) -> None:

@@ -59,7 +59,8 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
     joined to it in polars (on a night's 50,000 failed rows most are a handful of failures repeated).
     """
     columns = list(job.input_columns)
-    failed = FailedRows(rec.failed, columns, build_context(job, rec, settings))
+    context = build_context(job, rec, settings)
+    failed = FailedRows(rec.failed, columns, context)
     special = failed.special_rows()
     plans = failed.row_plans(special)
     auto = _hold_back([p for p in plans if p.kind == "auto"], job, columns)
@@ -68,6 +69,7 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
 
     result = _result(job, failed, special, plans, files)
     result.needs_attention = _with_advice(result.needs_attention, rec.messages)
+    result.choices = {name: sorted(index.names) for name, index in context.known.items() if index}
     lost, result.unaccounted_files = _unaccounted(job, rec, out_dir / UNACCOUNTED_DIR)
     if lost.height:
         have = result.needs_attention.schema

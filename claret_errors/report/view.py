@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from claret_errors.fix.corrections import UNACCOUNTED_DIR
+from claret_errors.fix.worksheet import WORKSHEET, has_worksheet
 from claret_errors.history import NightTrend
 from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
@@ -24,7 +25,6 @@ from claret_errors.results import Attempt, Counts, JobResult
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
 TODO_LINES = 3  # lines per owner in the job report's to-do list, so every owner is on the first screen
 RUNNER = ""  # the owner of the one task no owner is routed: re-uploading the corrected files
-WORKSHEET = "needs_attention.xlsx"
 ATTENTION_CSV = "needs_attention.csv"
 FAILED_CSV = "failed_records.csv"
 CORRECTED = "corrected"
@@ -80,7 +80,7 @@ def attention_file(result: JobResult) -> str:
     records themselves when the fix stage did not run."""
     if result.fixes is None:
         return FAILED_CSV
-    return WORKSHEET if (result.folder / WORKSHEET).is_file() else ATTENTION_CSV
+    return WORKSHEET if has_worksheet(result) else ATTENTION_CSV
 
 
 def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:

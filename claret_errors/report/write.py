@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from claret_errors.errors import ArtifactError
 from claret_errors.files.atomic import atomic_write_text
+from claret_errors.fix.worksheet import write_worksheets
 from claret_errors.history import History, NightTrend
 from claret_errors.report.html import render_index_html, render_job_html
 from claret_errors.report.index import build_index_view
@@ -56,7 +57,8 @@ def trends_of(history: History | None) -> tuple[list[NightTrend], str]:
 
 
 def write_job_reports(result: JobResult, out_dir: Path, *, history: History | None = None) -> list[Path]:
-    """report.html, report.md, and owners/<owner>.html and .md holding only that owner's records."""
+    """report.html, report.md, and owners/<owner>.html and .md holding only that owner's records; the
+    worksheets (needs_attention.xlsx, owners/<owner>.xlsx)."""
     trends, note = trends_of(history)
     taken: set[str] = set()
     stems = {owner: owner_filename(owner, taken) for owner in owner_counts(result)}
@@ -64,8 +66,11 @@ def write_job_reports(result: JobResult, out_dir: Path, *, history: History | No
         OwnerLink(owner, f"{OWNERS_DIR}/{quote(stem)}.html", records)
         for (owner, records), stem in zip(owner_counts(result).items(), stems.values(), strict=True)
     ]
+    # Worksheets first: the reports point at the worksheet when there is one.
+    sheets = write_worksheets(result, out_dir, stems)
     view = build_job_view(result, owners=links, trends=trends, trend_note=note)
     written = [
+        *sheets,
         _write(out_dir / "report.html", render_job_html(view)),
         _write(out_dir / "report.md", render_job_md(view)),
     ]
@@ -76,7 +81,7 @@ def write_job_reports(result: JobResult, out_dir: Path, *, history: History | No
         written.append(_write(owners_dir / f"{stem}.md", render_job_md(owner_view)))
     if owners_dir.is_dir():  # an owner who has no failures this time keeps no stale report
         for old in owners_dir.iterdir():
-            if old.suffix in (".html", ".md") and old not in written:
+            if old.suffix in (".html", ".md", ".xlsx") and old not in written:
                 old.unlink()
     return written
 

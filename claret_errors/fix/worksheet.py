@@ -1,0 +1,254 @@
+"""Worksheets a person fixes rows in: `needs_attention.xlsx` per job and `owners/<owner>.xlsx` per owner, and
+`worksheet.json`, the rows as written, from which `resubmit` later tells which rows a person changed.
+
+Cells are written as text (a formula-like value never runs), the cells to change are highlighted, reference
+columns get a drop-down of the names known to exist. Writes files only; xlsxwriter loads only here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claret_errors.files.atomic import atomic_write_bytes, atomic_write_json
+from claret_errors.files.csvwrite import LIST_SEPARATOR
+from claret_errors.results import FixResult, JobResult
+
+if TYPE_CHECKING:
+    import polars as pl
+
+WORKSHEET = "needs_attention.xlsx"
+ORIGINAL = "worksheet.json"  # the rows as the worksheets show them, before anyone edits them
+SHEET = "needs_attention"
+INFO_SHEET = "_claret"  # hidden: which job the worksheet is of, so one of another job is recognised
+LISTS_SHEET = "_lists"  # hidden: the valid values behind the drop-downs
+KIND = "claret-errors worksheet"
+SCHEMA_VERSION = 1
+# Beyond this a spreadsheet is no place to fix rows one by one: needs_attention.csv stays the file.
+MAX_SHEET_ROWS = 20_000
+PEOPLE_COLUMNS = ("messages", "advice", "suggestion", "note", "owner")
+_MIN_WIDTH, _MAX_WIDTH = 8, 48  # characters
+_CHAR_PX = 7  # pixels per character of Calibri 11, what polars' column_widths take
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """How a job's rows sit in its worksheets: the sheet's input columns and the input's own fields."""
+
+    columns: tuple[str, ...]  # the worksheet's input column names (as in needs_attention.csv)
+    fields: tuple[str, ...]  # the input's canonical columns, in the same order
+    headers: tuple[str, ...]  # the input file's own header names, in the same order
+
+
+def layout_of(result: JobResult) -> SheetLayout | None:
+    """The input columns of needs_attention for this job, or None when there is nothing to write."""
+    fixes, job = result.fixes, result.loaded
+    if fixes is None or job is None or fixes.needs_attention.height == 0:
+        return None
+    fields = tuple(job.input_columns)
+    taken = ("input_row", "messages", "reason", "owner", "fix", "suggestion")
+    columns = tuple(f"input_{c}" if c in taken else c for c in fields)
+    if not set(columns) <= set(fixes.needs_attention.columns):
+        return None
+    return SheetLayout(columns, fields, tuple(job.input_headers))
+
+
+def has_worksheet(result: JobResult) -> bool:
+    """Whether the job gets worksheets: what the reports and summary.json name as the file to fix rows in,
+    decided from the result, so it holds before the files are written."""
+    return layout_of(result) is not None and result.fixes is not None and not _too_many(result.fixes)
+
+
+def _too_many(fixes: FixResult) -> bool:
+    return fixes.needs_attention.height > MAX_SHEET_ROWS
+
+
+def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, str]) -> list[Path]:
+    """`needs_attention.xlsx`, `owners/<stem>.xlsx` for each owner with rows to fix, and `worksheet.json`;
+    stale ones of an earlier analysis removed when there is nothing to fix now."""
+    import polars as pl
+
+    layout = layout_of(result)
+    fixes = result.fixes
+    if layout is None or fixes is None or not has_worksheet(result):
+        (folder / WORKSHEET).unlink(missing_ok=True)
+        (folder / ORIGINAL).unlink(missing_ok=True)
+        return []
+    frame = _sheet_frame(fixes.needs_attention, layout)
+    marks = _cells_to_change(result, layout)
+    info = {
+        "kind": KIND,
+        "schema_version": str(SCHEMA_VERSION),
+        "tenant": result.info.tenant,
+        "job_log_id": result.info.job_log_id,
+    }
+    _write_original(folder / ORIGINAL, frame, layout, info)
+    written = [folder / WORKSHEET]
+    _write_book(written[0], frame, layout, marks, fixes.choices, {**info, "owner": ""})
+    for owner, stem in owner_stems.items():
+        mine = frame.filter(pl.col("owner") == owner)
+        if owner and mine.height:
+            path = folder / "owners" / f"{stem}.xlsx"
+            _write_book(path, mine, layout, marks, fixes.choices, {**info, "owner": owner})
+            written.append(path)
+    return written
+
+
+def _sheet_frame(attention: pl.DataFrame, layout: SheetLayout) -> pl.DataFrame:
+    """input_row, the input columns as sent, then what a person reads: all text, lists joined."""
+    import polars as pl
+
+    people = [c for c in PEOPLE_COLUMNS if c in attention.columns]
+    joins = {"advice": " ", "messages": LIST_SEPARATOR}
+    return attention.select(
+        pl.col("input_row").cast(pl.Int64),
+        *(pl.col(c).cast(pl.String) for c in layout.columns),
+        *(
+            pl.col(c).list.join(joins.get(c, LIST_SEPARATOR))
+            if isinstance(attention.schema[c], pl.List)
+            else pl.col(c).cast(pl.String).fill_null("")
+            for c in people
+        ),
+    )
+
+
+def _cells_to_change(result: JobResult, layout: SheetLayout) -> dict[int, set[str]]:
+    """input_row -> the sheet columns Claret's messages name for it: the cells a person must change."""
+    import polars as pl
+
+    rec = result.reconciliation
+    if rec is None or not {"input_row", "field"} <= set(rec.messages.columns):
+        return {}
+    to_column = dict(zip(layout.fields, layout.columns, strict=True))
+    pairs = (
+        rec.messages.select(pl.col("input_row").cast(pl.Int64), pl.col("field").cast(pl.String))
+        .drop_nulls()
+        .filter(pl.col("field").is_in(list(to_column)))
+        .unique()
+    )
+    marks: dict[int, set[str]] = {}
+    for row, name in pairs.iter_rows():
+        marks.setdefault(int(row), set()).add(to_column[name])
+    return marks
+
+
+def _write_original(path: Path, frame: pl.DataFrame, layout: SheetLayout, info: Mapping[str, str]) -> None:
+    """The rows as the worksheets show them: what `resubmit` compares an edited worksheet with."""
+    rows = frame.select("input_row", *layout.columns).rows()
+    atomic_write_json(
+        path,
+        {
+            **info,
+            "columns": list(layout.columns),
+            "fields": list(layout.fields),
+            "headers": list(layout.headers),
+            "rows": [[int(r[0]), *r[1:]] for r in rows],
+        },
+    )
+
+
+def _width(frame: pl.DataFrame, column: str) -> int:
+    """A column's width in pixels: its longest value or header, within bounds."""
+    import polars as pl
+
+    longest = frame.select(pl.col(column).cast(pl.String).str.len_chars().max()).item() or 0
+    chars = min(max(int(longest), len(column), _MIN_WIDTH), _MAX_WIDTH)
+    return chars * _CHAR_PX + 10
+
+
+def _write_book(
+    path: Path,
+    frame: pl.DataFrame,
+    layout: SheetLayout,
+    marks: Mapping[int, set[str]],
+    choices: Mapping[str, Sequence[str]],
+    info: Mapping[str, str],
+) -> None:
+    """One workbook: the rows (text cells), highlights, drop-downs, hidden info and lists; atomically."""
+    from xlsxwriter import Workbook
+    from xlsxwriter.utility import xl_col_to_name
+
+    buffer = io.BytesIO()
+    # Text stays text: no formula, URL or number is made of a cell's value.
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    book = Workbook(buffer, options)
+    title = f"Rows to fix: job {info['job_log_id']} ({info['tenant']})"
+    book.set_properties({"title": title, "subject": KIND, "comments": "Edit the highlighted cells."})
+    book.set_custom_property("claret_job_log_id", info["job_log_id"])
+    book.set_custom_property("claret_tenant", info["tenant"])
+    sheet = book.add_worksheet(SHEET)
+    text = book.add_format({"num_format": "@"})  # what a person types stays text: no date or number made
+    frame.write_excel(
+        book,
+        sheet,
+        table_style="Table Style Light 1",
+        autofilter=True,
+        freeze_panes=(1, 1),
+        column_widths={c: _width(frame, c) for c in frame.columns},
+        column_formats=dict.fromkeys(layout.columns, "@"),
+        header_format={"bold": True, "text_wrap": True, "valign": "top"},
+    )
+    highlight = book.add_format({"bg_color": "#FFE699", "num_format": "@", "border": 1})
+    position = {c: i for i, c in enumerate(frame.columns)}
+    rows = frame.get_column("input_row").to_list()
+    for line, input_row in enumerate(rows, start=1):
+        for column in sorted(marks.get(int(input_row), ())):
+            value = frame.get_column(column)[line - 1]
+            if value is None:
+                sheet.write_blank(line, position[column], None, highlight)
+            else:
+                sheet.write_string(line, position[column], str(value), highlight)
+    _drop_downs(book, sheet, frame, layout, choices, text, xl_col_to_name)
+    _info_sheet(book, {**info, "columns": "\t".join(layout.columns)})
+    book.close()
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _drop_downs(
+    book: Any,
+    sheet: Any,
+    frame: pl.DataFrame,
+    layout: SheetLayout,
+    choices: Mapping[str, Sequence[str]],
+    text: Any,
+    letter_of: Any,
+) -> None:
+    """A list validation on each reference column whose valid names are known, the names on a hidden sheet
+    (a list typed into the rule itself holds 255 characters at most). A warning, not a stop: a name new to
+    Claret since the names were gathered can still be typed."""
+    wanted = [(c, f) for c, f in zip(layout.columns, layout.fields, strict=True) if choices.get(f)]
+    if not wanted or frame.height == 0:
+        return
+    lists = book.add_worksheet(LISTS_SHEET)
+    lists.hide()
+    position = {c: i for i, c in enumerate(frame.columns)}
+    for index, (column, name) in enumerate(wanted):
+        names = list(choices[name])
+        lists.write_string(0, index, name)
+        for line, value in enumerate(names, start=1):
+            lists.write_string(line, index, value, text)
+        letter = letter_of(index)
+        sheet.data_validation(
+            1,
+            position[column],
+            frame.height,
+            position[column],
+            {
+                "validate": "list",
+                "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(names) + 1}",
+                "error_type": "warning",
+                "error_title": "Not a known name",
+                "error_message": f"Claret does not know this {name} as far as this job shows. Keep it?",
+            },
+        )
+
+
+def _info_sheet(book: Any, info: Mapping[str, str]) -> None:
+    sheet = book.add_worksheet(INFO_SHEET)
+    sheet.hide()
+    for line, (key, value) in enumerate(info.items()):
+        sheet.write_string(line, 0, key)
+        sheet.write_string(line, 1, value)
