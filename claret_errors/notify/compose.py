@@ -21,6 +21,7 @@ from claret_errors.files.csvwrite import render_csv
 from claret_errors.notify.shares import JobShare, NightJob
 from claret_errors.redact import printable, redact
 from claret_errors.report.format import safe_link
+from claret_errors.results import Counts, night_counts
 
 DIGEST = "digest"
 
@@ -181,6 +182,13 @@ def digest_notice(night: Night, to: tuple[str, ...], owners: list[str]) -> Notic
     return Notice(key=DIGEST, recipients=to, message=message, rows_to_fix=context["to_fix"])
 
 
+def _counts(job: NightJob) -> Counts:
+    """A job's counts as its summary.json records them."""
+    return Counts(
+        *(job.counts.get(k, 0) for k in ("input_rows", "imported", "failed", "unaccounted", "anomalies"))
+    )
+
+
 def digest_context(night: Night) -> dict[str, Any]:
     """The night's totals: originals (the night's own imports) apart from their resubmissions, so no row
     is counted twice; each sum is of the jobs' own counts (summary.json) or needs_attention rows."""
@@ -188,13 +196,16 @@ def digest_context(night: Night) -> dict[str, Any]:
     originals = [job for job in night.jobs if job.job_log_id not in resubmissions]
     again = [job for job in night.jobs if job.job_log_id in resubmissions]
 
-    def total(jobs: list[NightJob], key: str) -> int:
-        return sum(job.counts.get(key, 0) for job in jobs)
-
-    totals = {key: total(originals, key) for key in ("input_rows", "imported", "failed", "unaccounted")}
-    resent = total(again, "input_rows")
-    landed_again = total(again, "imported")
-    outstanding = totals["failed"] + totals["unaccounted"] - landed_again
+    counted = night_counts((_counts(job), job in again) for job in night.jobs)
+    totals = {
+        "input_rows": counted.input_rows,
+        "imported": counted.imported,
+        "failed": counted.failed,
+        "unaccounted": counted.unaccounted,
+    }
+    resent = sum(job.counts.get("input_rows", 0) for job in again)
+    landed_again = counted.landed_on_resubmission
+    outstanding = counted.outstanding
     to_fix = sum(len(job.attention) for job in night.jobs)
     failed_jobs = [job for job in night.jobs if job.status == "failed" or job.error]
     if failed_jobs:
