@@ -1,17 +1,20 @@
-"""Shared fixtures: JobResult values built from small, realistic polars frames, as the pipeline makes them.
-
-Other engineers keep their fixtures in their own test files; these are for the reports and the ledger.
+"""Shared fixtures: JobResult values built from small, realistic polars frames, as the pipeline makes them,
+and the environment of a run (no CLARET_* variables, retries without waits, a logged-in simulator, a
+scripted server, a test CA). A fixture used by more than one test file belongs here.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 import stamina
+import trustme
 from hypothesis import settings as hypothesis_settings
+from scripted import Scripted, scripted_server
 
 from claret_errors.claret.models import JobStatus
 from claret_errors.results import (
@@ -25,6 +28,7 @@ from claret_errors.results import (
     JobResult,
     Reconciliation,
 )
+from claret_errors.simulator import Simulator
 
 # Hypothesis's per-example deadline is a timing assertion, and these machines are shared and noisy.
 hypothesis_settings.register_profile("suite", deadline=None)
@@ -347,10 +351,39 @@ def hostile_result(tmp_path: Path) -> JobResult:
 
 
 @pytest.fixture
-def no_claret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A run in tmp_path with no CLARET_* variable of the machine's and stamina's waits switched off."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_EMAIL", "CLARET_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    with stamina.set_testing(True, attempts=2):
+def no_backoff(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Retries without sleeping: fast tests that still take every retry path. Three attempts, or as many
+    as the test's `retry_attempts(n)` mark says."""
+    marker = request.node.get_closest_marker("retry_attempts")
+    with stamina.set_testing(True, attempts=marker.args[0] if marker else 3):
         yield
+
+
+@pytest.fixture
+def no_claret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_backoff: None) -> None:
+    """A run in tmp_path with no CLARET_* variable of the machine's, and retries without waits."""
+    monkeypatch.chdir(tmp_path)
+    for var in [v for v in os.environ if v.startswith("CLARET_")]:
+        monkeypatch.delenv(var)
+
+
+@pytest.fixture
+def logged_in_sim(no_claret_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """A fast simulator whose login (CLARET_EMAIL, CLARET_PASSWORD) is in the environment, as cron has it."""
+    with Simulator(seed=21, speed=0.0) as simulator:
+        monkeypatch.setenv("CLARET_EMAIL", simulator.email)
+        monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
+        yield simulator
+
+
+@pytest.fixture
+def server() -> Iterator[Scripted]:
+    """A scripted HTTP server on loopback, for answers the simulator cannot give on purpose."""
+    with scripted_server() as script:
+        yield script
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A throwaway certificate authority for the TLS servers the tests start."""
+    return trustme.CA()

@@ -15,11 +15,7 @@ from claret_errors.errors import ExitCode
 JOBS = Path(__file__).resolve().parents[1] / "fixtures" / "jobs"
 
 
-@pytest.fixture(autouse=True)
-def clean_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TENANT", "CLARET_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def test_a_plain_folder_goes_to_local_and_its_name(

@@ -13,10 +13,7 @@ from claret_errors.cli import main
 from claret_errors.config import Settings, load_settings
 from claret_errors.reconcile.explain import explain, suggested_pattern
 
-
-@pytest.fixture(autouse=True)
-def clean_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def test_laravel_wording_names_its_rule_and_versions(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import stamina
-from test_client_support import Reply, Scripted, scripted_server, status_body
+from scripted import Reply, Scripted, scripted_server, status_body
 
 from claret_errors import __version__
 from claret_errors.claret import client as client_module

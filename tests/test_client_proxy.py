@@ -16,7 +16,7 @@ import httpx
 import pytest
 import stamina
 import trustme
-from test_client_support import Reply, Scripted, scripted_server, status_body
+from scripted import Reply, Scripted, scripted_server, status_body
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus
@@ -140,11 +140,6 @@ def test_fetch_goes_direct_when_no_proxy_covers_claret(
             lambda line: forward_proxy.is_access_to(line, host_port) and "/marker-after-the-fetch" in line
         )
     assert [line for line in forward_proxy.forwarded(host_port) if "/marker-" not in line] == []
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 @pytest.fixture

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
-from rich.console import Console
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
@@ -19,11 +16,7 @@ from claret_errors.fetch import fetch
 from claret_errors.progress import LiveProgress
 from claret_errors.simulator import Simulator, make_nightly_csv
 
-
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=3):
-        yield
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def settings_for(sim: Simulator, out: Path) -> Settings:
@@ -92,11 +85,9 @@ def test_no_token_or_password_in_any_log_line(tmp_path: Path, caplog: pytest.Log
 def test_live_display_shows_status_step_files_and_bytes() -> None:
     """What a terminal user watches: one row per job with its status, step n/m, files and bytes."""
     stream = io.StringIO()
-    live = LiveProgress(stream)
-    live.status("12", "in_progress", 2, 5)
-    live.transferred("12", 2048)
-    live.file_done("12", "artifacts/input/a.csv", 2048, skipped=False)
-    console = Console(file=stream, width=120)
-    console.print(live._table())
+    with LiveProgress(stream) as live:  # not a terminal: the table is printed once, when the display stops
+        live.status("12", "in_progress", 2, 5)
+        live.transferred("12", 2048)
+        live.file_done("12", "artifacts/input/a.csv", 2048, skipped=False)
     text = stream.getvalue()
     assert "12" in text and "in_progress" in text and "2/5" in text and "2.0 KB" in text

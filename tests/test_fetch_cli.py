@@ -7,44 +7,26 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
 from claret_errors.progress import LiveProgress, LogProgress, Progress, make_progress
 from claret_errors.simulator import Simulator, make_nightly_csv
 
-
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=3):
-        yield
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
-    """A simulator whose credentials are in the environment, and a clean working directory."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_OUT"):
-        monkeypatch.delenv(var, raising=False)
-    with Simulator() as simulator:
-        monkeypatch.setenv("CLARET_EMAIL", simulator.email)
-        monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
-        yield simulator
-
-
-def args(sim: Simulator, tmp_path: Path, *extra: str) -> list[str]:
+def args(logged_in_sim: Simulator, tmp_path: Path, *extra: str) -> list[str]:
     return [
         "fetch",
         *extra,
         "--tenant",
         "demo",
         "--base-url",
-        sim.base_url,
+        logged_in_sim.base_url,
         "--out",
         str(tmp_path / "out"),
         "--poll-interval",
@@ -55,11 +37,11 @@ def args(sim: Simulator, tmp_path: Path, *extra: str) -> list[str]:
 
 
 def test_fetch_prints_one_line_per_job_and_exits_with_the_worst_code(
-    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    logged_in_sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A found job and a missing one: two lines, exit 7, and the found job's folder is complete."""
-    job = str(sim.submit_csv(make_nightly_csv(20, seed=1)))
-    code = main(args(sim, tmp_path, job, "777"))
+    job = str(logged_in_sim.submit_csv(make_nightly_csv(20, seed=1)))
+    code = main(args(logged_in_sim, tmp_path, job, "777"))
     out = capsys.readouterr().out.splitlines()
     assert code == ExitCode.UNAVAILABLE
     assert len(out) == 2
@@ -69,35 +51,37 @@ def test_fetch_prints_one_line_per_job_and_exits_with_the_worst_code(
 
 
 def test_json_output_is_the_only_thing_on_stdout(
-    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    logged_in_sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Scripts parse stdout with --json: it must be exactly one JSON document, secrets-free."""
-    job = str(sim.submit_csv(make_nightly_csv(20, seed=2)))
-    code = main(args(sim, tmp_path, job, "--json"))
+    job = str(logged_in_sim.submit_csv(make_nightly_csv(20, seed=2)))
+    code = main(args(logged_in_sim, tmp_path, job, "--json"))
     captured = capsys.readouterr()
     document = json.loads(captured.out)
     assert code == 0 and document["exit_code"] == 0
     [entry] = document["jobs"]
     assert entry["job_log_id"] == job and entry["status"] == "completed" and len(entry["files"]) == 4
-    assert sim.password not in captured.out + captured.err
+    assert logged_in_sim.password not in captured.out + captured.err
 
 
 def test_missing_tenant_exits_two_with_a_clear_message(
-    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    logged_in_sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without a tenant no URL can be built: a usage error, not a 404 from Claret."""
-    code = main(["fetch", "1", "--base-url", sim.base_url, "--out", str(tmp_path)])
+    code = main(["fetch", "1", "--base-url", logged_in_sim.base_url, "--out", str(tmp_path)])
     assert code == ExitCode.USAGE
     assert "tenant" in capsys.readouterr().err
 
 
-def test_subprocess_fetch_leaves_token_out_of_every_file_and_stream(sim: Simulator, tmp_path: Path) -> None:
+def test_subprocess_fetch_leaves_token_out_of_every_file_and_stream(
+    logged_in_sim: Simulator, tmp_path: Path
+) -> None:
     """The real entry point: exit 0, and the token we give appears in no output and no written file."""
-    token = sim.mint_token()
-    job = str(sim.submit_csv(make_nightly_csv(20, seed=3)))
+    token = logged_in_sim.mint_token()
+    job = str(logged_in_sim.submit_csv(make_nightly_csv(20, seed=3)))
     env = {**os.environ, "CLARET_TOKEN": token}
     result = subprocess.run(
-        [sys.executable, "-m", "claret_errors", *args(sim, tmp_path, job)],
+        [sys.executable, "-m", "claret_errors", *args(logged_in_sim, tmp_path, job)],
         capture_output=True,
         text=True,
         env=env,

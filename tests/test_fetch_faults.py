@@ -7,12 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import stamina
 
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
@@ -22,10 +20,7 @@ from claret_errors.simulator import FaultRule, Scenario, Simulator, make_nightly
 SEEDS = range(30)
 
 
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=3):
-        yield
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def random_rule(rng: random.Random) -> FaultRule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,8 @@ from claret_errors.fetch import FetchOutcome, fetch, fetch_async
 from claret_errors.progress import Progress
 from claret_errors.simulator import Simulator, make_nightly_csv
 
-
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    """Retries without sleeping: the fault tests stay fast and still take every retry path."""
-    with stamina.set_testing(True, attempts=4):
-        yield
+# Four attempts: the fault tests retry until every file is complete.
+pytestmark = [pytest.mark.usefixtures("no_backoff"), pytest.mark.retry_attempts(4)]
 
 
 def settings_for(sim: Simulator, out: Path, **overrides: Any) -> Settings:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
-from test_client_support import Reply, Scripted, scripted_server, status_body
+from scripted import Reply, Scripted, scripted_server, status_body
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
@@ -20,16 +18,7 @@ from claret_errors.fetch import FetchOutcome, fetch, fetch_async, job_info, job_
 TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 
 
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=3):
-        yield
-
-
-@pytest.fixture
-def server() -> Iterator[Scripted]:
-    with scripted_server() as script:
-        yield script
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def settings_for(server: Scripted, out: Path, **overrides: object) -> Settings:

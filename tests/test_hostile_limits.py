@@ -14,11 +14,7 @@ from claret_errors.errors import ExitCode
 HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom,note,last"
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TENANT", "CLARET_TOKEN", "CLARET_EMAIL", "CLARET_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def plain_job(folder: Path, note: str) -> Path:

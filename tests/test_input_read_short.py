@@ -17,11 +17,7 @@ HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom"
 ROWS = ("122-16,SS-01,RM19.ZAM,2023-08-01,120,Gallon", "124,SS-02,RM20.ZAM,2023-08-01,40,Gallon")
 
 
-@pytest.fixture(autouse=True)
-def clean_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TENANT", "CLARET_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def write_job(folder: Path, newline: str, *, input_rows: tuple[str, ...] = ROWS) -> Path:

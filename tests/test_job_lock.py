@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import stamina
-from test_client_support import Reply, Scripted, Seen, scripted_server, status_body
+from scripted import Reply, Scripted, Seen, scripted_server, status_body
 from test_status_job_id import token_only
 
 from claret_errors.cli import main

@@ -60,11 +60,6 @@ def _no_backoff() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
 def trust(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The client trusts the test CA the way a company CA is trusted: SSL_CERT_FILE."""

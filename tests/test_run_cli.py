@@ -4,11 +4,9 @@ for a clean job, a job with errors, a failed job, a job that never ends, a wrong
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -28,13 +26,7 @@ JOB_FILES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_EMAIL", "CLARET_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    with stamina.set_testing(True, attempts=2):
-        yield
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def login(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from claret_errors.config import Settings
 from claret_errors.load.job import load_job
 from claret_errors.pipeline import load_and_validate
-from claret_errors.results import Finding
-from claret_errors.validate import INPUT_RULES, _run, drift, findings_frame, input_schema, validate
+from claret_errors.results import Finding, LoadedInput
+from claret_errors.validate import drift, findings_frame, input_schema, validate, validate_input
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "fixtures" / "csv"
@@ -184,7 +184,9 @@ def test_prefiltered_validation_equals_a_full_pandera_run(rows: list[tuple[str |
         input_schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         full = {(c["index"] + 1, c["column"], c["check"]) for c in exc.failure_cases.iter_rows(named=True)}
-    ours = {(f.row, f.column, f.check) for f in _run(input_schema(), frame, "input", INPUT_RULES)}
+    columns = ("quantity", "date_filled")
+    loaded = LoadedInput(frame, "inventory", columns, columns, "in.csv")
+    ours = {(f.row, f.column, f.check) for f in validate_input(loaded) if f.row is not None}
     assert ours == full
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import stamina
-from test_client_support import Reply, Scripted, scripted_server, status_body
+from scripted import Reply, Scripted, scripted_server, status_body
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode

@@ -1,7 +1,8 @@
 """A scripted HTTP server on a real loopback socket, for the cases the simulator cannot produce on purpose
 (hostile artifact paths, a second origin that must never be contacted, exact header checks).
 
-Holds no tests; the client and fetch tests import it.
+A helper module, not a test file: the `server` fixture of conftest.py serves one, and tests that script
+their own import `Reply`, `Scripted`, `scripted_server` and `status_body` from here.
 """
 
 from __future__ import annotations
