@@ -182,3 +182,25 @@ def test_an_unaccounted_row_is_in_needs_attention_and_can_be_sent_again(
     [new] = json.loads(capsys.readouterr().out)["jobs"]
     assert new["counts"]["input_rows"] == 1
     assert ("resubmission_of", job) in [(k["relation"], k["job_log_id"]) for k in new["links"]]
+
+
+def test_an_analysis_that_fails_keeps_the_last_good_one(sim: Simulator, tmp_path: Path) -> None:
+    """Re-analysing a folder whose input file has gone keeps the earlier reports and numbers and records
+    the failed attempt beside them."""
+    out = tmp_path / "out"
+    job = str(sim.submit_csv(make_nightly_csv(60, seed=36, error_share=0.2)))
+    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    folder = out / sim.tenant / job
+    kept = {name: (folder / name).read_bytes() for name in ("report.html", "report.md", "failed_records.csv")}
+    good = numbers(folder)
+    for path in (folder / "artifacts" / "input").iterdir():
+        path.unlink()
+
+    code = main(["analyze", str(folder)])
+
+    assert code not in (ExitCode.OK, ExitCode.RECORDS_FAILED, ExitCode.BUG)
+    assert {name: (folder / name).read_bytes() for name in kept} == kept
+    assert numbers(folder) == good
+    attempt = json.loads((folder / "last_attempt.json").read_text())
+    assert attempt["exit_code"] == code and attempt["error"]
+    assert "last good analysis is shown" in (out / sim.tenant / "index.md").read_text()
