@@ -575,16 +575,22 @@ def _analysable(outcome: FetchOutcome) -> bool:
 
 
 def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> JobResult:
-    """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code."""
-    if _analysable(outcome):  # under the lock the fetch took
-        result = analyze_job(
+    """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code, and
+    the folder's last good analysis, made again from the files on disk, if it has one."""
+
+    def analyse(attempt: Attempt | None = None) -> JobResult:
+        return analyze_job(
             outcome.folder,
             settings,
             tenant=outcome.tenant,
             job_id=outcome.job_log_id,
             run_at=run_at,
-            lock=outcome.lock is None,
+            lock=outcome.lock is None,  # else under the lock the fetch took
+            attempt=attempt,
         )
+
+    if _analysable(outcome):
+        result = analyse()
         result.exit_code = int(worst_exit_code([result.exit_code, outcome.exit_code]))
         return result
     info = (
@@ -593,21 +599,9 @@ def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> 
         else JobInfo(outcome.tenant, outcome.job_log_id)
     )
     error = outcome.error or "not fetched"
-
-    def reanalyse(attempt: Attempt) -> JobResult:
-        return analyze_job(
-            outcome.folder,
-            settings,
-            tenant=info.tenant,
-            job_id=info.job_log_id,
-            run_at=run_at,
-            lock=outcome.lock is None,
-            attempt=attempt,
-        )
-
     write = not outcome.locked_out
     return failed_result(
-        info, outcome.folder, error, outcome.exit_code, run_at, write=write, reanalyse=reanalyse
+        info, outcome.folder, error, outcome.exit_code, run_at, write=write, reanalyse=analyse
     )
 
 
