@@ -8,6 +8,7 @@ never dropped. Never prints, never writes files.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from claret_errors.config import Settings
@@ -49,30 +50,78 @@ def reconcile(job: LoadedJob, settings: Settings) -> Reconciliation:
 
 def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Settings) -> Reconciliation:
     """`reconcile` with the rule pack and owners given (tests and the bench load them once)."""
+    sides = _Sides.of(job)
+    anomalies = _anomalies(sides)
+    messages = _classified(_failure_messages(sides), job, pack, settings)
+    failed = _failed_records(sides, messages, owners)
+    unaccounted = _unaccounted(sides, job)
+    counts = Counts(
+        input_rows=sides.inputs.height,
+        imported=sides.inputs.height - failed.height - unaccounted.height,
+        failed=failed.height,
+        unaccounted=unaccounted.height,
+        anomalies=anomalies.height,
+    )
+    return Reconciliation(
+        counts=counts,
+        failed=failed,
+        messages=messages,
+        anomalies=anomalies,
+        unaccounted=unaccounted,
+        categories=_categories(messages),
+    )
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """The input and what Claret's output and errors files say of its rows, as reconciliation reads them:
+    row references and the messages only, never copies of the values."""
+
+    inputs: pl.DataFrame  # input_row and the input columns (renamed by `input_column`)
+    in_input: pl.Expr  # whether a row's `input_row` names an input row
+    output: pl.DataFrame  # input_row, _source_file, _source_line
+    errors: pl.DataFrame  # the same and `messages`
+    output_known: pl.DataFrame  # the output rows that name an input row
+    errors_known: pl.DataFrame  # the errors rows that name an input row
+    imported_rows: pl.Series  # distinct input rows in the output
+    error_rows: pl.Series  # distinct input rows in the errors
+
+    @classmethod
+    def of(cls, job: LoadedJob) -> _Sides:
+        import polars as pl
+
+        inputs = job.input.select(
+            pl.col("input_row").cast(pl.Int64),
+            *(pl.col(c).alias(input_column(c)) for c in job.input_columns),
+        )
+        in_input = _in_input(inputs["input_row"])
+        trace = ("input_row", "_source_file", "_source_line")
+        output = _with_trace(job.output).select(trace)
+        errors = _with_trace(job.errors).select(*trace, pl.col("messages").cast(pl.List(pl.String)))
+        output_known = output.filter(in_input)
+        errors_known = errors.filter(in_input)
+        return cls(
+            inputs=inputs,
+            in_input=in_input,
+            output=output,
+            errors=errors,
+            output_known=output_known,
+            errors_known=errors_known,
+            imported_rows=output_known["input_row"].unique(),
+            error_rows=errors_known["input_row"].unique(),
+        )
+
+
+def _failure_messages(sides: _Sides) -> pl.DataFrame:
+    """One row per message of the errors file: `input_row` and `message`, the row null where the errors
+    row names no input row (those messages are classified too, and listed as anomalies)."""
     import polars as pl
 
-    rows = pl.Int64
-    inputs = job.input.select(
-        pl.col("input_row").cast(rows),
-        *(pl.col(c).alias(input_column(c)) for c in job.input_columns),
-    )
-    in_input = _in_input(inputs["input_row"])
-    trace = ("input_row", "_source_file", "_source_line")  # all reconciliation reads: no copies of values
-    output = _with_trace(job.output).select(trace)
-    errors = _with_trace(job.errors).select(*trace, pl.col("messages").cast(pl.List(pl.String)))
-
-    output_known = output.filter(in_input)
-    errors_known = errors.filter(in_input)
-    imported_rows = output_known["input_row"].unique()
-    error_rows = errors_known["input_row"].unique()
-
-    anomalies = _anomalies(output, errors, output_known, errors_known, in_input, error_rows)
-
-    # Errors rows repeated with the same messages are one failure (listed above as duplicates); the same
-    # input row with different messages is Claret's "one message per row" layout: the messages add up.
-    errors_unique = errors_known
-    if error_rows.len() < errors_known.height:
-        errors_unique = errors_known.with_columns(_message_key()).unique(
+    # Errors rows repeated with the same messages are one failure (listed as duplicates); the same input
+    # row with different messages is Claret's "one message per row" layout: the messages add up.
+    errors_unique = sides.errors_known
+    if sides.error_rows.len() < sides.errors_known.height:
+        errors_unique = sides.errors_known.with_columns(_message_key()).unique(
             ["input_row", "_key"], keep="first", maintain_order=True
         )
     per_message = (
@@ -81,21 +130,33 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
         .drop_nulls("message")
     )
     orphans = (
-        errors.filter(pl.col("input_row").is_null() | ~in_input)
-        .select(pl.lit(None, dtype=rows).alias("input_row"), pl.col("messages").alias("message"))
+        sides.errors.filter(pl.col("input_row").is_null() | ~sides.in_input)
+        .select(pl.lit(None, dtype=pl.Int64).alias("input_row"), pl.col("messages").alias("message"))
         .explode("message")
         .drop_nulls("message")
     )
+    return pl.concat([per_message, orphans])
+
+
+def _classified(raw: pl.DataFrame, job: LoadedJob, pack: RulePack, settings: Settings) -> pl.DataFrame:
+    """The messages, cells holding several cut into one row each, with category, field, fix and
+    confidence."""
     # The same header mapping as loading: inventory aliases only for inventory files (a sales file's `item`
     # column is `item`, not `item_name`).
     aliases = alias_table(settings.aliases) if job.profile == "inventory" else {}
-    all_messages = _split_joined(pl.concat([per_message, orphans]), pack, aliases)
+    messages = _split_joined(raw, pack, aliases)
     # The job's own headers too: the fallback finds a field by the name the file gives it.
     columns = {c: c for c in job.input_columns} | dict(
         zip(job.input_headers, job.input_columns, strict=False)
     )
-    classified = classify_messages(all_messages["message"], pack, aliases, columns)
-    messages = all_messages.with_columns(classified.select(MESSAGE_COLUMNS))
+    classified = classify_messages(messages["message"], pack, aliases, columns)
+    return messages.with_columns(classified.select(MESSAGE_COLUMNS))
+
+
+def _failed_records(sides: _Sides, messages: pl.DataFrame, owners: Owners) -> pl.DataFrame:
+    """Each input row the errors file names, once, with its messages and their classification as lists,
+    and the owner it is routed to."""
+    import polars as pl
 
     per_row = (
         messages.filter(pl.col("input_row").is_not_null())
@@ -109,7 +170,7 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     )
     empty_list = pl.lit([], dtype=pl.List(pl.String))
     failed = (
-        inputs.filter(pl.col("input_row").is_in(error_rows.implode()))
+        sides.inputs.filter(pl.col("input_row").is_in(sides.error_rows.implode()))
         .join(per_row, on="input_row", how="left", maintain_order="left")
         .with_columns(
             pl.col("messages").fill_null(empty_list),
@@ -118,30 +179,19 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
             pl.col("confidences").fill_null(empty_list),
         )
     )
-    failed = failed.with_columns(owners.route(failed).alias("owner"))
+    return failed.with_columns(owners.route(failed).alias("owner"))
+
+
+def _unaccounted(sides: _Sides, job: LoadedJob) -> pl.DataFrame:
+    """The input rows in neither the output nor the errors, each saying whether staging saw it."""
+    import polars as pl
 
     staged = _with_trace(job.staging)["input_row"]
-    unaccounted = inputs.filter(
-        ~pl.col("input_row").is_in(imported_rows.implode()) & ~pl.col("input_row").is_in(error_rows.implode())
+    named = pl.col("input_row").is_in(sides.imported_rows.implode()) | pl.col("input_row").is_in(
+        sides.error_rows.implode()
     )
-    unaccounted = unaccounted.with_columns(pl.col("input_row").is_in(staged.implode()).alias("in_staging"))
-
-    failed_count = failed.height
-    counts = Counts(
-        input_rows=inputs.height,
-        imported=inputs.height - failed_count - unaccounted.height,
-        failed=failed_count,
-        unaccounted=unaccounted.height,
-        anomalies=anomalies.height,
-    )
-    return Reconciliation(
-        counts=counts,
-        failed=failed,
-        messages=messages,
-        anomalies=anomalies,
-        unaccounted=unaccounted,
-        categories=_categories(messages),
-    )
+    unaccounted = sides.inputs.filter(~named)
+    return unaccounted.with_columns(pl.col("input_row").is_in(staged.implode()).alias("in_staging"))
 
 
 def _split_joined(messages: pl.DataFrame, pack: RulePack, aliases: Mapping[str, str]) -> pl.DataFrame:
@@ -212,16 +262,11 @@ def _message_key() -> pl.Expr:
     return pl.col("messages").list.join(_MESSAGE_KEY_SEPARATOR).fill_null("").alias("_key")
 
 
-def _anomalies(
-    output: pl.DataFrame,
-    errors: pl.DataFrame,
-    output_known: pl.DataFrame,
-    errors_known: pl.DataFrame,
-    in_input: pl.Expr,
-    error_rows: pl.Series,
-) -> pl.DataFrame:
+def _anomalies(sides: _Sides) -> pl.DataFrame:
     """One row per anomaly: `kind`, `input_row`, `source` (file:line), `detail`."""
     import polars as pl
+
+    output_known, errors_known, error_rows = sides.output_known, sides.errors_known, sides.error_rows
 
     def listed(frame: pl.DataFrame, kind: str, detail: pl.Expr) -> pl.DataFrame:
         return frame.select(
@@ -243,7 +288,7 @@ def _anomalies(
     if error_rows.len() < errors_known.height:
         keyed = errors_known.with_columns(_message_key())
         repeated_errors = keyed.filter(~pl.struct("input_row", "_key").is_first_distinct())
-    no_input = pl.col("input_row").is_null() | ~in_input
+    no_input = pl.col("input_row").is_null() | ~sides.in_input
     reference = (
         pl.when(pl.col("input_row").is_null())
         .then(pl.lit("no row reference"))
@@ -259,8 +304,8 @@ def _anomalies(
             "duplicate_in_errors",
             pl.format("input row {} appears again in errors with the same messages", row),
         ),
-        listed(output.filter(no_input), "output_without_input", reference),
-        listed(errors.filter(no_input), "errors_without_input", reference),
+        listed(sides.output.filter(no_input), "output_without_input", reference),
+        listed(sides.errors.filter(no_input), "errors_without_input", reference),
     ]
     return pl.concat(frames, how="vertical")
 
