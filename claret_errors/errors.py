@@ -9,6 +9,7 @@ Nothing here prints or exits; the CLI has the one catch site that turns these in
     ├── WaitTimeoutError                 5  gave up waiting for a job
     ├── AuthError                        6  authentication refused
     ├── ClaretUnavailableError           7  unreachable, or kept failing after retries
+    │   ├── ClaretUnreachableError       7  no connection could be made (nothing listens, no such host)
     │   ├── JobNotFoundError             7  Claret says the job does not exist or is not ours
     │   └── UploadUnknownError           7  an upload's answer was lost: it may or may not be a job now
     └── ArtifactError                    8  an artifact file cannot be read (an output that cannot be written
@@ -106,6 +107,10 @@ class ClaretUnavailableError(ClaretErrorsError):
     def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.url = url
+
+
+class ClaretUnreachableError(ClaretUnavailableError):
+    """No connection could be made to Claret at all: nothing listens there, or no such host."""
 
 
 class JobNotFoundError(ClaretUnavailableError):

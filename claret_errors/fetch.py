@@ -25,6 +25,7 @@ from claret_errors.config import DEFAULT_BASE_URL, Settings
 from claret_errors.errors import (
     ClaretErrorsError,
     ClaretUnavailableError,
+    ClaretUnreachableError,
     ConfigError,
     ExitCode,
     JobNotFoundError,
@@ -288,7 +289,9 @@ class _Run:
                 # A poll that failed after its retries is forgiven a few times while time remains: a long
                 # wait should survive a short outage. Not-found and malformed answers are final at once.
                 failures += 1
-                final = isinstance(exc, JobNotFoundError | StatusFormatError)
+                # Nothing listening before Claret ever answered is a wrong base URL more often than an outage.
+                never = last is None and isinstance(exc, ClaretUnreachableError)
+                final = never or isinstance(exc, JobNotFoundError | StatusFormatError)
                 if final or failures > POLL_FAILURES_FORGIVEN or time.monotonic() >= deadline:
                     raise
                 log.warning("job %s: status poll failed (%s); polling again", job_id, exc)

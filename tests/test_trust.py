@@ -204,3 +204,28 @@ def test_an_analysis_that_fails_keeps_the_last_good_one(sim: Simulator, tmp_path
     attempt = json.loads((folder / "last_attempt.json").read_text())
     assert attempt["exit_code"] == code and attempt["error"]
     assert "last good analysis is shown" in (out / sim.tenant / "index.md").read_text()
+
+
+def test_a_base_url_where_nothing_listens_is_given_up_at_the_first_poll(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before Claret ever answered, a refused connection is not forgiven and polled again: exit 7 at once,
+    naming the URL."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again at once: nothing listens there
+    monkeypatch.setenv("CLARET_TOKEN", "1|not-a-real-token-at-all")
+    base = f"http://127.0.0.1:{port}"
+    argv = ["run", "5", "--tenant", "demo", "--base-url", base, "--out", str(tmp_path / "out")]
+    with stamina.set_testing(True, attempts=2):
+        code = main([*argv, "--poll-interval", "0.01"])
+    said = capsys.readouterr()
+    assert code == ExitCode.UNAVAILABLE
+    assert f"{base}/demo/api/v1/imports/status/5" in said.out
+    assert "status poll failed" in said.err or "status failed" in said.err  # the log is on stderr
+    assert "polling again" not in said.err

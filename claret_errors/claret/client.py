@@ -31,6 +31,7 @@ from claret_errors.errors import (
     ArtifactError,
     AuthError,
     ClaretUnavailableError,
+    ClaretUnreachableError,
     ConfigError,
     JobNotFoundError,
     UploadUnknownError,
@@ -479,9 +480,8 @@ class ClaretClient:
         except httpx.TransportError as exc:
             reason = redact(str(exc) or type(exc).__name__)
             where = redact(shown_url(url))
-            raise ClaretUnavailableError(
-                f"{what} failed at {where}: {type(exc).__name__}: {reason}", url=url
-            ) from None
+            kind = ClaretUnreachableError if isinstance(exc, httpx.ConnectError) else ClaretUnavailableError
+            raise kind(f"{what} failed at {where}: {type(exc).__name__}: {reason}", url=url) from None
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     # -- the API ------------------------------------------------------------------------------------------
