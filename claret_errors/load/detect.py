@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import polars as pl
 
@@ -218,6 +219,29 @@ def prefix_rows(frame: pl.DataFrame, layout: MessageLayout) -> pl.Series | None:
     return found.to_series()
 
 
+PREFIX_CANDIDATE = "message prefix"  # the candidate that is the errors' "There was an error on row N"
+
+
+class _Rank(NamedTuple):
+    """One (candidate, base) tried as the row reference, and how well it did."""
+
+    score: float  # share of sampled rows whose fields agree with the input row they point at
+    real_column: bool  # a column of the file, which wins a tie over the message prefix
+    base_order: int  # 0 for the likeliest base, more negative the less likely (BASES order)
+    name: str
+    base: str
+
+    @property
+    def key(self) -> tuple[float, bool, int]:
+        """What ranks: the score, then a real column, then the likelier base (the first found wins ties)."""
+        return self.score, self.real_column, self.base_order
+
+    @property
+    def unbeatable(self) -> bool:
+        """A real column, perfect at the likeliest base: nothing ranks higher."""
+        return self.key == (1.0, True, 0)
+
+
 def link_rows(
     kind: str,
     frame: pl.DataFrame,
@@ -235,55 +259,22 @@ def link_rows(
     """
     present = set(frame.columns)  # once: frame.columns builds a new list on every call
     shared = [f for f in fields if f in present]
-    candidates: dict[str, pl.Series] = {}
     notes: list[str] = []
     configured = configured_column(overrides.row_column, frame.columns) if overrides.row_column else None
-    if overrides.row_column:
-        if configured is not None:
-            candidates[configured] = frame.get_column(configured)
-        else:
-            notes.append(f"{kind}: configured row column {overrides.row_column!r} is not in the file")
-    if not candidates:
-        for name in frame.columns:
-            if name in shared or name.startswith("_"):
-                continue
-            if name in ROW_NAMES or _all_integers(frame.get_column(name).head(SAMPLE_ROWS)):
-                candidates[name] = frame.get_column(name)
-        if prefix is not None:
-            candidates["message prefix"] = prefix
+    if overrides.row_column and configured is None:
+        notes.append(f"{kind}: configured row column {overrides.row_column!r} is not in the file")
+    candidates = _row_candidates(frame, shared, configured, prefix)
     forced_base = None if overrides.row_base is None else str(overrides.row_base)
-    best: tuple[float, int, int, str, str] | None = None
-    for name, values in candidates.items():
-        for base in (forced_base,) if forced_base else BASES:
-            score = _agreement(frame.head(SAMPLE_ROWS), values.head(SAMPLE_ROWS), base, source, shared)
-            # Ties go to a real column over the message prefix, then to the likelier base.
-            column_first = 0 if name == "message prefix" else 1
-            rank = (score, column_first, -BASES.index(base) if base in BASES else 0, name, base)
-            if best is None or rank[:3] > best[:3]:
-                best = rank
-            if score == 1.0:
-                break  # this column's later bases rank lower: none can beat a perfect score
-        if best is not None and best[:3] == (1.0, 1, 0):
-            break  # a real column, perfect at the likeliest base: nothing ranks higher
+    best = _best_rank(frame, candidates, source, shared, forced_base)
     # The user's own column is taken at their word; any other must agree with the data.
     if best is not None and (
-        best[0] >= AGREEMENT_FLOOR or (not shared and best[0] > 0) or configured is not None
+        best.score >= AGREEMENT_FLOOR or (not shared and best.score > 0) or configured is not None
     ):
-        score, _, _, name, base = best
-        rows = _pointed_rows(candidates[name], base, source)
-        how = f"{score:.0%} of sampled rows agree with the input row they point at"
-        if not shared:
-            how = "no shared fields to check against; chosen from the range of values"
-        label = "row numbers in the message prefix" if name == "message prefix" else f"column {name!r}"
-        base_name = "physical line numbers" if base == "line" else f"{base}-based"
-        notes.append(f"{kind}: {label} read as {base_name} ({how})")
-        stored_base = "prefix" if name == "message prefix" else base
-        column = None if name == "message prefix" else name
-        return RowLink(rows, column, stored_base, "row reference", notes)
+        return _link_by_reference(kind, best, candidates[best.name], source, bool(shared), notes)
     if shared:
         if best is not None:
             notes.append(
-                f"{kind}: no row column agrees with the input (best {best[0]:.0%}); joined on fields"
+                f"{kind}: no row column agrees with the input (best {best.score:.0%}); joined on fields"
             )
         else:
             notes.append(f"{kind}: no row column; joined on the record fields {', '.join(shared)}")
@@ -291,6 +282,65 @@ def link_rows(
         return RowLink(rows, None, "fields", "record fields", notes)
     notes.append(f"{kind}: neither a row column nor input fields; rows cannot be linked to input rows")
     return RowLink(pl.Series(INPUT_ROW, [None] * frame.height, dtype=pl.Int64), None, "fields", "none", notes)
+
+
+def _row_candidates(
+    frame: pl.DataFrame, shared: Sequence[str], configured: str | None, prefix: pl.Series | None
+) -> dict[str, pl.Series]:
+    """The columns that may hold row numbers: the configured one alone when it is there, else every
+    row-named or all-integer column that is no input field, and the message prefix."""
+    if configured is not None:
+        return {configured: frame.get_column(configured)}
+    candidates: dict[str, pl.Series] = {}
+    for name in frame.columns:
+        if name in shared or name.startswith("_"):
+            continue
+        if name in ROW_NAMES or _all_integers(frame.get_column(name).head(SAMPLE_ROWS)):
+            candidates[name] = frame.get_column(name)
+    if prefix is not None:
+        candidates[PREFIX_CANDIDATE] = prefix
+    return candidates
+
+
+def _best_rank(
+    frame: pl.DataFrame,
+    candidates: dict[str, pl.Series],
+    source: pl.DataFrame,
+    shared: Sequence[str],
+    forced_base: str | None,
+) -> _Rank | None:
+    """The best (candidate, base) on a sample of rows; None without candidates."""
+    best: _Rank | None = None
+    sample = frame.head(SAMPLE_ROWS)
+    for name, values in candidates.items():
+        for base in (forced_base,) if forced_base else BASES:
+            score = _agreement(sample, values.head(SAMPLE_ROWS), base, source, shared)
+            rank = _Rank(
+                score, name != PREFIX_CANDIDATE, -BASES.index(base) if base in BASES else 0, name, base
+            )
+            if best is None or rank.key > best.key:
+                best = rank
+            if score == 1.0:
+                break  # this column's later bases rank lower: none can beat a perfect score
+        if best is not None and best.unbeatable:
+            break
+    return best
+
+
+def _link_by_reference(
+    kind: str, best: _Rank, values: pl.Series, source: pl.DataFrame, checked: bool, notes: list[str]
+) -> RowLink:
+    """The rows `best` points at, with a note saying which column, which base and how sure."""
+    rows = _pointed_rows(values, best.base, source)
+    how = f"{best.score:.0%} of sampled rows agree with the input row they point at"
+    if not checked:
+        how = "no shared fields to check against; chosen from the range of values"
+    label = f"column {best.name!r}" if best.real_column else "row numbers in the message prefix"
+    base_name = "physical line numbers" if best.base == "line" else f"{best.base}-based"
+    notes.append(f"{kind}: {label} read as {base_name} ({how})")
+    if best.real_column:
+        return RowLink(rows, best.name, best.base, "row reference", notes)
+    return RowLink(rows, None, "prefix", "row reference", notes)
 
 
 def _all_integers(values: pl.Series) -> bool:
