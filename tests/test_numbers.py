@@ -162,6 +162,15 @@ def check_index(tenant_dir: Path, summaries: dict[str, dict[str, Any]]) -> None:
             assert "Every one" not in text, name
         else:
             assert f"Every one of the {n(totals['input rows']):,} rows landed" in text, name
+    page = (tenant_dir / "index.html").read_text()
+    for label, value in (
+        ("failed records", failed),
+        ("unaccounted rows", unaccounted),
+        ("landed on resubmission", landed),
+        ("still outstanding", outstanding),
+    ):
+        [shown] = re.findall(rf"<dt>{label}</dt><dd>{NUMBER}</dd>", page)
+        assert n(shown) == value, (tenant_dir, label)
     jobs = md_table(tenant_dir / "index.md", "job")
     assert sorted(r["job"] for r in jobs) == sorted(summaries)
     for row in jobs:
