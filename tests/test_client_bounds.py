@@ -4,11 +4,9 @@ error naming the URL and the setting, never a traceback, never unbounded memory 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.config import MIB, Limits, Settings
@@ -16,11 +14,7 @@ from claret_errors.errors import ExitCode
 from claret_errors.fetch import FetchOutcome, fetch
 from claret_errors.simulator import FaultRule, Scenario, Simulator, make_nightly_csv
 
-
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=2):
-        yield
+pytestmark = [pytest.mark.usefixtures("no_backoff"), pytest.mark.retry_attempts(2)]
 
 
 def fetch_one(tmp_path: Path, rule: FaultRule, limits: Limits) -> tuple[FetchOutcome, Simulator]:

@@ -20,7 +20,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-import stamina
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -53,11 +52,7 @@ def run_folder(night: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture(autouse=True)
-def _no_backoff() -> Iterator[None]:
-    """Retries happen, but without waiting (stamina's testing mode)."""
-    with stamina.set_testing(True, attempts=3):
-        yield
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import stamina
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -29,13 +27,7 @@ COUNT_KEYS = ("input_rows", "imported", "failed", "unaccounted", "anomalies")
 NUMBER = r"(\d[\d,]*)"
 
 
-@pytest.fixture(autouse=True)
-def quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    with stamina.set_testing(True, attempts=3):
-        yield
+pytestmark = pytest.mark.usefixtures("no_claret_env")
 
 
 def n(text: str) -> int:

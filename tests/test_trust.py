@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,10 @@ REPORT_FILES = ("report.html", "report.md", "summary.json", "failed_records.csv"
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
-    monkeypatch.chdir(tmp_path)
-    for var in ("CLARET_TOKEN", "CLARET_TENANT", "CLARET_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
+def sim(logged_in_sim: Simulator, tmp_path: Path) -> Simulator:
+    """The logged-in simulator, with the master data in the working directory's config file."""
     (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
-    with stamina.set_testing(True, attempts=2), Simulator(seed=31, speed=0.0) as simulator:
-        monkeypatch.setenv("CLARET_EMAIL", simulator.email)
-        monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
-        yield simulator
+    return logged_in_sim
 
 
 def common(sim: Simulator, out: Path) -> list[str]:
