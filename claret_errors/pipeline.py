@@ -54,6 +54,7 @@ from claret_errors.resubmit.send import (
     record_sent_as,
     send,
 )
+from claret_errors.resubmit.worksheet import WorksheetCheck, check_worksheet, is_worksheet
 from claret_errors.results import (
     Attempt,
     CategoryCount,
@@ -664,6 +665,7 @@ class ResubmitResult:
     unknown: list[Unsure] = field(default_factory=list)  # sent in this run, answer lost
     skipped: dict[Path, Sent] = field(default_factory=dict)  # not sent: the earlier upload, under the lock
     base_url: str = ""
+    worksheets: list[WorksheetCheck] = field(default_factory=list)  # edited worksheets given, as read
 
     def before(self, planned: Planned) -> Sent | None:
         """The earlier upload of a file: as the ledger said under its lock when sending, else at the plan."""
@@ -686,6 +688,8 @@ class ResubmitResult:
         """How the resubmitted jobs ended (the originals' failures are what was being fixed); 7 when an
         upload's outcome is unknown, in this run or an earlier one, until --force or a check settles it."""
         codes = [self.new_jobs.exit_code if self.new_jobs else int(ExitCode.OK)]
+        if any(w.problems for w in self.worksheets):  # rows a person edited that still cannot go
+            codes.append(int(ExitCode.RECORDS_FAILED))
         if self.unknown or self.held_back():
             codes.append(int(ExitCode.UNAVAILABLE))
         return int(worst_exit_code(codes))
@@ -713,6 +717,7 @@ class ResubmitResult:
             "schema_version": 1,
             "confirmed": self.new_jobs is not None,
             "files": [{**p.to_json(), "sent_as": sent.get(p.file)} for p in self.planned],
+            "worksheets": [w.to_json() for w in self.worksheets],
             "outcome_unknown": unknown,
             "jobs": self.new_jobs.summary()["jobs"] if self.new_jobs else [],
             "originals": [job_json(r) for r in self.originals],
@@ -775,14 +780,18 @@ def resubmit(
     sent_as: str | None = None,
 ) -> ResubmitResult:
     """`claret-errors resubmit`: the plan alone, or with `confirm` the whole second round; with `sent_as`,
-    one file whose upload's outcome was unknown recorded as that job, then followed like a sent one."""
-    planned = plan(paths, settings)
+    one file whose upload's outcome was unknown recorded as that job, then followed like a sent one.
+    An edited worksheet among the paths stands for the files of its changed rows that pass the checks."""
+    sheets = [check_worksheet(Path(p), settings, force=force) for p in paths if is_worksheet(Path(p))]
+    rest = [Path(p) for p in paths if not is_worksheet(Path(p))]
+    files = [f for sheet in sheets for f in sheet.files]
+    planned = plan([*rest, *files], settings) if rest or files else []
     if sent_as is not None:
         [sent_as] = job_ids_from([sent_as])
         if len(planned) != 1:
             raise UsageError("--sent-as records one file: give the one corrected file that became that job")
     elif not confirm or not planned:
-        return ResubmitResult(planned)
+        return ResubmitResult(planned, worksheets=sheets)
     settings = _upload_settings(planned, settings)
 
     async def main() -> ResubmitResult:
@@ -793,7 +802,9 @@ def resubmit(
                 planned, settings, client, force=force, progress=progress, sent_as=sent_as
             )
 
-    return asyncio.run(main())
+    result = asyncio.run(main())
+    result.worksheets = sheets
+    return result
 
 
 def job_line(result: JobResult) -> str:

@@ -1,16 +1,20 @@
-"""`claret-errors resubmit PATH...`: send a job's corrected CSVs as new imports and follow them to the end."""
+"""`claret-errors resubmit PATH...`: send a job's corrected CSVs, or the rows a person fixed in its worksheet,
+as new imports and follow them to the end."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from claret_errors.cli.common import common_options, emit_json, say, settings_from
 
+if TYPE_CHECKING:
+    from claret_errors.resubmit.worksheet import WorksheetCheck
 
-@click.command(name="resubmit", short_help="Send corrected CSVs as new imports and follow them.")
+
+@click.command(name="resubmit", short_help="Send corrected CSVs or edited worksheets as new imports.")
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
 )
@@ -36,6 +40,10 @@ def command(
     """Upload the corrected files of job folders (or single corrected files) as new Claret imports, wait for
     the new jobs, analyse them, and link them with the originals in both reports.
 
+    A PATH may be a worksheet a person edited (needs_attention.xlsx, owners/<owner>.xlsx, or the
+    needs_attention.csv): only the rows they changed are sent, each checked first; rows still wrong are
+    listed by cell (exit 3), rows sent before are not sent again without --force.
+
     Creation and update flags come from the config ([import] allow_record_creation, allow_record_update).
     The ledger OUT/<tenant>/resubmissions.json refuses to send the same file twice unless --force, and
     holds back a file whose earlier upload has an unknown outcome (its answer was lost), with exit 7, until
@@ -54,6 +62,8 @@ def command(
     if output["as_json"]:
         emit_json(result.summary())
         return result.exit_code
+    for sheet in result.worksheets:
+        worksheet_lines(sheet)
     sent = {u.planned.file: u.new_job for u in result.uploaded}
     lost = {u.planned.file: u for u in result.unknown}
     for item in result.planned:
@@ -80,7 +90,9 @@ def command(
                 )
             state = "would be sent" + earlier
         say(f"{item.file} ({item.records} records, from job {item.original_job}): {state}")
-    if not result.planned:
+    if not result.planned and result.worksheets:
+        click.echo("nothing to send: no changed row of the worksheets is ready")
+    elif not result.planned:
         click.echo("nothing to send: the folders hold no corrected files")
     elif not following:
         click.echo("nothing was sent; add --confirm to send")
@@ -88,3 +100,20 @@ def command(
         job_lines(result.new_jobs.results)
         job_lines(result.originals)
     return result.exit_code
+
+
+def worksheet_lines(sheet: WorksheetCheck) -> None:
+    """What an edited worksheet holds: the counts, each cell still wrong and why, what was converted."""
+    say(
+        f"{sheet.worksheet} (job {sheet.job_log_id}, {sheet.tenant}): {sheet.rows} rows, {sheet.unchanged} "
+        f"unchanged (not sent), {len(sheet.ready)} changed and ready, {len(sheet.problems)} cells to fix"
+    )
+    for note in sheet.notes:
+        say(f"  note: {note}")
+    for line in sheet.conversions:
+        say(f"  converted {line}")
+    for problem in sheet.problems:
+        click.echo(f"  still invalid: {problem}")
+    for number, job in sorted(sheet.sent_before.items()):
+        state = "sent again (--force)" if number in sheet.ready else "not sent again without --force"
+        say(f"  input row {number} was sent before as job {job}: {state}")

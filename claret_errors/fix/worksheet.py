@@ -7,7 +7,9 @@ columns get a drop-down of the names known to exist. Writes files only; xlsxwrit
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from claret_errors.files.atomic import atomic_write_bytes, atomic_write_json
 from claret_errors.files.csvwrite import LIST_SEPARATOR
+from claret_errors.fix.rules import quantity_style
 from claret_errors.results import FixResult, JobResult
 
 if TYPE_CHECKING:
@@ -85,16 +88,38 @@ def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, 
         "tenant": result.info.tenant,
         "job_log_id": result.info.job_log_id,
     }
-    _write_original(folder / ORIGINAL, frame, layout, info)
-    written = [folder / WORKSHEET]
-    _write_book(written[0], frame, layout, marks, fixes.choices, {**info, "owner": ""})
+    job = result.loaded
+    # The job's number habit, for `resubmit` to read an edited "1,200" as the file would mean it.
+    quantities = job.input.get_column("quantity") if job and "quantity" in job.input.columns else None
+    comma = quantity_style(quantities) if quantities is not None else False
+    books = {WORKSHEET: (frame, "")}
     for owner, stem in owner_stems.items():
         mine = frame.filter(pl.col("owner") == owner)
         if owner and mine.height:
-            path = folder / "owners" / f"{stem}.xlsx"
-            _write_book(path, mine, layout, marks, fixes.choices, {**info, "owner": owner})
-            written.append(path)
-    return written
+            books[f"owners/{stem}.xlsx"] = (mine, owner)
+    before = _written_before(folder)
+    sums: dict[str, str] = {}
+    for name, (rows, owner) in books.items():
+        path = folder / name
+        if name in before and path.is_file() and _sha256(path) != before[name]:
+            sums[name] = before[name]  # edited by a person since: their work is never overwritten
+            continue
+        sums[name] = _write_book(path, rows, layout, marks, fixes.choices, {**info, "owner": owner})
+    _write_original(folder / ORIGINAL, frame, layout, {**info, "comma_decimal": comma, "written": sums})
+    return [folder / name for name in books]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _written_before(folder: Path) -> dict[str, str]:
+    """The worksheets the last analysis wrote, by sha256: one that differs now was edited by a person."""
+    try:
+        data = json.loads((folder / ORIGINAL).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in dict(data.get("written", {})).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _sheet_frame(attention: pl.DataFrame, layout: SheetLayout) -> pl.DataFrame:
@@ -135,7 +160,7 @@ def _cells_to_change(result: JobResult, layout: SheetLayout) -> dict[int, set[st
     return marks
 
 
-def _write_original(path: Path, frame: pl.DataFrame, layout: SheetLayout, info: Mapping[str, str]) -> None:
+def _write_original(path: Path, frame: pl.DataFrame, layout: SheetLayout, info: Mapping[str, object]) -> None:
     """The rows as the worksheets show them: what `resubmit` compares an edited worksheet with."""
     rows = frame.select("input_row", *layout.columns).rows()
     atomic_write_json(
@@ -166,8 +191,9 @@ def _write_book(
     marks: Mapping[int, set[str]],
     choices: Mapping[str, Sequence[str]],
     info: Mapping[str, str],
-) -> None:
-    """One workbook: the rows (text cells), highlights, drop-downs, hidden info and lists; atomically."""
+) -> str:
+    """One workbook: the rows (text cells), highlights, drop-downs, hidden info and lists, atomically;
+    its sha256."""
     from xlsxwriter import Workbook
     from xlsxwriter.utility import xl_col_to_name
 
@@ -205,6 +231,7 @@ def _write_book(
     _info_sheet(book, {**info, "columns": "\t".join(layout.columns)})
     book.close()
     atomic_write_bytes(path, buffer.getvalue())
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def _drop_downs(

@@ -23,6 +23,7 @@ from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
 from claret_errors.fix.corrections import CORRECTED_DIR, UNACCOUNTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
+from claret_errors.resubmit.worksheet import EDITED_DIR
 
 if TYPE_CHECKING:  # the HTTP client is made by the caller: `analyze` loads no httpx
     from claret_errors.claret.client import ClaretClient
@@ -102,9 +103,10 @@ def _corrected_files(path: Path) -> tuple[Path, list[Path]]:
         raise UsageError(f"{path} is a symbolic link; give the job folder or the file itself")
     if path.is_file():
         folder = path.resolve().parent.parent
-        # unaccounted/ files are sent only when named: a person looked their rows up in Claret first
+        # unaccounted/ files are sent only when named: a person looked their rows up in Claret first;
+        # edited/ ones when their worksheet is
         if (
-            path.resolve().parent.name not in (CORRECTED_DIR, UNACCOUNTED_DIR)
+            path.resolve().parent.name not in (CORRECTED_DIR, UNACCOUNTED_DIR, EDITED_DIR)
             or path.suffix.lower() != ".csv"
         ):
             raise UsageError(
