@@ -171,31 +171,43 @@ def shaping_settings(settings: Settings) -> dict[str, str | None]:
     return {key: str(Path(value).resolve()) if (value := getattr(settings, key)) else None for key in SHAPING}
 
 
-def with_recorded_settings(path: Path, settings: Settings) -> Settings:
-    """The settings an earlier analysis of this folder recorded, for each one not given this time (a
-    re-analysis without --owners must not route every record to `unassigned`)."""
-    try:
-        recorded = json.loads((path / SUMMARY).read_text(encoding="utf-8")).get("settings")
-    except (OSError, ValueError, AttributeError):
+def _recorded(folders: Sequence[Path]) -> tuple[dict[str, Any], Path] | None:
+    """The settings recorded by the first of `folders` holding a readable summary.json, and that file."""
+    for folder in folders:
+        try:
+            data = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            recorded = data.get("settings")
+            return (recorded, folder / SUMMARY) if isinstance(recorded, dict) else None
+    return None
+
+
+def with_recorded_settings(folders: Sequence[Path], settings: Settings) -> Settings:
+    """The settings an earlier analysis recorded (in the output folder, else the folder analysed), for each
+    one not given this time: a re-analysis without --owners must not route every record to `unassigned`."""
+    found = _recorded(folders)
+    if found is None:
         return settings
-    if not isinstance(recorded, dict):
-        return settings
+    recorded, where = found
+    now = shaping_settings(settings)
     reused = {
         key: Path(value)
         for key in SHAPING
         if key not in settings.sources
         and isinstance(value := recorded.get(key), str)
+        and value != now[key]
         and Path(value).exists()
     }
     if not reused:
         return settings
-    log.info("reusing the settings of the earlier analysis of %s: %s", path, ", ".join(reused))
-    sources = {**settings.sources, **dict.fromkeys(reused, str(path / SUMMARY))}
+    log.info("reusing the settings recorded in %s: %s", where, ", ".join(reused))
     return replace(
         settings,
         owners=reused.get("owners", settings.owners),
         master_data=reused.get("master_data", settings.master_data),
-        sources=sources,
+        sources={**settings.sources, **dict.fromkeys(reused, str(where))},
     )
 
 
@@ -384,7 +396,6 @@ def _analyze_job(
     attempt: Attempt | None,
 ) -> JobResult:
     """`analyze_job` once the folder is the caller's."""
-    settings = with_recorded_settings(path, settings)
     keep: dict[str, Any] = {"use_history": use_history, "attempt": attempt}
     try:
         job, findings = load_and_validate(path, settings, tenant=tenant, job_id=job_id)
@@ -402,6 +413,8 @@ def _analyze_job(
             return failed_result(info, folder, error, int(ExitCode.UNREADABLE), run_at, **keep)
         return _bug_result(info, folder, exc, run_at, **keep)
     folder = output_folder(path, job.info, settings)
+    # Loading needs neither: the owners file and master data come in with reconcile and fix.
+    settings = with_recorded_settings([folder, path], settings)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rec = reconcile(job, settings)

@@ -126,3 +126,21 @@ def test_a_bug_in_one_job_costs_only_that_job(
     if stage == "reconcile":  # the job's folder exists by then, and keeps its summary
         summary = tmp_path / "out" / "local" / "plain_fields_only" / "summary.json"
         assert json.loads(summary.read_text())["exit_code"] == 1
+
+
+def test_a_plain_folder_analysed_again_keeps_the_owners_file_it_was_analysed_with(tmp_path: Path) -> None:
+    """The owners file given the first time is recorded in summary.json and routes the records again when
+    the folder is re-analysed without it; giving one again wins."""
+    owners = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
+    job = JOBS / "plain_line_numbers"
+    out = tmp_path / "out"
+    assert main(["analyze", str(job), "--out", str(out), "--owners", str(owners)]) == ExitCode.RECORDS_FAILED
+    folder = out / "local" / "plain_line_numbers"
+    routed = (folder / "failed_records.csv").read_text()
+    assert json.loads((folder / "summary.json").read_text())["settings"]["owners"] == str(owners)
+    assert main(["analyze", str(job), "--out", str(out)]) == ExitCode.RECORDS_FAILED
+    assert (folder / "failed_records.csv").read_text() == routed and "data-team" in routed
+    other = tmp_path / "owners.toml"
+    other.write_text('default = "someone-else"\n')
+    assert main(["analyze", str(job), "--out", str(out), "--owners", str(other)]) == ExitCode.RECORDS_FAILED
+    assert "someone-else" in (folder / "failed_records.csv").read_text()
