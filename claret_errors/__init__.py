@@ -60,6 +60,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "WaitTimeoutError",
         "AuthError",
         "ClaretUnavailableError",
+        "ClaretUnreachableError",
         "JobNotFoundError",
         "UploadUnknownError",
         "ArtifactError",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from claret_errors.errors import AuthError as AuthError
     from claret_errors.errors import ClaretErrorsError as ClaretErrorsError
     from claret_errors.errors import ClaretUnavailableError as ClaretUnavailableError
+    from claret_errors.errors import ClaretUnreachableError as ClaretUnreachableError
     from claret_errors.errors import ConfigError as ConfigError
     from claret_errors.errors import ExitCode as ExitCode
     from claret_errors.errors import JobFailedError as JobFailedError

@@ -24,8 +24,8 @@ PUBLIC = {
     "write_run_index", "History",
     # settings and the errors a caller catches
     "Settings", "load_settings", "ExitCode", "ClaretErrorsError", "UsageError", "ConfigError",
-    "JobFailedError", "WaitTimeoutError", "AuthError", "ClaretUnavailableError", "JobNotFoundError",
-    "UploadUnknownError", "ArtifactError", "__version__",
+    "JobFailedError", "WaitTimeoutError", "AuthError", "ClaretUnavailableError", "ClaretUnreachableError",
+    "JobNotFoundError", "UploadUnknownError", "ArtifactError", "__version__",
 }  # fmt: skip
 
 
