@@ -6,11 +6,10 @@ the field. No I/O here: the client hands in the decoded JSON.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-
-import orjson
 
 from claret_errors.errors import ClaretUnavailableError
 from claret_errors.redact import mask_secrets
@@ -144,16 +143,15 @@ class _Reader:
 
 def load_json(data: bytes, *, url: str | None = None) -> Any:
     """Claret's JSON answer decoded, nested at most MAX_JSON_DEPTH deep: ValueError when it is not JSON,
-    StatusFormatError naming the URL when it nests deeper. orjson never recurses in Python."""
+    StatusFormatError naming the URL when it nests deeper. The standard library's decoder recurses, so a
+    nesting deeper than Python's stack allows is caught as RecursionError."""
     too_deep = StatusFormatError(
         f"Claret's answer nests deeper than {MAX_JSON_DEPTH} levels; refused", url=url
     )
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        if "depth" in str(exc) or "recursion" in str(exc).lower():  # orjson stops at 1024 levels
-            raise too_deep from None
-        raise
+        value = json.loads(data)
+    except RecursionError:
+        raise too_deep from None
     level: list[tuple[Any, int]] = [(value, 1)]
     while level:
         item, depth = level.pop()
