@@ -1,7 +1,8 @@
 """The demo: the whole nightly loop against the built-in simulator, with the sample nightly file.
 
-Upload in 1000-record chunks (Claret's cap), run, resubmit the corrected files, run the second round. No
-network beyond loopback, no credentials: the simulator mints its own.
+Upload in 1000-record chunks (Claret's cap), run, resubmit the corrected files, run the second round; then
+a stand-in for a person edits the first job's needs_attention.csv, and the rows they fixed go back as a
+third round. No network beyond loopback, no credentials: the simulator mints its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
-from claret_errors.errors import ArtifactError, ExitCode, UsageError
+from claret_errors.errors import ArtifactError, ExitCode, UsageError, worst_exit_code
 from claret_errors.files.csvwrite import render_csv
 from claret_errors.fix.corrections import MAX_RECORDS_PER_FILE
 from claret_errors.notify.deliver import NotifyResult, notify
@@ -24,9 +25,11 @@ from claret_errors.pipeline import ResubmitResult, RunResult, resubmit_async, ru
 from claret_errors.progress import Progress
 from claret_errors.resources import fixtures_dir
 from claret_errors.resubmit.send import plan
+from claret_errors.resubmit.worksheet import check_worksheet
 
 DEMO_FILE = "nightly_inventory.csv"
 DEMO_TENANT = "demo"
+EDITED = "needs_attention_edited.csv"  # the person's "Save As", beside the file the tool rewrites
 MARKER = ".claret-errors-demo"  # a demo output folder we made, and so may clear on the next demo
 SPEED = 0.002  # Claret's minutes become a fraction of a second
 
@@ -41,13 +44,15 @@ class DemoResult:
     tenant_dir: Path
     seconds: float
     messages: NotifyResult  # what each owner and the data team would be sent (written, not sent)
+    third: ResubmitResult  # the rows a person fixed in a worksheet, sent back
 
     @property
     def exit_code(self) -> int:
-        """0 when the corrected records landed in the second round; else what went wrong there."""
-        if not self.second.uploaded:
+        """0 when the corrected records landed in the second round and the rows a person fixed in the
+        third; else what went wrong there."""
+        if not self.second.uploaded or not self.third.uploaded:
             return int(ExitCode.RECORDS_FAILED)
-        return self.second.exit_code
+        return int(worst_exit_code([self.second.exit_code, self.third.exit_code]))
 
 
 def chunks(data: bytes, name: str, size: int = MAX_RECORDS_PER_FILE) -> list[tuple[str, bytes, int]]:
@@ -76,9 +81,30 @@ def prepare(out: Path) -> Path:
     return tenant_dir
 
 
+def edit_as_a_person(folder: Path) -> Path:
+    """What an owner does with needs_attention.csv in a spreadsheet: takes the close matches the tool
+    suggests, and types the counted quantity (with a thousands separator) where Claret wanted one above 0;
+    then saves it as a European spreadsheet does, with semicolons in Windows-1252."""
+    text = (folder / "needs_attention.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = rows[0]
+    at = {name: header.index(name) for name in header}
+    for row in rows[1:]:
+        field, _, rest = row[at["suggestion"]].partition(": ")
+        if field in at and rest.endswith(")") and "(score " in rest:
+            row[at[field]] = rest.split(" (score ", 1)[0]
+        elif "greater than 0" in row[at["messages"]] and row[at["quantity"]].strip() in ("0", "-0", ""):
+            row[at["quantity"]] = "1,200"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    edited = folder / EDITED
+    edited.write_bytes(buffer.getvalue().encode("cp1252", errors="replace"))
+    return edited
+
+
 async def _loop(
     settings: Settings, data: bytes, progress: Progress
-) -> tuple[list[tuple[str, int, str]], RunResult, ResubmitResult]:
+) -> tuple[list[tuple[str, int, str]], RunResult, ResubmitResult, ResubmitResult]:
     async with ClaretClient(settings) as client:
         uploaded = []
         for name, part, records in chunks(data, DEMO_FILE):
@@ -92,7 +118,12 @@ async def _loop(
         first = await run_async([job for _, _, job in uploaded], settings, client, progress=progress)
         planned = await asyncio.to_thread(plan, [r.folder for r in first.results if r.fixes], settings)
         second = await resubmit_async(planned, settings, client, progress=progress)
-    return uploaded, first, second
+        sheet = await asyncio.to_thread(edit_as_a_person, first.results[0].folder)
+        checked = await asyncio.to_thread(check_worksheet, sheet, settings)
+        edited = await asyncio.to_thread(plan, checked.files, settings) if checked.files else []
+        third = await resubmit_async(edited, settings, client, progress=progress)
+        third.worksheets = [checked]
+    return uploaded, first, second, third
 
 
 def _present(path: Path) -> Path | None:
@@ -124,7 +155,7 @@ def demo(out: Path, *, progress: Progress | None = None, seed: int = 2026) -> De
             owners=_present(fixtures_dir() / "owners.example.toml"),
             master_data=_present(fixtures_dir() / "master"),
         )
-        uploaded, first, second = asyncio.run(_loop(settings, data, progress or Progress()))
+        uploaded, first, second, third = asyncio.run(_loop(settings, data, progress or Progress()))
     # The messages each owner would get, written as .eml files; a demo never sends e-mail.
     messages = notify([tenant_dir], settings)
-    return DemoResult(uploaded, first, second, tenant_dir, time.perf_counter() - started, messages)
+    return DemoResult(uploaded, first, second, tenant_dir, time.perf_counter() - started, messages, third)

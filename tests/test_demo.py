@@ -20,7 +20,7 @@ def demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=90, cwd=out.parent)
 
 
-def test_the_demo_runs_both_rounds_and_the_second_lands(tmp_path: Path) -> None:
+def test_the_demo_runs_three_rounds_and_the_second_and_third_land(tmp_path: Path) -> None:
     done = demo(tmp_path / "reports", "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -34,12 +34,18 @@ def test_the_demo_runs_both_rounds_and_the_second_lands(tmp_path: Path) -> None:
     fixed = sum(job["corrections"]["auto_fixed_rows"] for job in first)
     assert second and all(job["exit_code"] == 0 and job["counts"]["failed"] == 0 for job in second)
     assert sum(job["counts"]["imported"] for job in second) == fixed > 0
+    # Round 3: the rows a person fixed in a worksheet land too; the rest stay with their advice.
+    third = doc["third_round"]
+    [sheet] = third["worksheets"]
+    [edited] = third["jobs"]
+    assert sheet["ready"] and not sheet["still_invalid"] and sheet["conversions"]
+    assert edited["counts"]["imported"] == len(sheet["ready"]) and edited["counts"]["failed"] == 0
     tenant_dir = tmp_path / "reports" / "demo"
     assert (tenant_dir / "index.html").is_file() and (tenant_dir / "resubmissions.json").is_file()
     verdict = (tenant_dir / "index.md").read_text().splitlines()[2]
     assert (
         "of 2,600 rows are still outstanding" in verdict
-        and f"{fixed} of them landed on resubmission" in verdict
+        and f"{fixed + len(sheet['ready'])} of them landed on resubmission" in verdict
     )
     for job in first + second:
         assert (Path(job["folder"]) / "report.html").is_file()
@@ -53,7 +59,7 @@ def test_the_demo_prints_where_the_reports_are_and_replaces_its_own_folder(tmp_p
     lines = again.stdout.splitlines()
     assert lines[0].startswith("Uploaded 2600 records in 3 imports")
     assert lines[-1].startswith(f"Open {out / 'demo' / 'index.html'}")
-    assert "Round 2:" in again.stdout and "[exit 0]" in again.stdout
+    assert "Round 2:" in again.stdout and "Round 3:" in again.stdout and "[exit 0]" in again.stdout
     assert sorted(p.name for p in (out / "demo").iterdir() if p.name.isdigit()) == [
         "1",
         "2",
@@ -61,6 +67,7 @@ def test_the_demo_prints_where_the_reports_are_and_replaces_its_own_folder(tmp_p
         "4",
         "5",
         "6",
+        "7",
     ]
 
 

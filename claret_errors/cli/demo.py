@@ -34,6 +34,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
                 "uploaded": [{"file": f, "records": n, "job_log_id": j} for f, n, j in result.uploaded],
                 "first_round": result.first.summary(),
                 "second_round": result.second.summary(),
+                "third_round": result.third.summary(),
                 "messages": result.messages.summary(),
                 "seconds": round(result.seconds, 2),
                 "exit_code": result.exit_code,
@@ -49,7 +50,19 @@ def command(ctx: click.Context, /, **options: Any) -> int:
     if result.second.new_jobs:
         job_lines(result.second.new_jobs.results)
     attention = sum(r.fixes.manual_rows + r.fixes.suggested_rows for r in result.first.results if r.fixes)
-    click.echo(f"{attention} rows need a person: see needs_attention.csv and owners/ in each job folder.")
+    click.echo(f"{attention} rows need a person: see needs_attention.xlsx and owners/ in each job folder.")
+    for sheet in result.third.worksheets:
+        click.echo(
+            f"Round 3: a person fixed {len(sheet.ready)} rows in {sheet.worksheet.name} of job "
+            f"{sheet.job_log_id} ({len(sheet.conversions)} values read as meant); "
+            f"{len(sheet.problems)} cells still to fix"
+        )
+        for problem in sheet.problems:
+            click.echo(f"  still invalid: {problem}")
+    if result.third.new_jobs:
+        job_lines(result.third.new_jobs.results)
+    rest = sum(w.rows - len(w.ready) for w in result.third.worksheets)
+    click.echo(f"{rest} rows of that worksheet wait for their owners, each with its advice in the worksheet.")
     click.echo(f"The e-mail each owner would get (nothing is sent): {result.messages.folder}")
     index = result.tenant_dir / "index.html"
     click.echo(f"Open {index} (done in {result.seconds:.1f} s)")
