@@ -183,12 +183,17 @@ def test_a_csv_resaved_by_a_spreadsheet_in_cp1252_with_semicolons_is_read(
     [checked] = json.loads(out)["worksheets"]
     assert code == ExitCode.OK
     assert checked["ready"] == [number] and checked["unchanged"] == checked["rows"] - 1
-    assert any("Windows-1252" in n for n in checked["notes"]) and any(
-        "semicolon" in n for n in checked["notes"]
-    )
+    notes = " ".join(checked["notes"])
+    assert "Windows-1252" in notes and "semicolon" in notes
+
+    # Analysed again, the job gets a fresh needs_attention.csv; the person's edited one is set aside, whole.
+    edited = path.read_bytes()
+    assert main(["analyze", str(folder), "--out", str(folder.parent.parent)]) == ExitCode.RECORDS_FAILED
+    assert (folder / "needs_attention_edited.csv").read_bytes() == edited
+    assert path.read_text(encoding="utf-8").startswith("input_row,")
 
 
-def test_formulas_typed_and_rows_added_by_hand_are_listed_and_moved_columns_are_read(
+def test_formulas_and_rows_added_by_hand_are_listed_moved_columns_and_renamed_sheets_read(
     folder: Path, resubmit: Resubmit
 ) -> None:
     """A formula is never taken for a value, a row without input_row is no row of the job, order is free."""
@@ -201,6 +206,7 @@ def test_formulas_typed_and_rows_added_by_hand_are_listed_and_moved_columns_are_
     table.append([None, "122-16", "SS-01", "RM19CASRUT.ZAM", "2024-01-02", "5", "Gallon"])
     added = table.max_row
     table.move_range(f"B1:B{added}", cols=table.max_column)  # item_name moved to the end
+    table.title = "Rows to fix"
     book.save(sheet)
     code, out, _ = resubmit(str(sheet), "--json")
     [checked] = json.loads(out)["worksheets"]
@@ -209,3 +215,4 @@ def test_formulas_typed_and_rows_added_by_hand_are_listed_and_moved_columns_are_
     assert "holds a formula" in problems[(f"F{lines[first]}", first)]
     assert "a row added by hand" in problems[(f"A{added}", None)]
     assert checked["ready"] == [second]
+    assert checked["notes"] == ["the sheet 'needs_attention' was renamed to 'Rows to fix'; read that one"]

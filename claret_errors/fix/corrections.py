@@ -24,6 +24,7 @@ from claret_errors.fix.plan import (
 )
 from claret_errors.fix.references import master_names, proven_names
 from claret_errors.fix.rules import NameIndex, UnitTable, date_order, quantity_style
+from claret_errors.fix.worksheet import ATTENTION_CSV, set_aside_if_edited
 from claret_errors.reconcile.accounting import input_column
 from claret_errors.results import FixResult, LoadedJob, Reconciliation
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 MAX_RECORDS_PER_FILE = 1000  # Claret takes at most 1000 records per import request
 CORRECTED_DIR = "corrected"
 UNACCOUNTED_DIR = "unaccounted"  # rows to look up in Claret before re-sending: never sent with corrected/
-NEEDS_ATTENTION = "needs_attention.csv"
+NEEDS_ATTENTION = ATTENTION_CSV
 CORRECTIONS_LOG = "corrections_log.csv"
 KEY_FIELDS = ("item_name", "bin_name", "lot_name")  # what identifies an inventory record
 # What Python's str.strip() removes, for polars to strip exactly the same (its own set lacks \x1c-\x1f).
@@ -82,6 +83,7 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
     inputs = [c for c in result.needs_attention.columns if c not in (*ATTENTION_EXTRA, "advice", "note")]
     people = result.needs_attention.select(*inputs, *ATTENTION_PEOPLE)
     # Advice sentences end in a full stop and may hold "; ": joined as prose, not as a list.
+    set_aside_if_edited(out_dir)
     write_people_csv(out_dir / NEEDS_ATTENTION, people.with_columns(pl.col("advice").list.join(" ")))
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 WORKSHEET = "needs_attention.xlsx"
+ATTENTION_CSV = "needs_attention.csv"  # the fix stage writes it (as its NEEDS_ATTENTION)
 ORIGINAL = "worksheet.json"  # the rows as the worksheets show them, before anyone edits them
 SHEET = "needs_attention"
 INFO_SHEET = "_claret"  # hidden: which job the worksheet is of, so one of another job is recognised
@@ -105,8 +106,24 @@ def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, 
             sums[name] = before[name]  # edited by a person since: their work is never overwritten
             continue
         sums[name] = _write_book(path, rows, layout, marks, fixes.choices, {**info, "owner": owner})
+    if (folder / ATTENTION_CSV).is_file():  # written by the fix stage just now: edited if it differs later
+        sums[ATTENTION_CSV] = _sha256(folder / ATTENTION_CSV)
     _write_original(folder / ORIGINAL, frame, layout, {**info, "comma_decimal": comma, "written": sums})
     return [folder / name for name in books]
+
+
+def set_aside_if_edited(folder: Path) -> Path | None:
+    """Rename needs_attention.csv to needs_attention_edited[_N].csv if a person edited it since it was
+    written, before the fix stage writes it afresh: their work is kept and stays re-sendable."""
+    path = folder / ATTENTION_CSV
+    written = _written_before(folder).get(ATTENTION_CSV)
+    if written is None or not path.is_file() or _sha256(path) == written:
+        return None
+    n = 1
+    while (target := folder / f"needs_attention_edited{'' if n == 1 else f'_{n}'}.csv").exists():
+        n += 1
+    path.rename(target)
+    return target
 
 
 def _sha256(path: Path) -> str:
