@@ -121,3 +121,23 @@ def test_a_violation_is_caught(tmp_path: Path, file: str, source: str, why: str)
     target.write_text(source, encoding="utf-8")
     [found] = violations(package, ranks(DOC.read_text(encoding="utf-8")))
     assert why in found and file in found
+
+
+def table_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of each row of the first table under `heading` (header and rule rows left out)."""
+    section = text.split(heading, 1)[1].split("\n#", 1)[0]
+    rows = [line.strip().strip("|").split("|") for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row] for row in rows[2:]]
+
+
+def test_both_exit_code_tables_list_exactly_the_codes_of_errors_exitcode() -> None:
+    """The README (for users) and docs/architecture.md (for developers) each list every code once, and
+    the architecture page names each by its `ExitCode` member: a code added in one place shows up here."""
+    from claret_errors.errors import ExitCode
+
+    readme = table_rows((ROOT / "README.md").read_text(encoding="utf-8"), "## Exit codes")
+    architecture = table_rows(DOC.read_text(encoding="utf-8"), "## Exit codes")
+    expected = sorted(code.value for code in ExitCode)
+    assert sorted(int(row[0]) for row in readme) == expected
+    assert sorted(int(row[0]) for row in architecture) == expected
+    assert {int(row[0]): row[1].strip("`") for row in architecture} == {c.value: c.name for c in ExitCode}
