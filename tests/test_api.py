@@ -95,6 +95,7 @@ def test_public_api_types_check_under_strict_mypy(tmp_path: Path) -> None:
 
 
 def test_importing_the_package_loads_no_heavy_library() -> None:
+    """`import claret_errors` alone loads no polars, httpx or pandera: a scheduler's import stays fast."""
     heavy = "('polars', 'httpx', 'pandera')"
     code = f"import json, sys, claret_errors; print(json.dumps([m for m in {heavy} if m in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -102,6 +103,7 @@ def test_importing_the_package_loads_no_heavy_library() -> None:
 
 
 def test_run_from_python(tmp_path: Path) -> None:
+    """`run` called from Python fetches and analyses a job; its summary matches the summary.json on disk."""
     with Simulator(seed=31, speed=0.0) as sim:
         job = str(sim.submit_csv(make_nightly_csv(80, seed=31, error_share=0.2)))
         settings = claret_errors.Settings(

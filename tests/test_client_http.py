@@ -35,17 +35,8 @@ STATUS = "/demo/api/v1/imports/status/12"
 MINT = "/demo/api/v1/tokens/create"
 
 
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    """Retries without sleeping, three attempts: fast tests that still exercise every retry path."""
-    with stamina.set_testing(True, attempts=3):
-        yield
-
-
-@pytest.fixture
-def server() -> Iterator[Scripted]:
-    with scripted_server() as script:
-        yield script
+# Every test here retries without sleeping (conftest's `no_backoff`); `server` is conftest's too.
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def settings_for(server: Scripted, **overrides: object) -> Settings:
