@@ -28,6 +28,7 @@ from claret_errors.fix.references import REFERENCE_FIELDS, master_names
 from claret_errors.fix.rules import UnitTable, fix_quantity, fix_spreadsheet_serial
 from claret_errors.fix.worksheet import INFO_SHEET, KIND, LISTS_SHEET, ORIGINAL, SHEET
 from claret_errors.resubmit.ledger import Ledger
+from claret_errors.resubmit.respelt import as_written, file_order
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,9 +127,10 @@ def check_worksheet(path: Path, settings: Settings, *, force: bool = False) -> W
     _check_columns(path, frame, columns)
     as_sent: dict[int, list[str | None]] = {int(r[0]): list(r[1:]) for r in original["rows"]}
     letters = _letters(frame)
-    changed = _changed_rows(frame, columns, letters, as_sent, formulas, check)
-    known = master_names(settings.master_data, settings.aliases)
     fields: list[str] = list(original["fields"])
+    dates = [i for i, name in enumerate(fields) if name == "date_filled"]
+    changed = _changed_rows(frame, columns, letters, as_sent, formulas, dates, check)
+    known = master_names(settings.master_data, settings.aliases)
     comma = bool(original.get("comma_decimal"))
     cells = [letters[c] for c in columns]
     ready = _checked(changed, columns, cells, fields, known, UnitTable(settings.units), comma, check)
@@ -335,12 +337,17 @@ def _changed_rows(
     letters: Mapping[str, str],
     as_sent: Mapping[int, list[str | None]],
     formulas: Mapping[tuple[int, str], str],
+    dates: Sequence[int],
     check: WorksheetCheck,
 ) -> dict[int, tuple[int, list[str]]]:
-    """input_row -> (sheet line, the values now) for each row a person changed; the rest counted or listed."""
+    """input_row -> (sheet line, the values now) for each row a person changed; the rest counted or listed.
+    Cells a spreadsheet only re-spelt (dates, numbers, encoding) count as unchanged."""
     changed: dict[int, tuple[int, list[str]]] = {}
     seen: dict[int, int] = {}
-    for index, row in enumerate(frame.select("input_row", *columns).iter_rows()):
+    table = frame.select("input_row", *columns).rows()
+    read = {n: [v or "" for v in r[1:]] for r in table if (n := _whole(r[0])) is not None}
+    order = file_order(read, as_sent, dates)
+    for index, row in enumerate(table):
         line = index + 2  # the header is line 1
         number_text, values = row[0], [v if v is not None else "" for v in row[1:]]
         if number_text is None and not any(values):
@@ -371,6 +378,10 @@ def _changed_rows(
         if typed:
             continue
         before = ["" if v is None else v for v in as_sent[number]]
+        for i, written in enumerate(before):
+            values[i], reading = as_written(written, values[i], is_date=i in dates, order=order)
+            if reading:
+                check.conversions.append(f"{letters[columns[i]]}{line} ({columns[i]}): {reading}")
         if values == before:
             check.unchanged += 1
             continue
