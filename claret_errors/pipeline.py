@@ -19,6 +19,7 @@ from claret_errors.claret.models import JobStatus
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.errors import (
+    ArtifactError,
     ClaretErrorsError,
     ConfigError,
     ExitCode,
@@ -264,6 +265,19 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def _no_emptier(folder: Path, path: Path, counts: Counts) -> None:
+    """A job's input never changes: one that now reads as empty, where the last good analysis of this
+    folder read rows, has been damaged, and its analysis must not replace the good one."""
+    good = last_good_summary(folder)
+    before = _int(good["counts"].get("input_rows")) if good is not None else 0
+    if before and not counts.input_rows:
+        raise ArtifactError(
+            f"the job's input now reads as empty, where the last good analysis read {before:,} rows; "
+            "its files may be damaged: fetch or copy them again",
+            file=str(path),
+        )
+
+
 def last_good_summary(folder: Path) -> dict[str, Any] | None:
     """The folder's summary.json when it holds a good analysis (counts and no error), else None."""
     try:
@@ -418,6 +432,7 @@ def _analyze_job(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rec = reconcile(job, settings)
+        _no_emptier(folder, path, rec.counts)
         messages = rec.messages.select("input_row", "message", "category", "field", "fix", "confidence")
         write_people_csv(folder / MESSAGES, messages)
         fixes = fix(job, rec, settings, folder)
