@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 import stamina
 import trustme
+from cli_rounds import MASTER
 from hypothesis import settings as hypothesis_settings
 from scripted import Scripted, scripted_server
 
@@ -374,6 +375,14 @@ def logged_in_sim(no_claret_env: None, monkeypatch: pytest.MonkeyPatch) -> Itera
         monkeypatch.setenv("CLARET_EMAIL", simulator.email)
         monkeypatch.setenv("CLARET_PASSWORD", simulator.password)
         yield simulator
+
+
+@pytest.fixture
+def sim(logged_in_sim: Simulator, tmp_path: Path) -> Simulator:
+    """The logged-in simulator, with the master data in the working directory's config file, as the CLI
+    tests run it (a module that needs another tenant or seed defines its own `sim`)."""
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
+    return logged_in_sim
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_rounds import MASTER
 
 from claret_errors.config import Settings
 from claret_errors.fetch import fetch
@@ -20,8 +21,6 @@ from claret_errors.load.job import load_job
 from claret_errors.reconcile.accounting import reconcile
 from claret_errors.results import FixResult
 from claret_errors.simulator import Simulator, make_nightly_csv
-
-MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_rounds import MASTER
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -21,7 +22,6 @@ from claret_errors.simulator import Simulator, make_nightly_csv
 SCENARIOS = sorted(
     p.stem for p in (Path(__file__).resolve().parents[1] / "fixtures" / "scenarios").glob("*.toml")
 )
-MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
 OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
 COUNT_KEYS = ("input_rows", "imported", "failed", "unaccounted", "anomalies")
 NUMBER = r"(\d[\d,]*)"

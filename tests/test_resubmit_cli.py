@@ -9,30 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_rounds import common, first_round
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
-from claret_errors.simulator import Simulator, make_nightly_csv
-
-MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
-
-
-@pytest.fixture
-def sim(logged_in_sim: Simulator, tmp_path: Path) -> Simulator:
-    """The logged-in simulator, with the master data in the working directory's config file."""
-    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
-    return logged_in_sim
-
-
-def common(sim: Simulator, tmp_path: Path) -> list[str]:
-    return ["--base-url", sim.base_url, "--out", str(tmp_path / "out"), "--poll-interval", "0.02"]
-
-
-def first_round(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    job = str(sim.submit_csv(make_nightly_csv(300, seed=8, error_share=0.3)))
-    assert main(["run", job, "--tenant", "demo", *common(sim, tmp_path)]) == ExitCode.RECORDS_FAILED
-    capsys.readouterr()
-    return tmp_path / "out" / "demo" / job
+from claret_errors.simulator import Simulator
 
 
 def records(path: Path) -> list[list[str]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_resubmit_cli import common, first_round, sim  # noqa: F401 (sim is the simulator fixture)
+from cli_rounds import common, first_round
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -64,13 +64,13 @@ class UploadGate:
 
 
 @pytest.fixture
-def gate(sim: Simulator) -> Iterator[UploadGate]:  # noqa: F811
+def gate(sim: Simulator) -> Iterator[UploadGate]:
     held = UploadGate(sim)
     yield held
     held.release.set()  # never leave a simulator thread waiting
 
 
-def spawn(sim: Simulator, tmp_path: Path, folder: Path) -> subprocess.Popen[str]:  # noqa: F811
+def spawn(sim: Simulator, tmp_path: Path, folder: Path) -> subprocess.Popen[str]:
     """`claret-errors resubmit --confirm` as a process of its own, with the test's credentials."""
     argv = [sys.executable, "-m", "claret_errors", "resubmit", str(folder), "--confirm"]
     return subprocess.Popen(
@@ -88,7 +88,7 @@ def entries(folder: Path) -> list[dict[str, str]]:
 
 
 def test_two_resubmits_at_once_upload_the_file_once(
-    sim: Simulator,  # noqa: F811
+    sim: Simulator,
     gate: UploadGate,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -118,7 +118,7 @@ def test_two_resubmits_at_once_upload_the_file_once(
 
 
 def test_a_dropped_answer_is_unknown_and_never_resent_without_force(
-    sim: Simulator,  # noqa: F811
+    sim: Simulator,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -145,7 +145,7 @@ def test_a_dropped_answer_is_unknown_and_never_resent_without_force(
 
 
 def test_a_run_killed_mid_upload_leaves_it_unknown(
-    sim: Simulator,  # noqa: F811
+    sim: Simulator,
     gate: UploadGate,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_resubmit_cli import MASTER, common, first_round, sim  # noqa: F401 (sim is the simulator fixture)
+from cli_rounds import common, first_round
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -57,7 +57,7 @@ def edit(
 
 
 @pytest.fixture
-def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:  # noqa: F811
+def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return first_round(sim, tmp_path, capsys)
 
 
@@ -65,7 +65,7 @@ Resubmit = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def resubmit(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Resubmit:  # noqa: F811
+def resubmit(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Resubmit:
     """`claret-errors resubmit ARGS...` against the simulator: exit code, stdout, stderr."""
 
     def run(*args: str) -> tuple[int, str, str]:

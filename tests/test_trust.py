@@ -16,15 +16,7 @@ from claret_errors.errors import ExitCode
 from claret_errors.history import History
 from claret_errors.simulator import Simulator, make_nightly_csv
 
-MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
 REPORT_FILES = ("report.html", "report.md", "summary.json", "failed_records.csv", "needs_attention.csv")
-
-
-@pytest.fixture
-def sim(logged_in_sim: Simulator, tmp_path: Path) -> Simulator:
-    """The logged-in simulator, with the master data in the working directory's config file."""
-    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
-    return logged_in_sim
 
 
 def common(sim: Simulator, out: Path) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_resubmit_cli import common, sim  # noqa: F401 (sim is the simulator fixture)
+from cli_rounds import common
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -21,7 +21,7 @@ FORMULA = '=HYPERLINK("http://x.invalid","click")'
 
 
 @pytest.fixture
-def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:  # noqa: F811
+def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """A nightly import with failures of every kind, one of them an item name a spreadsheet would run."""
     data = make_nightly_csv(120, seed=8, error_share=0.3)
     data += f'"{FORMULA.replace(chr(34), chr(34) * 2)}",SS-01,RM19CASRUT.ZAM,2024-01-02,5,Gallon\r\n'.encode()
