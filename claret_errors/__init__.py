@@ -8,7 +8,7 @@ The Python API, for schedulers that call it without a shell (Airflow, Dagster, c
     result.summary()        # what `--json` prints; each job's summary.json is in its folder
 
 The stages are callable on their own: `fetch`, `load_job`, `validate`, `reconcile`, `fix`,
-`write_job_reports`, with `load_and_validate` for the two at once as `analyze` runs them (faster),
+`write_job_reports`, with `load_and_validate` for the two in one call as `analyze` runs them,
 `analyze` for folders already on disk, `resubmit` for the second round and `explain` for how one
 message is classified. A caller with its own event loop uses `run_async` and `fetch_async` (each name
 `X_async` is `X` on a `ClaretClient` the caller opens). Every error the library expects is a
