@@ -288,12 +288,24 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    """Check and convert the table sections of the file."""
+    """Check and convert the table sections of the file, one step a table."""
     where = str(path)
-    out: dict[str, Any] = {}
-    imp = data.get("import", {})
+    out: dict[str, Any] = _import_table(data.get("import", {}), where)
+    out["aliases"] = _aliases(data.get("aliases", {}), where)
+    out["units"] = _units(data.get("units", {}), where)
+    out["detect"] = _detect(data.get("detect", {}), where)
+    out["rules"] = _rules(data.get("rules", []), where)
+    out.update(_notify_tables(data, where))
+    if "limits" in data:
+        out["limits"] = _limits(data["limits"], where)
+    return out
+
+
+def _import_table(imp: Any, where: str) -> dict[str, bool]:
+    """The `[import]` table: the flags sent with `resubmit` uploads."""
     if not isinstance(imp, dict):
         raise ConfigError("must be a table", file=where, key="import")
+    out: dict[str, bool] = {}
     for key, value in imp.items():
         if key not in ("allow_record_creation", "allow_record_update"):
             raise ConfigError("unknown key", file=where, key=f"import.{key}")
@@ -301,25 +313,32 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
             out[key] = _bool(value)
         except ValueError as exc:
             raise ConfigError(str(exc), file=where, key=f"import.{key}") from None
+    return out
 
-    aliases = data.get("aliases", {})
+
+def _aliases(aliases: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """The `[aliases]` table: field = [header names]; one name alone stands for a list of one."""
     if not isinstance(aliases, dict):
         raise ConfigError("must be a table of field = [names]", file=where, key="aliases")
-    parsed_aliases: dict[str, tuple[str, ...]] = {}
+    parsed: dict[str, tuple[str, ...]] = {}
     for name, values in aliases.items():
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise ConfigError("must be a list of header names", file=where, key=f"aliases.{name}")
-        parsed_aliases[name] = tuple(values)
-    out["aliases"] = parsed_aliases
+        parsed[name] = tuple(values)
+    return parsed
 
-    units = data.get("units", {})
+
+def _units(units: Any, where: str) -> dict[str, str]:
+    """The `[units]` table: alias = "Unit name"."""
     if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
         raise ConfigError('must be a table of alias = "Unit name"', file=where, key="units")
-    out["units"] = dict(units)
+    return dict(units)
 
-    detect = data.get("detect", {})
+
+def _detect(detect: Any, where: str) -> DetectOverrides:
+    """The `[detect]` table: overrides for when detecting the layout of Claret's files guesses wrong."""
     if not isinstance(detect, dict):
         raise ConfigError("must be a table", file=where, key="detect")
     unknown = set(detect) - {"row_column", "row_base", "message_columns"}
@@ -336,46 +355,44 @@ def _parse_tables(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     row_column = detect.get("row_column")
     if row_column is not None and not isinstance(row_column, str):
         raise ConfigError("must be a column name", file=where, key="detect.row_column")
-    out["detect"] = DetectOverrides(row_column, row_base, tuple(message_columns))
+    return DetectOverrides(row_column, row_base, tuple(message_columns))
 
-    rules = data.get("rules", [])
+
+def _rules(rules: Any, where: str) -> tuple[RuleSpec, ...]:
+    """The `[[rules]]` array: the site's own classification rules, each checked whole."""
     if not isinstance(rules, list):
         raise ConfigError("must be an array of tables ([[rules]])", file=where, key="rules")
-    parsed_rules: list[RuleSpec] = []
-    for i, rule in enumerate(rules):
-        key = f"rules[{i}]"
-        if not isinstance(rule, dict):
-            raise ConfigError("must be a table", file=where, key=key)
-        unknown = set(rule) - {"name", "pattern", "category", "field", "fix", "advice"}
-        if unknown:
-            raise ConfigError("unknown key", file=where, key=f"{key}.{sorted(unknown)[0]}")
-        for required in ("pattern", "category"):
-            if not isinstance(rule.get(required), str) or not rule[required]:
-                raise ConfigError("is required", file=where, key=f"{key}.{required}")
-        if rule["category"] not in CATEGORIES:
-            raise ConfigError(f"must be one of {', '.join(CATEGORIES)}", file=where, key=f"{key}.category")
-        fix = rule.get("fix", "manual")
-        if fix not in FIX_KINDS:
-            raise ConfigError(f"must be one of {', '.join(FIX_KINDS)}", file=where, key=f"{key}.fix")
-        try:
-            re.compile(rule["pattern"])
-        except re.error as exc:
-            raise ConfigError(f"not a valid regex: {exc}", file=where, key=f"{key}.pattern") from None
-        parsed_rules.append(
-            RuleSpec(
-                name=str(rule.get("name") or f"config:{i + 1}"),
-                pattern=rule["pattern"],
-                category=rule["category"],
-                field=str(rule.get("field", "")),
-                fix=fix,
-                advice=str(rule.get("advice", "")),
-            )
-        )
-    out["rules"] = tuple(parsed_rules)
-    out.update(_notify_tables(data, where))
-    if "limits" in data:
-        out["limits"] = _limits(data["limits"], where)
-    return out
+    return tuple(_rule(i, rule, where) for i, rule in enumerate(rules))
+
+
+def _rule(i: int, rule: Any, where: str) -> RuleSpec:
+    """One `[[rules]]` table: a known category and fix, a pattern that compiles."""
+    key = f"rules[{i}]"
+    if not isinstance(rule, dict):
+        raise ConfigError("must be a table", file=where, key=key)
+    unknown = set(rule) - {"name", "pattern", "category", "field", "fix", "advice"}
+    if unknown:
+        raise ConfigError("unknown key", file=where, key=f"{key}.{sorted(unknown)[0]}")
+    for required in ("pattern", "category"):
+        if not isinstance(rule.get(required), str) or not rule[required]:
+            raise ConfigError("is required", file=where, key=f"{key}.{required}")
+    if rule["category"] not in CATEGORIES:
+        raise ConfigError(f"must be one of {', '.join(CATEGORIES)}", file=where, key=f"{key}.category")
+    fix = rule.get("fix", "manual")
+    if fix not in FIX_KINDS:
+        raise ConfigError(f"must be one of {', '.join(FIX_KINDS)}", file=where, key=f"{key}.fix")
+    try:
+        re.compile(rule["pattern"])
+    except re.error as exc:
+        raise ConfigError(f"not a valid regex: {exc}", file=where, key=f"{key}.pattern") from None
+    return RuleSpec(
+        name=str(rule.get("name") or f"config:{i + 1}"),
+        pattern=rule["pattern"],
+        category=rule["category"],
+        field=str(rule.get("field", "")),
+        fix=fix,
+        advice=str(rule.get("advice", "")),
+    )
 
 
 def _limits(table: Any, where: str) -> Limits:
