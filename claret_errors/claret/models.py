@@ -77,7 +77,7 @@ class ManifestEntry:
         }
 
 
-class _Reader:
+class _JsonObject:
     """Typed access to one JSON object; every error names the dotted field path. A lenient reader (for a
     `status.json` on disk, perhaps made by hand) reads a missing or mistyped field as absent instead, and
     takes any scalar as text."""
@@ -134,11 +134,11 @@ class _Reader:
             self.fail(f"{self.where}.{key}", "a string", value)
         return str(value)
 
-    def get_obj(self, key: str) -> _Reader | None:
+    def get_obj(self, key: str) -> _JsonObject | None:
         value = self._get(key, False)
         if value is None or (self.lenient and not isinstance(value, Mapping)):
             return None
-        return _Reader(value, f"{self.where}.{key}", self.url, self.lenient)
+        return _JsonObject(value, f"{self.where}.{key}", self.url, self.lenient)
 
 
 def load_json(data: bytes, *, url: str | None = None) -> Any:
@@ -164,7 +164,7 @@ def load_json(data: bytes, *, url: str | None = None) -> Any:
     return value
 
 
-def _files(reader: _Reader | None) -> dict[str, tuple[str, ...]]:
+def _files(reader: _JsonObject | None) -> dict[str, tuple[str, ...]]:
     """Each category is a list of relative paths; a lone string is taken as a list of one."""
     if reader is None:
         return {}
@@ -189,12 +189,12 @@ def parse_status(body: Any, *, url: str | None = None, lenient: bool = False) ->
     `lenient` is for `status.json` on disk: the body may be Claret's whole answer or its `content` alone,
     and what is missing or mistyped is left at its default rather than refused.
     """
-    top = _Reader(body, "body", url, lenient)
+    top = _JsonObject(body, "body", url, lenient)
     content = top.get_obj("content")
     if content is None:
         if not lenient:
             raise StatusFormatError("Claret's job status lacks the field content", url=url)
-        content = _Reader(top.data, "content", url, lenient)
+        content = _JsonObject(top.data, "content", url, lenient)
     content.where = "content"
     job_log_id = content.get_int("job_log_id", required=True)
     status = content.get_str("status", required=True)

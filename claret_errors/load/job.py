@@ -72,7 +72,7 @@ def load_job(
         raise ArtifactError(
             "no input file (expected artifacts/input/*.csv or a file named *input*)", file=str(path)
         )
-    reader = _Reader(path, files)
+    reader = _TablesOnDemand(path, files)
     input_tables = reader.tables("input")
     input_headers = next((t.headers for _p, t in input_tables if t.headers), ())
     if not input_headers:
@@ -121,7 +121,7 @@ def load_job(
     )
 
 
-class _Reader:
+class _TablesOnDemand:
     """A job's files, each kind read when it is first asked for: an unusable input stops the load before
     the other files are read."""
 
