@@ -32,7 +32,7 @@ LISTS_SHEET = "_lists"  # hidden: the valid values behind the drop-downs
 KIND = "claret-errors worksheet"
 SCHEMA_VERSION = 1
 # Beyond this a spreadsheet is no place to fix rows one by one: needs_attention.csv stays the file.
-MAX_SHEET_ROWS = 20_000
+MAX_SHEET_ROWS = 5_000
 PEOPLE_COLUMNS = ("messages", "advice", "suggestion", "note", "owner")
 _MIN_WIDTH, _MAX_WIDTH = 8, 48  # characters
 _CHAR_PX = 7  # pixels per character of Calibri 11, what polars' column_widths take
