@@ -15,7 +15,7 @@ import stamina
 import trustme
 from cli_rounds import MASTER
 from hypothesis import settings as hypothesis_settings
-from scripted import Scripted, scripted_server
+from scripted import TOKEN, Scripted, scripted_server
 
 from claret_errors.claret.models import JobStatus
 from claret_errors.results import (
@@ -366,6 +366,13 @@ def no_claret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_backoff: N
     monkeypatch.chdir(tmp_path)
     for var in [v for v in os.environ if v.startswith("CLARET_")]:
         monkeypatch.delenv(var)
+
+
+@pytest.fixture
+def token_env(no_claret_env: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A run in tmp_path whose only credential is a token in the environment (CLARET_TOKEN); the token."""
+    monkeypatch.setenv("CLARET_TOKEN", TOKEN)
+    return TOKEN
 
 
 @pytest.fixture

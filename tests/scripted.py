@@ -2,7 +2,7 @@
 (hostile artifact paths, a second origin that must never be contacted, exact header checks).
 
 A helper module, not a test file: the `server` fixture of conftest.py serves one, and tests that script
-their own import `Reply`, `Scripted`, `scripted_server` and `status_body` from here.
+their own import `Reply`, `Scripted`, `scripted_server`, `status_body` and `TOKEN` from here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+# A well-formed Sanctum token, for the tests that give one instead of a login.
+TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import stamina
-from scripted import Reply, Scripted, scripted_server, status_body
+from scripted import TOKEN, Reply, Scripted, scripted_server, status_body
 
 from claret_errors import __version__
 from claret_errors.claret import client as client_module
@@ -30,7 +30,6 @@ from claret_errors.errors import (
 )
 from claret_errors.files.atomic import FILE_MODE
 
-TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 STATUS = "/demo/api/v1/imports/status/12"
 MINT = "/demo/api/v1/tokens/create"
 

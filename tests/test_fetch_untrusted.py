@@ -8,15 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from scripted import Reply, Scripted, scripted_server, status_body
+from scripted import TOKEN, Reply, Scripted, scripted_server, status_body
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode, UsageError
 from claret_errors.fetch import FetchOutcome, fetch, fetch_async, job_info, job_lock, resume_command
-
-TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
-
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 

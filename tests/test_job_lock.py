@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import stamina
 from scripted import Reply, Scripted, Seen, scripted_server, status_body
-from test_status_job_id import token_only
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -48,8 +47,7 @@ class HeldDownload:
 
 
 @pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HeldDownload]:
-    token_only(monkeypatch, tmp_path)
+def held(token_env: str) -> Iterator[HeldDownload]:
     with stamina.set_testing(True, attempts=2), scripted_server() as script:
         download = HeldDownload(script)
         yield download

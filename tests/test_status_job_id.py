@@ -14,21 +14,11 @@ from scripted import Reply, Scripted, scripted_server, status_body
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
 
-TOKEN = "7|Zq3kXv9TtLmN0pQrStUvWxYz0123456789abcdEF"
 INPUT = "/demo/download/demo/user-uploads/inventory-import/2024-01-01/6/inventory_input.csv"
 
 
-def token_only(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
-    """A clean working folder, and a token as the only credential in the environment."""
-    monkeypatch.chdir(cwd)
-    for var in ("CLARET_EMAIL", "CLARET_PASSWORD", "CLARET_TENANT", "CLARET_BASE_URL", "CLARET_OUT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("CLARET_TOKEN", TOKEN)
-
-
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Scripted]:
-    token_only(monkeypatch, tmp_path)
+def server(token_env: str) -> Iterator[Scripted]:
     with stamina.set_testing(True, attempts=2), scripted_server() as script:
         # Asked for job 5, the server answers with job 6's document (a proxy cache or a server bug).
         answer = status_body(6, "completed", {"input": [INPUT]})
