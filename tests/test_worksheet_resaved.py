@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_resubmit_cli import common, first_round, sim  # noqa: F401 (sim is the simulator fixture)
+from cli_rounds import common, first_round
 from test_resubmit_worksheet import fixable
 
 from claret_errors.cli import main
@@ -31,7 +31,7 @@ def us_spelling(value: str) -> str:
 
 
 def test_a_csv_resaved_with_local_dates_sends_only_the_rows_a_person_changed(
-    sim: Simulator,  # noqa: F811
+    sim: Simulator,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
