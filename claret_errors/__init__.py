@@ -9,9 +9,10 @@ The Python API, for schedulers that call it without a shell (Airflow, Dagster, c
 
 The stages are callable on their own: `fetch`, `load_job`, `validate`, `reconcile`, `fix`,
 `write_job_reports`, with `load_and_validate` for the two in one call as `analyze` runs them,
-`analyze` for folders already on disk, `resubmit` for the second round and `explain` for how one
-message is classified. A caller with its own event loop uses `run_async` and `fetch_async` (each name
-`X_async` is `X` on a `ClaretClient` the caller opens). Every error the library expects is a
+`analyze` for folders already on disk, `resubmit` for the second round, `notify` to tell each owner
+their share of a night and `explain` for how one message is classified. A caller with its own event
+loop uses `run_async` and `fetch_async` (each name `X_async` is `X` on a `ClaretClient` the caller
+opens). Every error the library expects is a
 `ClaretErrorsError` carrying its `exit_code`; its subclasses are exported for callers who tell them apart.
 
 `_EXPORTS` is the one list of the public names; the imports under TYPE_CHECKING give type checkers the
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "claret_errors.reconcile.explain": ("explain",),
     "claret_errors.fix.corrections": ("fix",),
     "claret_errors.report.write": ("write_job_reports", "write_run_index"),
+    "claret_errors.notify.deliver": ("notify", "NotifyResult"),
     "claret_errors.history": ("History",),
     "claret_errors.config": ("Settings", "load_settings"),
     "claret_errors.results": ("JobResult",),
@@ -93,6 +95,8 @@ if TYPE_CHECKING:
     from claret_errors.fix.corrections import fix as fix
     from claret_errors.history import History as History
     from claret_errors.load.job import load_job as load_job
+    from claret_errors.notify.deliver import NotifyResult as NotifyResult
+    from claret_errors.notify.deliver import notify as notify
     from claret_errors.pipeline import ResubmitResult as ResubmitResult
     from claret_errors.pipeline import RunResult as RunResult
     from claret_errors.pipeline import analyze as analyze

@@ -21,7 +21,7 @@ PUBLIC = {
     "RunResult", "ResubmitResult", "FetchOutcome", "JobResult", "demo",
     # the stages one at a time
     "load_job", "validate", "load_and_validate", "reconcile", "explain", "fix", "write_job_reports",
-    "write_run_index", "History",
+    "write_run_index", "History", "notify", "NotifyResult",
     # settings and the errors a caller catches
     "Settings", "load_settings", "ExitCode", "ClaretErrorsError", "UsageError", "ConfigError",
     "JobFailedError", "WaitTimeoutError", "AuthError", "ClaretUnavailableError", "ClaretUnreachableError",
@@ -43,7 +43,7 @@ def test_a_stage_stays_the_function_after_its_module_is_imported() -> None:
     """`claret_errors.fetch` is the stage even once the module of that name is loaded (as `run` loads it)."""
     import importlib
 
-    for name in ("fetch", "validate", "reconcile", "fix", "resubmit", "demo"):
+    for name in ("fetch", "validate", "reconcile", "fix", "resubmit", "notify", "demo"):
         module = importlib.import_module(claret_errors._MODULE_OF[name])
         assert getattr(claret_errors, name) is getattr(module, name), name
     from claret_errors import fix

@@ -13,11 +13,13 @@ from claret_errors import (
     ExitCode,
     FetchOutcome,
     JobResult,
+    NotifyResult,
     RunResult,
     Settings,
     fetch,
     fetch_async,
     load_settings,
+    notify,
     run,
     run_async,
 )
@@ -55,4 +57,7 @@ def offline(folder: Path, settings: Settings) -> int:
     rec = claret_errors.reconcile(job, settings)
     claret_errors.fix(job, rec, settings, folder / "corrected")
     assert_type(claret_errors.analyze([folder], settings), RunResult)
+    told = notify([folder.parent], settings, confirm=False)
+    assert_type(told, NotifyResult)
+    assert_type(told.exit_code, int)
     return len(findings) + rec.counts.failed
