@@ -89,3 +89,11 @@ def test_each_worksheet_says_which_job_it_is_of_and_each_owner_gets_their_rows(f
         assert dict(book[INFO_SHEET].values)["owner"] == owner
         shown = [r[-1] for r in book[SHEET].iter_rows(min_row=2, values_only=True)]
         assert shown and set(shown) == {owner}
+
+
+def test_the_reports_say_how_rows_fixed_in_a_worksheet_go_back(folder: Path) -> None:
+    """The road back to Claret for rows fixed by hand is written where the runner and the owners look."""
+    sentence = "claret-errors resubmit WORKSHEET --confirm"
+    for report in ("report.md", "report.html", "owners/unassigned.md", "owners/unassigned.html"):
+        text = (folder / report).read_text(encoding="utf-8")
+        assert sentence in text and "needs_attention.xlsx" in text, report

@@ -311,6 +311,7 @@ class JobView:
     trend_categories: list[str] = field(default_factory=list)
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
     attempt: str = ""  # a later attempt that failed, and which analysis is shown
+    worksheet: bool = False  # the job has needs_attention.xlsx: say how edited rows go back to Claret
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,7 @@ def build_job_view(
         trend_categories=sorted({c for t in trends or [] for c in t.categories}) if whole_job else [],
         link_prefix="" if whole_job else "../",
         attempt=attempt_note(result.attempt) if result.attempt else "",
+        worksheet=has_worksheet(result),
     )
 
 
