@@ -14,7 +14,7 @@ import logging
 import re
 import shlex
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,9 @@ from claret_errors.errors import (
     WaitTimeoutError,
     worst_exit_code,
 )
+from claret_errors.files import lock as locks
 from claret_errors.files.atomic import atomic_write_json
-from claret_errors.files.lock import FileLock
+from claret_errors.files.lock import FileLock, job_busy, job_lock, waiting_for
 from claret_errors.progress import Progress
 from claret_errors.redact import printable
 from claret_errors.results import JobInfo
@@ -44,8 +45,6 @@ if TYPE_CHECKING:  # httpx and stamina load only when a client is made: `analyze
 
 MANIFEST_EVERY = 1.0  # seconds between manifest rewrites while a job's files land
 POLL_FAILURES_FORGIVEN = 2  # consecutive failed polls (each already retried) before a job counts as lost
-LOCKS = ".locks"  # in the tenant folder, one lock file a job: one run at a time fetches or analyses a job
-JOB_LOCK_WAIT = 10.0  # seconds a run waits for another run on the same job before it gives up (exit 5)
 log = logging.getLogger("claret_errors.fetch")
 _PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
 
@@ -91,37 +90,6 @@ def job_ids_from(values: Sequence[str]) -> list[str]:
 def job_folder(settings: Settings, job_log_id: str) -> Path:
     """`OUT/<tenant>/<job_log_id>`, with the tenant made a safe single path component."""
     return settings.out / safe_component(settings.tenant or "", fallback="tenant") / job_log_id
-
-
-def job_lock(folder: Path) -> FileLock:
-    """The lock a run holds on a job folder while it fetches or analyses the job: beside the folder, so
-    that taking it creates nothing in a folder a run may never fill (Claret unreachable)."""
-    return FileLock(folder.parent / LOCKS / f"{folder.name}.lock")
-
-
-def job_busy(job_log_id: str, folder: Path) -> WaitTimeoutError:
-    """The error of a run that waited for another run on the same job and gave up."""
-    return WaitTimeoutError(
-        f"job {job_log_id}: another claret-errors run is working on it (in {folder}); "
-        f"gave up after waiting {JOB_LOCK_WAIT:g} s and touched nothing; run again once that run is done"
-    )
-
-
-def take_job_lock(folder: Path, job_log_id: str) -> FileLock | None:
-    """The job folder's lock, waiting up to JOB_LOCK_WAIT for another run on the job; None if that run
-    kept it. OSError if the lock file cannot be made."""
-    lock = job_lock(folder)
-    return lock if lock.acquire(JOB_LOCK_WAIT, waiting_for(job_log_id, folder)) else None
-
-
-def waiting_for(job_log_id: str, folder: Path) -> Callable[[], None]:
-    """What a run says once when it starts to wait for another run on the same job."""
-    return lambda: log.warning(
-        "job %s: another claret-errors run is working on it; waiting up to %g s (lock %s)",
-        job_log_id,
-        JOB_LOCK_WAIT,
-        job_lock(folder).path,
-    )
 
 
 RESUME_WAIT_FACTOR = 4  # a wait that just ran out gives up again at once: the resume waits this much longer
@@ -405,7 +373,7 @@ class _Run:
         lock = job_lock(folder)
         try:
             # Before anything touches the folder: another run's temp files there are not stale.
-            if not await lock.acquire_async(JOB_LOCK_WAIT, waiting_for(job_id, folder)):
+            if not await lock.acquire_async(locks.JOB_LOCK_WAIT, waiting_for(job_id, folder)):
                 outcome.locked_out = True
                 raise job_busy(job_id, folder)
             status = await self.wait(job_id, folder, outcome)

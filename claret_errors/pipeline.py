@@ -6,7 +6,6 @@ an exit code), never an exception that stops the other jobs; nothing here prints
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -27,16 +26,9 @@ from claret_errors.errors import (
     is_bug,
     worst_exit_code,
 )
-from claret_errors.fetch import (
-    FetchOutcome,
-    fetch_each,
-    job_busy,
-    job_ids_from,
-    job_info,
-    take_job_lock,
-)
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.csvwrite import write_people_csv
+from claret_errors.files.lock import job_busy, take_job_lock
 from claret_errors.fix.corrections import fix
 from claret_errors.history import History, HistoryEntry, nights_of
 from claret_errors.load.job import load_job
@@ -74,6 +66,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from claret_errors.claret.client import ClaretClient
+    from claret_errors.fetch import FetchOutcome
 
 log = logging.getLogger("claret_errors.pipeline")
 
@@ -606,6 +599,7 @@ def _analysable(outcome: FetchOutcome) -> bool:
 def _from_fetch(outcome: FetchOutcome, settings: Settings, run_at: datetime) -> JobResult:
     """Analyse a fetched job; one whose files could not all be fetched keeps the fetch error and code, and
     the folder's last good analysis, made again from the files on disk, if it has one."""
+    from claret_errors.fetch import job_info
 
     def analyse(attempt: Attempt | None = None) -> JobResult:
         return analyze_job(
@@ -643,6 +637,11 @@ async def run_async(
     write_index: bool = True,
 ) -> RunResult:
     """Fetch every job at once and analyse each as soon as it is down; results in the order given."""
+    # fetch and asyncio load only for a run that fetches: `analyze` needs neither.
+    import asyncio
+
+    from claret_errors.fetch import fetch_each, job_ids_from
+
     run_at = datetime.now(UTC)
     slots = asyncio.Semaphore(ANALYSES_AT_ONCE)
     progress = progress or Progress()
@@ -677,6 +676,8 @@ def run(job_ids: Sequence[str], settings: Settings, *, progress: Progress | None
 
         async with ClaretClient(settings) as client:
             return await run_async(job_ids, settings, client, progress=progress)
+
+    import asyncio
 
     return asyncio.run(main())
 
@@ -774,6 +775,8 @@ async def resubmit_async(
 ) -> ResubmitResult:
     """Send the planned files, follow the new jobs to the end, then analyse the originals again (links).
     With `sent_as`, the one planned file is recorded as that job instead of sent (its outcome was unknown)."""
+    import asyncio
+
     if sent_as is not None:
         sending = await record_sent_as(planned[0], sent_as)
     else:
@@ -815,6 +818,8 @@ def resubmit(
     files = [f for sheet in sheets for f in sheet.files]
     planned = plan([*rest, *files], settings) if rest or files else []
     if sent_as is not None:
+        from claret_errors.fetch import job_ids_from
+
         [sent_as] = job_ids_from([sent_as])
         if len(planned) != 1:
             raise UsageError("--sent-as records one file: give the one corrected file that became that job")
@@ -829,6 +834,8 @@ def resubmit(
             return await resubmit_async(
                 planned, settings, client, force=force, progress=progress, sent_as=sent_as
             )
+
+    import asyncio
 
     result = asyncio.run(main())
     result.worksheets = sheets

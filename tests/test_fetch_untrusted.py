@@ -13,7 +13,8 @@ from scripted import TOKEN, Reply, Scripted, scripted_server, status_body
 from claret_errors.claret.client import ClaretClient
 from claret_errors.config import Settings
 from claret_errors.errors import ExitCode, UsageError
-from claret_errors.fetch import FetchOutcome, fetch, fetch_async, job_info, job_lock, resume_command
+from claret_errors.fetch import FetchOutcome, fetch, fetch_async, job_info, resume_command
+from claret_errors.files.lock import job_lock
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 

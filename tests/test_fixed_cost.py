@@ -82,11 +82,12 @@ def test_html_and_markdown_keep_their_compiled_templates_apart(fresh_environment
     assert {p.name for p in folders[0].iterdir()}.isdisjoint(p.name for p in folders[1].iterdir())
 
 
-def test_the_offline_stages_load_no_http_client() -> None:
-    """`analyze` reads files on disk: importing httpx and stamina would be start-up time for nothing."""
+def test_the_offline_stages_load_neither_http_client_nor_fetch() -> None:
+    """`analyze` reads files on disk: importing httpx, stamina or fetch (asyncio) is start-up for nothing."""
     code = (
         "import sys; import claret_errors.pipeline, claret_errors.cli.analyze; "
-        "print(sorted(m for m in ('httpx', 'stamina', 'httpcore') if m in sys.modules))"
+        "names = ('httpx', 'stamina', 'httpcore', 'claret_errors.fetch'); "
+        "print(sorted(m for m in names if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -19,7 +19,7 @@ from claret_errors.errors import ExitCode
 
 INPUT = "/demo/download/demo/user-uploads/inventory-import/2024-01-01/5/inventory_input.csv"
 CSV = b"item_name,bin_name,lot_name,date_filled,quantity,uom\n124,SS-01,RM20.ZAM,2023-08-01,40,Gallon\n"
-FETCH = importlib.import_module("claret_errors.fetch")  # the module (the package exports its function)
+LOCK = importlib.import_module("claret_errors.files.lock")
 TIMEOUT = 120.0  # a safety net only: every wait below ends on an event
 
 
@@ -75,7 +75,7 @@ def test_a_second_run_on_a_busy_job_gives_up_and_touches_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """fetch, run and analyze of the job exit 5 naming the other run; its folder stays as it was."""
-    monkeypatch.setattr(FETCH, "JOB_LOCK_WAIT", 0.2, raising=False)
+    monkeypatch.setattr(LOCK, "JOB_LOCK_WAIT", 0.2)
     thread, codes = first_run(held, tmp_path)
     folder = tmp_path / "out" / "demo" / "5"
     partial = folder / "artifacts" / "input" / ".inventory_input.csv.k3j9x.part"  # the first run's, in flight
@@ -115,7 +115,7 @@ def test_a_second_run_waits_for_the_first_and_then_goes_on(
                 waiting.set()
 
     handler = Waiting()
-    logging.getLogger("claret_errors.fetch").addHandler(handler)
+    logging.getLogger("claret_errors.lock").addHandler(handler)
     try:
         second: list[int] = []
         later = threading.Thread(target=lambda: second.append(main(["run", "5", *options(held, tmp_path)])))
@@ -125,7 +125,7 @@ def test_a_second_run_waits_for_the_first_and_then_goes_on(
         thread.join(TIMEOUT)
         later.join(TIMEOUT)
     finally:
-        logging.getLogger("claret_errors.fetch").removeHandler(handler)
+        logging.getLogger("claret_errors.lock").removeHandler(handler)
     assert codes == [ExitCode.OK] and second == [ExitCode.RECORDS_FAILED]  # no output file: unaccounted
     summary = json.loads((tmp_path / "out" / "demo" / "5" / "summary.json").read_text())
     assert summary["counts"]["input_rows"] == 1 and summary["counts"]["unaccounted"] == 1

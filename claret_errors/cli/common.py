@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -17,9 +18,15 @@ from claret_errors.redact import configure_logging, printable_lines, redact
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@functools.cache
+def _settings_hints() -> dict[str, Any]:
+    """Settings' field types, resolved once: each resolution evaluates every annotation again."""
+    return get_type_hints(Settings)
+
+
 def _setting_option(name: str, help_text: str) -> Callable[[F], F]:
     """A common option for a scalar setting, typed as its Settings field is."""
-    hint = get_type_hints(Settings)[name]
+    hint = _settings_hints()[name]
     kind = next(t for t in (get_args(hint) or (hint,)) if t is not type(None))
     click_type: Any = click.Path(path_type=Path) if kind is Path else None if kind is str else kind
     return click.option("--" + name.replace("_", "-"), type=click_type, help=help_text)

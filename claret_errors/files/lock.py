@@ -3,20 +3,27 @@ blocking and tried again, so that a wait can be bounded, reported and cancelled.
 
 The kernel lets go of a lock when its process ends, however it ends: a killed run never leaves a stale lock.
 flock does not hold between machines sharing a network file system. Never deletes a lock file (a run
-waiting on the old one would then not exclude a run locking a new one).
+waiting on the old one would then not exclude a run locking a new one). Also the job lock that fetch,
+run and analyze take on a job folder; asyncio is imported only by a wait on the event loop, which
+`analyze` never makes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from claret_errors.errors import WaitTimeoutError
+
 RETRY_EVERY = 0.05  # seconds between tries while another run holds the lock
+LOCKS = ".locks"  # in the tenant folder, one lock file a job: one run at a time fetches or analyses a job
+JOB_LOCK_WAIT = 10.0  # seconds a run waits for another run on the same job before it gives up (exit 5)
+log = logging.getLogger("claret_errors.lock")
 
 
 class FileLock:
@@ -57,6 +64,8 @@ class FileLock:
 
     async def acquire_async(self, wait: float | None, on_wait: Callable[[], None] | None = None) -> bool:
         """`acquire` for the event loop: the tries never block it, and a cancel ends the wait."""
+        import asyncio
+
         for pause in self._pauses(wait, on_wait):
             await asyncio.sleep(pause)
         return self.held
@@ -86,3 +95,34 @@ class FileLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+def job_lock(folder: Path) -> FileLock:
+    """The lock a run holds on a job folder while it fetches or analyses the job: beside the folder, so
+    that taking it creates nothing in a folder a run may never fill (Claret unreachable)."""
+    return FileLock(folder.parent / LOCKS / f"{folder.name}.lock")
+
+
+def job_busy(job_log_id: str, folder: Path) -> WaitTimeoutError:
+    """The error of a run that waited for another run on the same job and gave up."""
+    return WaitTimeoutError(
+        f"job {job_log_id}: another claret-errors run is working on it (in {folder}); "
+        f"gave up after waiting {JOB_LOCK_WAIT:g} s and touched nothing; run again once that run is done"
+    )
+
+
+def take_job_lock(folder: Path, job_log_id: str) -> FileLock | None:
+    """The job folder's lock, waiting up to JOB_LOCK_WAIT for another run on the job; None if that run
+    kept it. OSError if the lock file cannot be made."""
+    lock = job_lock(folder)
+    return lock if lock.acquire(JOB_LOCK_WAIT, waiting_for(job_log_id, folder)) else None
+
+
+def waiting_for(job_log_id: str, folder: Path) -> Callable[[], None]:
+    """What a run says once when it starts to wait for another run on the same job."""
+    return lambda: log.warning(
+        "job %s: another claret-errors run is working on it; waiting up to %g s (lock %s)",
+        job_log_id,
+        JOB_LOCK_WAIT,
+        job_lock(folder).path,
+    )
