@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import errno
-import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from disk import SyncSpy
 
 from claret_errors.files.atomic import atomic_write_bytes
 
@@ -39,29 +38,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         atomic_write_bytes(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
-
-
-class SyncSpy:
-    """Records the directories os.fsync is given (as device and inode): a power cut, which would show
-    whether a rename survived, is the one thing these tests cannot produce."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_dirs_with: int | None = None) -> None:
-        self.dirs: list[tuple[int, int]] = []
-        self._fsync = os.fsync
-        self._fail = fail_dirs_with
-        monkeypatch.setattr(os, "fsync", self)
-
-    def __call__(self, fd: int) -> None:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            self.dirs.append((info.st_dev, info.st_ino))
-            if self._fail is not None:
-                raise OSError(self._fail, os.strerror(self._fail))
-        self._fsync(fd)
-
-    def synced(self, folder: Path) -> bool:
-        info = folder.stat()
-        return (info.st_dev, info.st_ino) in self.dirs
 
 
 def test_the_folder_is_synced_after_the_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

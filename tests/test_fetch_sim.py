@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import stamina
+from disk import SyncSpy
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
-from test_atomic import SyncSpy
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus
