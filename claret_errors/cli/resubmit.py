@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH..."
 )
 @click.option("--confirm", is_flag=True, help="Send the files (without it, only show what would be sent).")
-@click.option("--force", is_flag=True, help="Send files again that the ledger says were sent before.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Send files (or worksheet rows) again that the ledger says were sent before.",
+)
 @click.option(
     "--sent-as",
     metavar="JOB_ID",
