@@ -9,6 +9,9 @@ exists, to name the file a person works in.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -166,6 +169,43 @@ def by_owner(
     return todo
 
 
+_Sources = tuple[object, object, object]
+_memo: dict[tuple[int, int, int], tuple[_Sources, pl.DataFrame | None]] = {}
+_memo_lock = threading.Lock()  # `run` builds two jobs' reports at once
+_MEMO_JOBS = 8  # the frames are the result's own: kept alive by it in any case, a few jobs are plenty
+
+
+def _by_frames(
+    compute: Callable[[JobResult], pl.DataFrame | None],
+) -> Callable[[JobResult], pl.DataFrame | None]:
+    """Computed once per job's frames: a job's reports ask for its attention rows about a dozen times
+    (each owner's page, the to-do lists, the run index), each time the same joins. The key is the frames'
+    identity, checked on a hit, so a result given other frames is computed afresh."""
+
+    @functools.wraps(compute)
+    def memo(result: JobResult) -> pl.DataFrame | None:
+        recon, fixes = result.reconciliation, result.fixes
+        sources: _Sources = (
+            recon.failed if recon is not None else None,
+            fixes.needs_attention if fixes is not None else None,
+            fixes.rows if fixes is not None else None,
+        )
+        key = (id(sources[0]), id(sources[1]), id(sources[2]))
+        with _memo_lock:
+            hit = _memo.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
+            return hit[1]
+        frame = compute(result)
+        with _memo_lock:
+            _memo[key] = (sources, frame)
+            while len(_memo) > _MEMO_JOBS:
+                del _memo[next(iter(_memo))]
+        return frame
+
+    return memo
+
+
+@_by_frames
 def _attention_rows(result: JobResult) -> pl.DataFrame | None:
     """The failed rows a person must fix (all but those corrected automatically), with their owner and,
     when the fix stage gave it, their advice list (what to do about the failures still left)."""
