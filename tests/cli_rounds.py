@@ -1,9 +1,11 @@
 """Helpers for the tests that drive the CLI against the simulator: where the master data is, the flags
-every command of such a test takes, and a first round that leaves a fetched, analysed job folder. The
-simulator they run against is conftest's `sim` fixture."""
+every command of such a test takes, a first round that leaves a fetched, analysed job folder, and the rows
+of it a person could fix in a worksheet. The simulator they run against is conftest's `sim` fixture."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,25 @@ def first_round(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["run", job, "--tenant", "demo", *common(sim, tmp_path)]) == ExitCode.RECORDS_FAILED
     capsys.readouterr()
     return tmp_path / "out" / "demo" / job
+
+
+# What a person types to fix a row whose one message is about this field.
+FIXES = {"quantity": "7", "date_filled": "2024-01-15", "uom": "Gallon"}
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV the tool wrote, as one dict a row."""
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+
+
+def fixable(folder: Path) -> dict[int, str]:
+    """input_row -> the field to change, for rows with a single message about a field a person can fix."""
+    by_row: dict[int, list[dict[str, str]]] = {}
+    for m in csv_rows(folder / "messages.csv"):
+        by_row.setdefault(int(m["input_row"]), []).append(m)
+    attention = {int(r["input_row"]) for r in csv_rows(folder / "needs_attention.csv")}
+    return {
+        n: ms[0]["field"]
+        for n, ms in sorted(by_row.items())
+        if n in attention and len(ms) == 1 and ms[0]["field"] in FIXES and ms[0]["category"] != "duplicate"
+    }

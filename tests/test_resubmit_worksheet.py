@@ -14,32 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from cli_rounds import common, first_round
+from cli_rounds import FIXES, common, first_round, fixable
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
 from claret_errors.fix.worksheet import SHEET
 from claret_errors.simulator import Simulator
-
-# What a person types to fix a row whose one message is about this field.
-FIXES = {"quantity": "7", "date_filled": "2024-01-15", "uom": "Gallon"}
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-
-
-def fixable(folder: Path) -> dict[int, str]:
-    """input_row -> the field to change, for rows with a single message about a field a person can fix."""
-    by_row: dict[int, list[dict[str, str]]] = {}
-    for m in csv_rows(folder / "messages.csv"):
-        by_row.setdefault(int(m["input_row"]), []).append(m)
-    attention = {int(r["input_row"]) for r in csv_rows(folder / "needs_attention.csv")}
-    return {
-        n: ms[0]["field"]
-        for n, ms in sorted(by_row.items())
-        if n in attention and len(ms) == 1 and ms[0]["field"] in FIXES and ms[0]["category"] != "duplicate"
-    }
 
 
 def edit(

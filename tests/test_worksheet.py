@@ -3,14 +3,12 @@ drop-downs of known names, values kept as text, and the job they belong to writt
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import openpyxl
 import pytest
-from cli_rounds import common
+from cli_rounds import common, csv_rows
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -29,10 +27,6 @@ def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["run", job, "--tenant", "demo", *common(sim, tmp_path)]) == ExitCode.RECORDS_FAILED
     capsys.readouterr()
     return tmp_path / "out" / "demo" / job
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 def test_worksheet_holds_every_row_to_fix_with_the_cells_to_change_highlighted(folder: Path) -> None:

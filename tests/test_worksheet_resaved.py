@@ -12,8 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_rounds import common, first_round
-from test_resubmit_worksheet import fixable
+from cli_rounds import common, first_round, fixable
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
