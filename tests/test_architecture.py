@@ -145,3 +145,14 @@ def test_both_exit_code_tables_list_exactly_the_codes_of_errors_exitcode() -> No
     assert sorted(int(row[0]) for row in readme) == expected
     assert sorted(int(row[0]) for row in architecture) == expected
     assert {int(row[0]): row[1].strip("`") for row in architecture} == {c.value: c.name for c in ExitCode}
+
+
+def test_no_test_file_imports_another() -> None:
+    """Shared fixtures live in conftest.py and helpers in helper modules, so a test file can move or go."""
+    found = [
+        f"{path.name}:{line}: {target}"
+        for path in sorted((ROOT / "tests").glob("test_*.py"))
+        for line, target in imports(path, path.stem)
+        if target.startswith("test_")
+    ]
+    assert found == []
