@@ -197,17 +197,18 @@ def top_values(messages: pl.DataFrame | None, failed: pl.DataFrame | None, colum
     if not has(messages, "input_row", "category", "field") or failed is None:
         return empty(headers)
     assert messages is not None
-    parts = []
-    for col in columns:
-        sub = messages.filter((pl.col("field") == col) & (pl.col("category") != "missing_value"))
-        if sub.height == 0:
-            continue
-        values = failed.select("input_row", pl.col(col).cast(pl.String).fill_null("").alias("value"))
-        parts.append(sub.select("input_row", "category", "field").join(values, on="input_row", how="inner"))
-    if not parts:
+    # One join for every column: each message meets its row's value in the column it names.
+    present = set(failed.columns)  # once: frame.columns builds a new list on every call
+    wanted = [c for c in dict.fromkeys(columns) if c in present and c != "input_row"]
+    about = messages.filter(pl.col("field").is_in(wanted) & (pl.col("category") != "missing_value"))
+    if about.height == 0:
         return empty(headers)
+    values = failed.select("input_row", *(pl.col(c).cast(pl.String).fill_null("") for c in wanted)).unpivot(
+        index="input_row", variable_name="field", value_name="value"
+    )
+    pairs = about.select("input_row", "category", pl.col("field").cast(pl.String))
     grouped = (
-        pl.concat(parts)
+        pairs.join(values, on=["input_row", "field"], how="inner")
         .group_by("category", "field", "value")
         .agg(rows=pl.col("input_row").n_unique())
         .sort(["rows", "category", "field", "value"], descending=[True, False, False, False])
