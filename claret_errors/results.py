@@ -1,7 +1,8 @@
 """The typed values that pass between the pipeline stages, and the one result model reports render.
 
 Plain frozen dataclasses: no I/O, no printing. Frames are polars; every other value is JSON-friendly so
-that `summary.json`, Markdown and HTML are all rendered from the same `JobResult`.
+that `summary.json`, Markdown and HTML are all rendered from the same `JobResult`. Frames stay out of
+`repr`: records belong in no log or traceback, and asyncio formats a finished run's result on exit.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Detection:
 class LoadedInput:
     """A job's input as loaded, which is all that validating the input needs (see `validate_input`)."""
 
-    frame: pl.DataFrame
+    frame: pl.DataFrame = field(repr=False)
     profile: str  # "inventory" or "generic"
     columns: tuple[str, ...]  # canonical field names, in input order
     headers: tuple[str, ...]  # the input file's own header names, same order
@@ -112,10 +113,10 @@ class LoadedJob:
     path: Path
     info: JobInfo
     profile: str  # "inventory" or "generic"
-    input: pl.DataFrame
-    staging: pl.DataFrame
-    output: pl.DataFrame
-    errors: pl.DataFrame
+    input: pl.DataFrame = field(repr=False)
+    staging: pl.DataFrame = field(repr=False)
+    output: pl.DataFrame = field(repr=False)
+    errors: pl.DataFrame = field(repr=False)
     input_columns: tuple[str, ...]  # canonical field names, in input order
     input_headers: tuple[str, ...]  # the input file's own header names, same order
     files: dict[str, list[Path]]  # kind -> files, in load order
@@ -221,10 +222,10 @@ class Reconciliation:
     """
 
     counts: Counts
-    failed: pl.DataFrame
-    messages: pl.DataFrame
-    anomalies: pl.DataFrame
-    unaccounted: pl.DataFrame
+    failed: pl.DataFrame = field(repr=False)
+    messages: pl.DataFrame = field(repr=False)
+    anomalies: pl.DataFrame = field(repr=False)
+    unaccounted: pl.DataFrame = field(repr=False)
     categories: list[CategoryCount]
 
     def classification(self) -> dict[str, int]:
@@ -247,9 +248,9 @@ class FixResult:
     once) and `note` (the reasons no message of Claret's gives).
     """
 
-    rows: pl.DataFrame
-    corrections: pl.DataFrame
-    needs_attention: pl.DataFrame
+    rows: pl.DataFrame = field(repr=False)
+    corrections: pl.DataFrame = field(repr=False)
+    needs_attention: pl.DataFrame = field(repr=False)
     corrected_files: list[Path]
     auto_fixed_rows: int
     suggested_rows: int
