@@ -47,7 +47,7 @@ from claret_errors.resubmit.send import (
     record_sent_as,
     send,
 )
-from claret_errors.resubmit.worksheet import WorksheetCheck, check_worksheet, is_worksheet
+from claret_errors.resubmit.worksheet import WorksheetCheck, check_worksheets, is_worksheet
 from claret_errors.results import (
     Attempt,
     CategoryCount,
@@ -813,7 +813,7 @@ def resubmit(
     """`claret-errors resubmit`: the plan alone, or with `confirm` the whole second round; with `sent_as`,
     one file whose upload's outcome was unknown recorded as that job, then followed like a sent one.
     An edited worksheet among the paths stands for the files of its changed rows that pass the checks."""
-    sheets = [check_worksheet(Path(p), settings, force=force) for p in paths if is_worksheet(Path(p))]
+    sheets = check_worksheets([Path(p) for p in paths if is_worksheet(Path(p))], settings, force=force)
     rest = [Path(p) for p in paths if not is_worksheet(Path(p))]
     files = [f for sheet in sheets for f in sheet.files]
     planned = plan([*rest, *files], settings) if rest or files else []

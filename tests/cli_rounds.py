@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
+from claret_errors.fix.worksheet import SHEET
 from claret_errors.simulator import Simulator, make_nightly_csv
+
+# The `resubmit` fixture: `claret-errors resubmit ARGS...` -> exit code, stdout, stderr.
+Resubmit = Callable[..., tuple[int, str, str]]
 
 MASTER = Path(__file__).resolve().parents[1] / "fixtures" / "master"
 
@@ -50,3 +56,30 @@ def fixable(folder: Path) -> dict[int, str]:
         for n, ms in sorted(by_row.items())
         if n in attention and len(ms) == 1 and ms[0]["field"] in FIXES and ms[0]["category"] != "duplicate"
     }
+
+
+def edit(
+    path: Path, changes: dict[tuple[int, str], object], *, save_as: Path | None = None
+) -> dict[int, int]:
+    """Change cells as a person would, by input_row and column; returns input_row -> sheet line."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    header = [c.value for c in sheet[1]]
+    lines = {int(row[0].value): row[0].row for row in sheet.iter_rows(min_row=2) if row[0].value}
+    for (number, column), value in changes.items():
+        sheet.cell(row=lines[number], column=header.index(column) + 1, value=value)
+    book.save(save_as or path)
+    return lines
+
+
+def edit_csv(path: Path, changes: dict[tuple[int, str], str]) -> None:
+    """Change cells of a needs_attention.csv by input_row and column, saved back as UTF-8 with commas."""
+    lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    header = lines[0]
+    for line in lines[1:]:
+        for (number, column), value in changes.items():
+            if line[0] == str(number):
+                line[header.index(column)] = value
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(lines)
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import stamina
 import trustme
-from cli_rounds import MASTER
+from cli_rounds import MASTER, Resubmit, common
 from hypothesis import settings as hypothesis_settings
 from scripted import TOKEN, Scripted, scripted_server
 
@@ -390,6 +390,19 @@ def sim(logged_in_sim: Simulator, tmp_path: Path) -> Simulator:
     tests run it (a module that needs another tenant or seed defines its own `sim`)."""
     (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\n')
     return logged_in_sim
+
+
+@pytest.fixture
+def resubmit(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Resubmit:
+    """`claret-errors resubmit ARGS...` against the simulator: exit code, stdout, stderr."""
+    from claret_errors.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["resubmit", *args, *common(sim, tmp_path)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 @pytest.fixture

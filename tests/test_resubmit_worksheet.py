@@ -8,13 +8,12 @@ import csv
 import io
 import json
 import shutil
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from cli_rounds import FIXES, common, first_round, fixable
+from cli_rounds import FIXES, Resubmit, edit, first_round, fixable
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
@@ -22,38 +21,9 @@ from claret_errors.fix.worksheet import SHEET
 from claret_errors.simulator import Simulator
 
 
-def edit(
-    path: Path, changes: dict[tuple[int, str], object], *, save_as: Path | None = None
-) -> dict[int, int]:
-    """Change cells as a person would, by input_row and column; returns input_row -> sheet line."""
-    book = openpyxl.load_workbook(path)
-    sheet = book[SHEET]
-    header = [c.value for c in sheet[1]]
-    lines = {int(row[0].value): row[0].row for row in sheet.iter_rows(min_row=2) if row[0].value}
-    for (number, column), value in changes.items():
-        sheet.cell(row=lines[number], column=header.index(column) + 1, value=value)
-    book.save(save_as or path)
-    return lines
-
-
 @pytest.fixture
 def folder(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return first_round(sim, tmp_path, capsys)
-
-
-Resubmit = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def resubmit(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Resubmit:
-    """`claret-errors resubmit ARGS...` against the simulator: exit code, stdout, stderr."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["resubmit", *args, *common(sim, tmp_path)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_fixed_rows_land_and_the_broken_one_is_named_by_its_cell(folder: Path, resubmit: Resubmit) -> None:

@@ -118,6 +118,8 @@ def worksheet_lines(sheet: WorksheetCheck) -> None:
         say(f"  converted {line}")
     for problem in sheet.problems:
         click.echo(f"  still invalid: {problem}")
+    for number, other in sorted(sheet.also_in.items()):
+        say(f"  input row {number} is changed alike in {other}: sent once, from there")
     for number, job in sorted(sheet.sent_before.items()):
         state = "sent again (--force)" if number in sheet.ready else "not sent again without --force"
         say(f"  input row {number} was sent before as job {job}: {state}")

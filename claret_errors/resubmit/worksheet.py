@@ -1,6 +1,7 @@
 """An edited worksheet back to Claret: which rows a person changed (against `worksheet.json`, the rows as
 written), whether each changed row now passes the input checks, and the ready ones written in Claret's input
-format into the job's `edited/` folder, for the resubmission to send like corrected files.
+format into the job's `edited/` folder, for the resubmission to send like corrected files. Several
+worksheets of one job are settled against each other and against the rows already sent: a row goes once.
 
 Reads the worksheet (needs_attention.xlsx, an owner's .xlsx, or the CSV) and the job folder; writes only in
 `edited/`. Never sends: sending, the ledger and following the new jobs are the resubmission's.
@@ -8,6 +9,7 @@ Reads the worksheet (needs_attention.xlsx, an owner's .xlsx, or the CSV) and the
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
 import io
@@ -15,7 +17,7 @@ import json
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
 EDITED_DIR = "edited"  # rows a person fixed, in Claret's input format; sent only when their worksheet is
 ROWS_FILE = "rows.json"  # in edited/: the input rows of each file written, by sha256 (what the ledger keys)
-_EDITED_NAME = re.compile(r"_edited_\d{3}\.csv$")
 _SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
 _DATETIME_CELL = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$")  # a date cell read as text
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')
@@ -71,6 +72,7 @@ class WorksheetCheck:
     ready: list[int] = field(default_factory=list)  # input rows written to `files`
     problems: list[Problem] = field(default_factory=list)
     sent_before: dict[int, str] = field(default_factory=dict)  # changed rows sent already: as which job
+    also_in: dict[int, str] = field(default_factory=dict)  # changed alike in an earlier worksheet given
     conversions: list[str] = field(default_factory=list)  # certain changes made on the way, by cell
     notes: list[str] = field(default_factory=list)  # what was assumed about the file itself
     files: list[Path] = field(default_factory=list)
@@ -89,6 +91,7 @@ class WorksheetCheck:
                 for p in self.problems
             ],
             "sent_before": {str(k): v for k, v in self.sent_before.items()},
+            "also_in": {str(k): v for k, v in self.also_in.items()},
             "conversions": self.conversions,
             "notes": self.notes,
             "files": [str(p) for p in self.files],
@@ -104,11 +107,57 @@ def is_worksheet(path: Path) -> bool:
 
 
 def check_worksheet(path: Path, settings: Settings, *, force: bool = False) -> WorksheetCheck:
-    """Read an edited worksheet, compare it with the rows as written, check and write the changed rows.
+    """One edited worksheet checked and its ready rows written: `check_worksheets` of one."""
+    [check] = check_worksheets([path], settings, force=force)
+    return check
 
-    UsageError (naming the file) when the worksheet cannot be used at all: open elsewhere, of another job,
+
+def check_worksheets(
+    paths: Sequence[Path], settings: Settings, *, force: bool = False
+) -> list[WorksheetCheck]:
+    """Read each edited worksheet, compare it with the rows as written, check the changed rows, settle rows
+    changed in more than one worksheet of a job, and write each worksheet's ready rows to its own files.
+
+    UsageError (naming the file) when a worksheet cannot be used at all: open elsewhere, of another job,
     columns deleted, not a worksheet of this tool. Row-level trouble is a `Problem`, and the row is not sent.
     """
+    given: dict[Path, Path] = {}
+    for path in paths:
+        given.setdefault(Path(path).resolve(), Path(path))  # a worksheet named twice is read once
+    edits = [_edits(p, settings) for p in given.values()]
+    _settle_between(edits)
+    for edit in edits:
+        ready = _not_sent_twice(edit, force=force)
+        edit.check.ready = sorted(ready)
+        edit.check.files = _write_edited(edit, ready)
+    return [e.check for e in edits]
+
+
+@dataclass
+class _Edits:
+    """One worksheet's changed rows as checked, before they are written: what settling between worksheets
+    and the ledger need."""
+
+    check: WorksheetCheck
+    changed: dict[int, list[str]]  # input_row -> the values to send (conversions made), valid or not
+    invalid: set[int]  # changed rows with a problem of their own
+    lines: dict[int, int]  # input_row -> its line in the sheet
+    number_letter: str  # the input_row column's letter, for problems about a whole row
+    headers: list[str]
+    fields: list[str]
+
+    def ready(self) -> dict[int, list[str]]:
+        return {n: v for n, v in self.changed.items() if n not in self.invalid}
+
+    def hold(self, number: int, why: str) -> None:
+        """Keep a changed row back with a problem about the whole row."""
+        line = self.lines.get(number)
+        cell = f"{self.number_letter}{line}" if line else self.number_letter
+        self.check.problems.append(Problem(cell, "input_row", number, why))
+        self.invalid.add(number)
+
+
+def _edits(path: Path, settings: Settings) -> _Edits:
     _refuse_if_open(path)
     if path.suffix.lower() == ".xlsx":
         frame, info, formulas, notes = _read_xlsx(path)
@@ -133,11 +182,42 @@ def check_worksheet(path: Path, settings: Settings, *, force: bool = False) -> W
     known = master_names(settings.master_data, settings.aliases)
     comma = bool(original.get("comma_decimal"))
     cells = [letters[c] for c in columns]
-    ready = _checked(changed, columns, cells, fields, known, UnitTable(settings.units), comma, check)
-    ready = _not_sent_twice(folder, ready, check, force=force)
-    check.ready = sorted(ready)
-    check.files = _write_edited(folder, path, list(original["headers"]), fields, columns, ready)
-    return check
+    values, invalid = _checked(
+        changed, columns, cells, fields, known, UnitTable(settings.units), comma, check
+    )
+    lines = {n: line for n, (line, _) in changed.items()}
+    return _Edits(check, values, invalid, lines, letters["input_row"], list(original["headers"]), fields)
+
+
+def _settle_between(edits: Sequence[_Edits]) -> None:
+    """A row changed in several worksheets of one job: alike, it goes once (from the first given); changed
+    differently, it goes from none, and each worksheet names the row and the other file."""
+    by_job: dict[Path, list[_Edits]] = {}
+    for edit in edits:
+        by_job.setdefault(edit.check.job_folder.resolve(), []).append(edit)
+    for group in by_job.values():
+        numbers = dict.fromkeys(n for e in group for n in e.changed)
+        for number in numbers:
+            having = [e for e in group if number in e.changed]
+            if len(having) < 2:
+                continue
+            first = having[0]
+            if all(e.changed[number] == first.changed[number] for e in having):
+                for later in having[1:]:
+                    later.changed.pop(number)
+                    later.invalid.discard(number)
+                    later.check.problems = [p for p in later.check.problems if p.input_row != number]
+                    later.check.also_in[number] = str(first.check.worksheet)
+                continue
+            for edit in having:
+                other = next(e for e in having if e.changed[number] != edit.changed[number])
+                one, two = sorted((edit, other), key=group.index)
+                edit.hold(
+                    number,
+                    f"input row {number} is changed differently in {one.check.worksheet} (line "
+                    f"{one.lines.get(number)}) and in {two.check.worksheet} (line {two.lines.get(number)}): "
+                    "agree on one, put it in both (or leave the row as written in one), then run again",
+                )
 
 
 def _refuse_if_open(path: Path) -> None:
@@ -406,9 +486,9 @@ def _checked(
     units: UnitTable,
     comma_decimal: bool,
     check: WorksheetCheck,
-) -> dict[int, list[str]]:
-    """The changed rows that pass: certain conversions made (dates typed as dates or day numbers, digit
-    grouping), then the input schema and the master data; the others become problems, cell by cell."""
+) -> tuple[dict[int, list[str]], set[int]]:
+    """The changed rows with certain conversions made (dates typed as dates or day numbers, digit grouping),
+    and those failing the input schema or the master data, each failure a problem, cell by cell."""
     import pandera.polars as pa
     import polars as pl
 
@@ -463,10 +543,9 @@ def _checked(
                 bad.setdefault(number, []).append(
                     Problem(f"{cells[i]}{lines[number]}", columns[i], number, why)
                 )
-    for number, problems in bad.items():
+    for problems in bad.values():
         check.problems.extend(dict.fromkeys(problems))
-        rows.pop(number, None)
-    return rows
+    return rows, set(bad)
 
 
 def _convert(name: str, value: str, uom: str, units: UnitTable, comma_decimal: bool) -> str | None:
@@ -483,79 +562,155 @@ def _convert(name: str, value: str, uom: str, units: UnitTable, comma_decimal: b
     return None
 
 
-def _not_sent_twice(
-    folder: Path, ready: dict[int, list[str]], check: WorksheetCheck, *, force: bool
-) -> dict[int, list[str]]:
-    """Rows a file already sent held (the ledger knows the files, rows.json their rows) stay out unless
-    `force`: a row fixed once and sent is followed in its new job, not sent again."""
-    sent = _rows_sent(folder)
+@dataclass(frozen=True)
+class _SentRow:
+    """A row of a worksheet's file that the ledger says was sent (or whose upload's outcome is unknown)."""
+
+    job: str  # "" when the outcome is unknown
+    file: str
+    worksheet: str  # the worksheet the file was written from; "" for files written before it was recorded
+    values: list[str] | None  # as sent; None when the file is no longer on disk as it was sent
+
+
+def _not_sent_twice(edit: _Edits, *, force: bool) -> dict[int, list[str]]:
+    """The ready rows, less those a file already sent held (the ledger knows the files, rows.json their
+    rows) unless `force`: a row fixed once and sent is followed in its new job, not sent again. Sent with
+    other values than this worksheet's, the row is a problem naming both worksheets."""
+    ready = edit.ready()
+    sent = _rows_sent(edit.check.job_folder)
     for number in list(ready):
-        if number in sent:
-            check.sent_before[number] = sent[number]
-            if not force:
-                del ready[number]
+        before = sent.get(number)
+        if before is None:
+            continue
+        job = before.job or "(outcome unknown)"
+        edit.check.sent_before[number] = job
+        if force:
+            continue
+        if before.values is not None and before.values != ready[number]:
+            earlier = before.worksheet or f"{EDITED_DIR}/{before.file}"
+            edit.hold(
+                number,
+                f"input row {number} is changed differently in {earlier} and in {edit.check.worksheet} (line "
+                f"{edit.lines.get(number)}); it was sent from {Path(earlier).name} as job {job}: fix it "
+                "there in Claret, or send this one too with --force",
+            )
+        del ready[number]
     return ready
 
 
-def _rows_sent(folder: Path) -> dict[int, str]:
-    """input_row -> the job it was sent as ("" when the upload's outcome is unknown), from the ledger."""
-    try:
-        files = json.loads((folder / EDITED_DIR / ROWS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _rows_sent(folder: Path) -> dict[int, _SentRow]:
+    """input_row -> how it was sent, for the rows of edited files the ledger knows (rows.json says which)."""
+    out = folder / EDITED_DIR
+    record = _rows_record(out)
+    if not record:
         return {}
     ledger = Ledger.open(folder.parent)
-    sent: dict[int, str] = {}
-    for sha, numbers in dict(files).items():
-        entry = ledger.already_sent(sha)
-        if entry is not None:
-            for number in numbers:
-                sent[int(number)] = entry.new_job or "(outcome unknown)"
+    sent: dict[int, _SentRow] = {}
+    for sha, written in record.items():
+        upload = ledger.already_sent(sha)
+        if upload is None:
+            continue
+        name = written.file or upload.file
+        values = _file_rows(out / name, sha, len(written.rows))
+        for i, number in enumerate(written.rows):
+            row = values[i] if values is not None else None
+            sent[number] = _SentRow(upload.new_job, name, written.worksheet, row)
     return sent
+
+
+def _file_rows(path: Path, sha: str, count: int) -> list[list[str]] | None:
+    """The data rows of an edited file, if it is still the file of that sha256 with that many rows."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        return None
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline="")))[1:]
+    return rows if len(rows) == count else None
 
 
 # --- writing ---------------------------------------------------------------------------------------------
 
 
-def _write_edited(
-    folder: Path,
-    worksheet: Path,
-    headers: Sequence[str],
-    fields: Sequence[str],
-    columns: Sequence[str],
-    ready: Mapping[int, list[str]],
-) -> list[Path]:
-    """`edited/<worksheet>_edited_001.csv`...: the ready rows in input order, at most 1000 a file, in the
-    input's own headers; the rows of each file recorded by its sha256, for the ledger to refuse them twice."""
+@dataclass(frozen=True)
+class _Written:
+    """One edited file as rows.json records it, by its sha256."""
+
+    rows: list[int]  # input rows, in the file's order
+    worksheet: str = ""  # the worksheet it was written from
+    file: str = ""  # its name in edited/
+
+
+def _label(worksheet: Path, folder: Path) -> str:
+    """The start of a worksheet's file names: its name and kind, and a digest of where it is (within the
+    job folder when it is there), so no two worksheets, the xlsx and the CSV or two people's copies of
+    one workbook, ever write to the same file."""
+    where = worksheet.resolve()
+    try:
+        place = where.relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        place = str(where)
+    digest = hashlib.sha256(place.encode("utf-8")).hexdigest()[:8]
+    name = _SAFE_STEM.sub("_", f"{where.stem}-{where.suffix.lstrip('.')}")[:60].strip("._-") or "worksheet"
+    return f"{name}-{digest}"
+
+
+def _write_edited(edit: _Edits, ready: Mapping[int, list[str]]) -> list[Path]:
+    """`edited/<label>_edited_001.csv`...: the ready rows in input order, at most 1000 a file, in the
+    input's own headers. A file the ledger knows (sent, or its outcome unknown) is never replaced: it is
+    what was sent. This worksheet's files not sent are replaced. Each file's rows and worksheet go into
+    rows.json by its sha256, for the same row to be refused twice."""
     import polars as pl
 
+    folder = edit.check.job_folder
     out = folder / EDITED_DIR
-    stem = _SAFE_STEM.sub("_", worksheet.stem)[:60].strip("._-") or "worksheet"
+    label = _label(edit.check.worksheet, folder)
+    own = re.compile(re.escape(label) + r"_edited_\d{3}\.csv")
+    ledger = Ledger.open(folder.parent)
+    mine = {p: _sha256(p) for p in (out.iterdir() if out.is_dir() else ()) if own.fullmatch(p.name)}
+    kept = {p for p, sha in mine.items() if ledger.already_sent(sha) is not None}
     numbers = sorted(ready)
     written: list[Path] = []
     record = _rows_record(out)
+    n = 0
     for start in range(0, len(numbers), MAX_RECORDS_PER_FILE):
         chunk = numbers[start : start + MAX_RECORDS_PER_FILE]
-        path = out / f"{stem}_edited_{len(written) + 1:03d}.csv"
-        frame = pl.DataFrame([ready[n] for n in chunk], schema=dict.fromkeys(fields, pl.String), orient="row")
-        write_claret_csv(path, headers, frame)
-        record[hashlib.sha256(path.read_bytes()).hexdigest()] = chunk
+        n += 1
+        while (path := out / f"{label}_edited_{n:03d}.csv") in kept:
+            n += 1
+        frame = pl.DataFrame(
+            [ready[i] for i in chunk], schema=dict.fromkeys(edit.fields, pl.String), orient="row"
+        )
+        write_claret_csv(path, edit.headers, frame)
+        record[_sha256(path)] = _Written(chunk, str(edit.check.worksheet), path.name)
         written.append(path)
-    if out.is_dir():
-        for stale in out.iterdir():
-            if (
-                stale.name.startswith(f"{stem}_edited_")
-                and _EDITED_NAME.search(stale.name)
-                and stale not in written
-            ):
-                stale.unlink()
-    if written:
-        atomic_write_json(out / ROWS_FILE, record)
+    for stale, sha in mine.items():
+        if stale not in kept and stale not in written:
+            stale.unlink()
+            if record.get(sha, _Written([])).file == stale.name:
+                del record[sha]
+    if written or len(mine) > len(kept):
+        atomic_write_json(out / ROWS_FILE, {k: asdict(v) for k, v in record.items()})
     return written
 
 
-def _rows_record(out: Path) -> dict[str, list[int]]:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rows_record(out: Path) -> dict[str, _Written]:
+    """rows.json: sha256 -> the file's rows (a bare list of rows in files written before the worksheet was
+    recorded too)."""
     try:
         data = json.loads((out / ROWS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record: dict[str, _Written] = {}
+        for sha, entry in dict(data).items():
+            if isinstance(entry, list):
+                record[str(sha)] = _Written([int(n) for n in entry])
+            else:
+                rows = [int(n) for n in entry["rows"]]
+                record[str(sha)] = _Written(rows, str(entry.get("worksheet", "")), str(entry.get("file", "")))
+        return record
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
-    return {str(k): [int(n) for n in v] for k, v in dict(data).items()}
