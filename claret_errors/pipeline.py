@@ -37,6 +37,7 @@ from claret_errors.reconcile.accounting import reconcile
 from claret_errors.redact import printable
 from claret_errors.report.view import attempt_note, todo_for
 from claret_errors.report.write import write_job_reports, write_run_index
+from claret_errors.resubmit.landed import landed_later
 from claret_errors.resubmit.ledger import Ledger, Sent
 from claret_errors.resubmit.send import (
     Planned,
@@ -233,6 +234,15 @@ def failed_records(rec: Reconciliation, fixes: FixResult) -> pl.DataFrame:
     )
 
 
+def _landed_later(folder: Path, job_log_id: str, settings: Settings) -> dict[int, str]:
+    """Rows of the job imported since by its resubmissions; a damaged ledger (a finding of `_links`)
+    lands none."""
+    try:
+        return landed_later(folder, job_log_id, settings)
+    except ClaretErrorsError:
+        return {}
+
+
 def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]:
     """Links to and from resubmissions; a damaged ledger costs the links, not the analysis."""
     try:
@@ -313,6 +323,12 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
         if isinstance(k, dict) and (rel := k.get("relation")) in ("resubmitted_as", "resubmission_of")
     ]
     attempt = data.get("last_attempt")
+    recorded = data.get("landed_on_resubmission")
+    landed = {
+        _int(r.get("input_row")): _text(r.get("job_log_id"))
+        for r in (recorded if isinstance(recorded, list) else [])
+        if isinstance(r, dict)
+    }
     return JobResult(
         info=info,
         folder=folder,
@@ -340,6 +356,7 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
             if isinstance(attempt, dict)
             else None
         ),
+        landed_later=landed,
     )
 
 
@@ -444,6 +461,7 @@ def _analyze_job(
             links=links,
             analysed_at=_stamp(run_at),
             settings=shaping_settings(settings),
+            landed_later=_landed_later(folder, job.info.job_log_id, settings) if links else {},
         )
         result.exit_code = job_exit_code(result)
         if attempt is not None:
@@ -786,7 +804,7 @@ async def resubmit_async(
         [u.new_job for u in uploaded], settings, client, progress=progress, write_index=False
     )
     run_at = datetime.now(UTC)
-    folders = list(dict.fromkeys(u.planned.job_folder for u in uploaded))
+    folders = _and_their_originals([(u.planned.job_folder, u.planned.original_job) for u in uploaded])
     originals = [await asyncio.to_thread(analyze_job, folder, settings, run_at=run_at) for folder in folders]
     index = _index([*originals, *new_jobs.results])
     return ResubmitResult(
@@ -799,6 +817,18 @@ async def resubmit_async(
         sending.skipped,
         settings.base_url,
     )
+
+
+def _and_their_originals(jobs: Sequence[tuple[Path, str]]) -> list[Path]:
+    """The folders of the jobs whose files were sent, and of the jobs those resubmitted in turn: a row
+    landing now may be a row of any of them, whose to-do lists are made again."""
+    pending = list(dict.fromkeys(jobs))
+    for folder, job in pending:  # grows while it is walked: each original's original, once
+        for link in _links(folder, job)[0]:
+            earlier = (folder.parent / safe_component(link.job_log_id, fallback="job"), link.job_log_id)
+            if link.relation == "resubmission_of" and earlier not in pending and earlier[0].is_dir():
+                pending.append(earlier)
+    return [folder for folder, _ in pending]
 
 
 def resubmit(

@@ -303,6 +303,7 @@ class JobResult:
     analysed_at: str | None = None  # ISO 8601, when this analysis was made
     attempt: Attempt | None = None  # a later attempt that failed, when this is the last good analysis
     settings: dict[str, str | None] = field(default_factory=dict)  # the settings that shaped the analysis
+    landed_later: dict[int, str] = field(default_factory=dict)  # input row -> resubmission that imported it
 
     def summary(self) -> dict[str, Any]:
         """`summary.json` (schema_version 1)."""
@@ -372,6 +373,9 @@ class JobResult:
             "links": [
                 {"relation": k.relation, "tenant": k.tenant, "job_log_id": k.job_log_id, "file": k.file}
                 for k in self.links
+            ],
+            "landed_on_resubmission": [
+                {"input_row": n, "job_log_id": job} for n, job in sorted(self.landed_later.items())
             ],
             "error": self.error,
             "exit_code": self.exit_code,

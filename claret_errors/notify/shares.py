@@ -66,6 +66,7 @@ class NightJob:
     failed: tuple[dict[str, str], ...] = ()
     owner_files: dict[str, Path] = field(default_factory=dict)
     todo: tuple[dict[str, Any], ...] | None = None  # summary.json's to-do list, as the reports show it
+    landed: frozenset[str] = frozenset()  # input rows imported since by a resubmission (summary.json)
 
     def owners(self) -> list[str]:
         """Owners with at least one failed row in this job, in order of first appearance."""
@@ -74,7 +75,7 @@ class NightJob:
     def share(self, owner: str) -> JobShare:
         """This job's share for `owner`."""
         mine = [row for row in self.failed if row.get("owner") == owner]
-        to_fix = [row for row in self.attention if row.get("owner") == owner]
+        to_fix = self.attention_rows(owner)
         if self.todo is not None:
             todo = tuple(
                 TodoLine(
@@ -114,8 +115,10 @@ class NightJob:
         return "needs_attention.xlsx" if workbook.is_file() else "needs_attention.csv"
 
     def attention_rows(self, owner: str) -> list[dict[str, str]]:
-        """The owner's rows of needs_attention.csv, as written (cells already neutralised for people)."""
-        return [row for row in self.attention if row.get("owner") == owner]
+        """The owner's rows of needs_attention.csv still to fix, as written (cells already neutralised for
+        people): rows a resubmission has imported since are done."""
+        mine = (row for row in self.attention if row.get("owner") == owner)
+        return [row for row in mine if row.get("input_row") not in self.landed]
 
 
 def _action(row: dict[str, str]) -> str:
@@ -194,7 +197,15 @@ def read_job(folder: Path) -> NightJob:
         failed=failed,
         owner_files=owner_files,
         todo=_todo(summary.get("todo")),
+        landed=_landed(summary.get("landed_on_resubmission")),
     )
+
+
+def _landed(value: Any) -> frozenset[str]:
+    """The input rows of summary.json's `landed_on_resubmission`, as needs_attention.csv spells them."""
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(str(i["input_row"]) for i in value if isinstance(i, dict) and "input_row" in i)
 
 
 def _todo(value: Any) -> tuple[dict[str, Any], ...] | None:

@@ -72,6 +72,17 @@ def reconcile_with(job: LoadedJob, pack: RulePack, owners: Owners, settings: Set
     )
 
 
+def imported_rows(job: LoadedJob) -> list[int]:
+    """The input rows Claret imported, as `Counts.imported` counts them: in the output and not in the
+    errors (a row in both failed)."""
+    import polars as pl
+
+    sides = _Sides.of(job)
+    landed = pl.col("input_row").is_in(sides.imported_rows.implode())
+    refused = pl.col("input_row").is_in(sides.error_rows.implode())
+    return [int(n) for n in sides.inputs.filter(landed & ~refused)["input_row"].to_list()]
+
+
 @dataclass(frozen=True)
 class _Sides:
     """The input and what Claret's output and errors files say of its rows, as reconciliation reads them:

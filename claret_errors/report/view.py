@@ -89,10 +89,11 @@ def attention_file(result: JobResult) -> str:
 def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:
     """The job's to-do list: owners with most rows first, each owner's most common action first; only the
     given owner's lines when one is named. Re-uploading the corrected files is the whole job's last line,
-    until they are resubmitted."""
+    until they are resubmitted (a worksheet's rows sent are not they)."""
     items = _person_items(result, owner)
     fixes = result.fixes
-    resent = any(k.relation == "resubmitted_as" for k in result.links)
+    sent = {k.file for k in result.links if k.relation == "resubmitted_as"}
+    resent = fixes is not None and {p.name for p in fixes.corrected_files} <= sent
     if owner is None and fixes is not None and fixes.corrected_files and fixes.auto_fixed_rows and not resent:
         auto = (
             fixes.rows.filter(pl.col("fix") == "auto")["input_row"].sort().to_list()
@@ -217,6 +218,8 @@ def _attention_rows(result: JobResult) -> pl.DataFrame | None:
         return None
     owner = tables.owner_expr() if "owner" in frame.columns else pl.lit(tables.UNASSIGNED).alias("owner")
     rows = frame.select(pl.col("input_row").cast(pl.Int64), owner).drop_nulls("input_row")
+    if result.landed_later:  # imported since by a resubmission: nothing left to fix
+        rows = rows.filter(~pl.col("input_row").is_in(list(result.landed_later)))
     if fixes is None:
         return rows.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias(_ADVICE))
     if tables.has(fixes.rows, "input_row", "fix"):

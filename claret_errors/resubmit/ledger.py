@@ -137,6 +137,10 @@ class Ledger:
         except OSError as exc:
             raise ArtifactError(f"{failure}: {exc.strerror or exc}", file=str(self.path)) from exc
 
+    def sent_from(self, job_log_id: str) -> list[Sent]:
+        """The uploads of this job's files that became jobs, oldest first."""
+        return [e for e in self._entries if e.state == "sent" and e.original_job == job_log_id]
+
     def links_for(self, job_log_id: str) -> list[JobLink]:
         """Links from this job to its resubmissions, and back to the job it resubmitted."""
         links: list[JobLink] = []

@@ -699,6 +699,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def edited_rows(folder: Path) -> dict[str, list[int]]:
+    """The edited files a job folder's worksheets produced: sha256 -> the job's input rows, in file order."""
+    return {sha: written.rows for sha, written in _rows_record(folder / EDITED_DIR).items()}
+
+
 def _rows_record(out: Path) -> dict[str, _Written]:
     """rows.json: sha256 -> the file's rows (a bare list of rows in files written before the worksheet was
     recorded too)."""
