@@ -713,6 +713,7 @@ class ResubmitResult:
     skipped: dict[Path, Sent] = field(default_factory=dict)  # not sent: the earlier upload, under the lock
     base_url: str = ""
     worksheets: list[WorksheetCheck] = field(default_factory=list)  # edited worksheets given, as read
+    rows_sent: dict[Path, dict[int, str]] = field(default_factory=dict)  # not sent: rows another file sent
 
     def before(self, planned: Planned) -> Sent | None:
         """The earlier upload of a file: as the ledger said under its lock when sending, else at the plan."""
@@ -735,7 +736,7 @@ class ResubmitResult:
         """How the resubmitted jobs ended (the originals' failures are what was being fixed); 7 when an
         upload's outcome is unknown, in this run or an earlier one, until --force or a check settles it."""
         codes = [self.new_jobs.exit_code if self.new_jobs else int(ExitCode.OK)]
-        if any(w.problems for w in self.worksheets):  # rows a person edited that still cannot go
+        if any(w.problems for w in self.worksheets) or self.rows_sent:  # rows a person edited, not sent
             codes.append(int(ExitCode.RECORDS_FAILED))
         if self.unknown or self.held_back():
             codes.append(int(ExitCode.UNAVAILABLE))
@@ -763,7 +764,14 @@ class ResubmitResult:
         return {
             "schema_version": 1,
             "confirmed": self.new_jobs is not None,
-            "files": [{**p.to_json(), "sent_as": sent.get(p.file)} for p in self.planned],
+            "files": [
+                {
+                    **p.to_json(),
+                    "sent_as": sent.get(p.file),
+                    "rows_sent_before": {str(n): j for n, j in self.rows_sent.get(p.file, {}).items()},
+                }
+                for p in self.planned
+            ],
             "worksheets": [w.to_json() for w in self.worksheets],
             "outcome_unknown": unknown,
             "jobs": self.new_jobs.summary()["jobs"] if self.new_jobs else [],
@@ -816,6 +824,7 @@ async def resubmit_async(
         sending.unknown,
         sending.skipped,
         settings.base_url,
+        rows_sent=sending.rows_sent,
     )
 
 

@@ -177,3 +177,27 @@ def test_owners_workbooks_and_the_jobs_workbook_together_send_each_row_once(
     assert [w["ready"] for w in doc["worksheets"]] == [[dated], [counted], []]
     assert landed(doc) == 2
     sent_files_kept(folder)
+
+
+def test_edited_files_named_directly_never_send_a_row_twice(folder: Path, resubmit: Resubmit) -> None:
+    """Two previews wrote a row alike into two files; sent together by name, the second file is held."""
+    rows = fixable(folder)
+    first, second = list(rows)[:2]
+    same = {(first, rows[first]): FIXES[rows[first]]}
+    edit(folder / "needs_attention.xlsx", same)
+    edit_csv(folder / "needs_attention.csv", {**same, (second, rows[second]): FIXES[rows[second]]})
+    _, out, _ = resubmit(str(folder / "needs_attention.xlsx"), "--json")
+    [from_xlsx] = json.loads(out)["worksheets"][0]["files"]
+    _, out, _ = resubmit(str(folder / "needs_attention.csv"), "--json")
+    [from_csv] = json.loads(out)["worksheets"][0]["files"]
+
+    code, out, err = resubmit(from_xlsx, from_csv, "--confirm")
+    assert code == ExitCode.RECORDS_FAILED, err
+    assert f"{from_csv} (2 records, from job {folder.name}): not sent: input row {first} was sent" in out
+    assert len(json.loads((folder.parent / "resubmissions.json").read_text())["sent"]) == 1
+
+    # The worksheet given again (set aside as the job was analysed again) sends what is left, once.
+    code, out, _ = resubmit(str(folder / "needs_attention_edited.csv"), "--confirm", "--json")
+    doc = json.loads(out)
+    assert code == ExitCode.OK and landed(doc) == 1
+    assert doc["worksheets"][0]["ready"] == [second]

@@ -74,6 +74,10 @@ def command(
         before = result.before(item)
         if item.file in sent:
             state = f"{'recorded' if sent_as else 'sent'} as job {sent[item.file]}"
+        elif item.file in result.rows_sent:
+            rows = result.rows_sent[item.file]
+            said = ", ".join(f"input row {n} was sent as job {j}" for n, j in sorted(rows.items()))
+            state = f"not sent: {said} in another file; give its worksheet again to send the rest"
         elif item.file in lost:
             unsure = lost[item.file]
             state = f"OUTCOME UNKNOWN ({unsure.error}); {result.check_advice(item, unsure.started)}"

@@ -23,7 +23,7 @@ from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
 from claret_errors.fix.corrections import CORRECTED_DIR, UNACCOUNTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
-from claret_errors.resubmit.worksheet import EDITED_DIR
+from claret_errors.resubmit.worksheet import EDITED_DIR, edited_rows
 
 if TYPE_CHECKING:  # the HTTP client is made by the caller: `analyze` loads no httpx
     from claret_errors.claret.client import ClaretClient
@@ -179,6 +179,8 @@ class Sending:
     uploaded: list[Uploaded] = field(default_factory=list)
     unknown: list[Unsure] = field(default_factory=list)
     skipped: dict[Path, Sent] = field(default_factory=dict)  # file -> the earlier upload seen under the lock
+    # file -> rows of it another file sent (input row -> as which job): a worksheet's file not sent
+    rows_sent: dict[Path, dict[int, str]] = field(default_factory=dict)
 
 
 async def send(
@@ -203,6 +205,10 @@ async def send(
                 if before is not None and not force:
                     done.skipped[item.file] = before
                     continue
+                elsewhere = {} if force else _rows_sent_elsewhere(item, sha, ledger)
+                if elsewhere:
+                    done.rows_sent[item.file] = elsewhere
+                    continue
                 started = datetime.now(UTC).isoformat(timespec="seconds")
                 ledger.begin(Sent(sha, item.file.name, item.original_job, "", started))
                 try:
@@ -224,6 +230,21 @@ async def send(
                 ledger.settle(sha, new_job=str(new_job))
                 done.uploaded.append(Uploaded(item, str(new_job)))
     return done
+
+
+def _rows_sent_elsewhere(item: Planned, sha: str, ledger: Ledger) -> dict[int, str]:
+    """Rows of an edited file that another edited file of its job has sent (the ledger read under its
+    lock, rows.json afresh): two worksheets' files named directly, or two runs at once, send a row once."""
+    if item.file.parent.name != EDITED_DIR:
+        return {}
+    files = edited_rows(item.job_folder)
+    mine = set(files.get(sha, ()))
+    sent: dict[int, str] = {}
+    for other, rows in files.items():
+        upload = ledger.already_sent(other) if other != sha else None
+        if upload is not None:
+            sent.update(dict.fromkeys(sorted(mine.intersection(rows)), upload.new_job or "(outcome unknown)"))
+    return sent
 
 
 async def record_sent_as(item: Planned, new_job: str) -> Sending:

@@ -101,6 +101,8 @@ class WorksheetCheck:
 def is_worksheet(path: Path) -> bool:
     """Whether a resubmit argument is a worksheet (rather than a job folder or a corrected file)."""
     name = path.name.lower()
+    if path.resolve().parent.name == EDITED_DIR:  # what a worksheet became, named to be sent as it is
+        return False
     return path.is_file() and (
         name.endswith(".xlsx") or (name.endswith(".csv") and (name.startswith("needs_attention")))
     )
