@@ -114,7 +114,8 @@ def test_a_row_edited_differently_in_two_worksheets_names_both_files(
     code, out, _ = resubmit(str(xlsx), str(csv_file))
     assert code == ExitCode.RECORDS_FAILED
     assert (
-        f"input row {quantity} is changed differently in {xlsx} (line {lines[quantity]}) and in {csv_file}"
+        f"input row {quantity} is changed differently in {xlsx} (line {lines[quantity]}: quantity '7') "
+        f"and in {csv_file} (line"
     ) in out
     code, out, _ = resubmit(str(xlsx), str(csv_file), "--confirm", "--json")
     doc = json.loads(out)
@@ -146,7 +147,8 @@ def test_a_row_sent_from_one_worksheet_and_changed_otherwise_in_another_names_bo
     edit_csv(csv_file, {(quantity, "quantity"): "9"})
     code, out, _ = resubmit(str(csv_file), "--confirm")
     assert code == ExitCode.RECORDS_FAILED
-    assert f"input row {quantity} is changed differently in {xlsx}" in out and str(csv_file) in out
+    assert f"input row {quantity} is changed differently in {xlsx} (quantity '7') and in {csv_file}" in out
+    assert ": quantity '9'); it was sent from" in out
     assert "it was sent from needs_attention.xlsx as job" in out
     assert len(json.loads((folder.parent / "resubmissions.json").read_text())["sent"]) == 1
 

@@ -151,6 +151,11 @@ class _Edits:
     def ready(self) -> dict[int, list[str]]:
         return {n: v for n, v in self.changed.items() if n not in self.invalid}
 
+    def where(self, number: int, fields: Sequence[int]) -> str:
+        """The worksheet, the row's line and the values of the given fields, for a message."""
+        cells = ", ".join(f"{self.fields[i]} {self.changed[number][i]!r}" for i in fields)
+        return f"{self.check.worksheet} (line {self.lines.get(number)}: {cells})"
+
     def hold(self, number: int, why: str) -> None:
         """Keep a changed row back with a problem about the whole row."""
         line = self.lines.get(number)
@@ -214,11 +219,12 @@ def _settle_between(edits: Sequence[_Edits]) -> None:
             for edit in having:
                 other = next(e for e in having if e.changed[number] != edit.changed[number])
                 one, two = sorted((edit, other), key=group.index)
+                differ = [i for i, v in enumerate(one.changed[number]) if v != two.changed[number][i]]
                 edit.hold(
                     number,
-                    f"input row {number} is changed differently in {one.check.worksheet} (line "
-                    f"{one.lines.get(number)}) and in {two.check.worksheet} (line {two.lines.get(number)}): "
-                    "agree on one, put it in both (or leave the row as written in one), then run again",
+                    f"input row {number} is changed differently in {one.where(number, differ)} and in "
+                    f"{two.where(number, differ)}: agree on one, put it in both (or leave the row as written "
+                    "in one), then run again",
                 )
 
 
@@ -590,10 +596,12 @@ def _not_sent_twice(edit: _Edits, *, force: bool) -> dict[int, list[str]]:
             continue
         if before.values is not None and before.values != ready[number]:
             earlier = before.worksheet or f"{EDITED_DIR}/{before.file}"
+            differ = [i for i, v in enumerate(before.values) if v != ready[number][i]]
+            values = ", ".join(f"{edit.fields[i]} {before.values[i]!r}" for i in differ)
             edit.hold(
                 number,
-                f"input row {number} is changed differently in {earlier} and in {edit.check.worksheet} (line "
-                f"{edit.lines.get(number)}); it was sent from {Path(earlier).name} as job {job}: fix it "
+                f"input row {number} is changed differently in {earlier} ({values}) and in "
+                f"{edit.where(number, differ)}; it was sent from {Path(earlier).name} as job {job}: fix it "
                 "there in Claret, or send this one too with --force",
             )
         del ready[number]
