@@ -14,6 +14,8 @@ import re
 import threading
 from urllib.parse import quote, quote_plus
 
+from claret_errors.files.mdtext import markdown_text
+
 MASK = "***"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -39,14 +41,12 @@ _lock = threading.Lock()
 _forms: tuple[str, ...] = ()
 _byte_forms: tuple[bytes, ...] = ()
 _SANCTUM = re.compile(r"\d+\|(.{8,})")
-_MD_SPECIAL = re.compile(r"([\\`|\[\]*])")  # what the Markdown reports backslash-escape
 
 
 def _shapes(value: str) -> set[str]:
     """The secret as our writers and Claret can render it: raw, URL-encoded, in a JSON string (Laravel
     escapes slashes too), escaped for HTML and for our Markdown, and quoted for CSV."""
     json_text = json.dumps(value, ensure_ascii=False)[1:-1]
-    markdown = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return {
         value,
         quote(value, safe=""),
@@ -56,7 +56,7 @@ def _shapes(value: str) -> set[str]:
         json.dumps(value)[1:-1],
         html.escape(value, quote=True),
         html.escape(value, quote=True).replace("&quot;", "&#34;").replace("&#x27;", "&#39;"),
-        _MD_SPECIAL.sub(r"\\\1", markdown),
+        markdown_text(value),
         value.replace('"', '""'),
     }
 

@@ -1,8 +1,9 @@
 """Markdown rendering of the report views: GitHub-flavoured tables that also read as plain text.
 
-Every value is escaped on its way out (a jinja2 `finalize`): pipes, backticks, brackets and backslashes are
-backslash-escaped, `<`, `>` and `&` become entities, and a cell starting like a spreadsheet formula gets a
-leading `'`. Only tables built here from escaped cells pass through as `Md`. Nothing here writes files.
+Every value is escaped on its way out (a jinja2 `finalize`) by `markdown_text`: Markdown's own backslash
+escapes, never HTML entities, so a plain-text reader sees `a > b & c` as written and no raw HTML passes. A
+cell starting like a spreadsheet formula gets a leading `'`. Only tables built here
+from escaped cells pass through as `Md`. Nothing here writes files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
+from claret_errors.files.mdtext import markdown_text
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
@@ -24,7 +26,6 @@ TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
-_SPECIAL = re.compile(r"([\\`|\[\]*])")
 
 
 class Md(str):
@@ -38,8 +39,7 @@ def escape(value: object) -> Md:
     text = " ".join(("" if value is None else str(value)).split())
     if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         text = "'" + text
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Md(_SPECIAL.sub(r"\\\1", text))
+    return Md(markdown_text(text))
 
 
 def _finalize(value: object) -> object:
