@@ -154,7 +154,7 @@ def _read_fast(source: Path | bytes, label: str, separator: str) -> TextTable | 
         frame, findings = _settle_trailing_empties(frame, names, source, label, separator)
     records = None if frame.height != body.height else (index.slice(1) - 1).cast(pl.Int64)
     if "_span" in frame.columns:
-        frame.drop_in_place("_span")  # in place: `drop` copied every column (0.12 s over a 1M-row job)
+        frame.drop_in_place("_span")  # in place: `drop` would copy every other column
     return TextTable(headers, frame, "utf-8", findings, records)
 
 
