@@ -217,10 +217,7 @@ def categories_with_fixes(rec: Reconciliation, fixes: FixResult) -> list[Categor
         .agg(pl.col("input_row").n_unique().alias("n"))
     )
     counted = {(c, f): n for c, f, n in fixed.iter_rows()}
-    return [
-        CategoryCount(c.category, c.field, c.records, c.messages, counted.get((c.category, c.field), 0))
-        for c in rec.categories
-    ]
+    return [replace(c, auto_fixed=counted.get((c.category, c.field), 0)) for c in rec.categories]
 
 
 def failed_records(rec: Reconciliation, fixes: FixResult) -> pl.DataFrame:

@@ -205,6 +205,7 @@ class CategoryCount:
     records: int
     messages: int
     auto_fixed: int = 0
+    guessed: int = 0  # of `records`, those whose message for this line was only guessed from its wording
 
 
 @dataclass
@@ -230,11 +231,17 @@ class Reconciliation:
 
     def classification(self) -> dict[str, int]:
         """Messages by how they were classified: by a `rule`, `guessed` by the fallback, or `none`."""
-        counted = dict.fromkeys(("rule", "guessed", "none"), 0)
-        if "confidence" in self.messages.columns:
-            for confidence, n in self.messages["confidence"].value_counts().iter_rows():
-                counted[str(confidence)] = int(n)
-        return counted
+        return classification(self.messages)
+
+
+def classification(messages: pl.DataFrame) -> dict[str, int]:
+    """Messages (rows of a `Reconciliation.messages` frame, or an owner's share of them) by how they were
+    classified: by a `rule`, `guessed` by the fallback, or `none`."""
+    counted = dict.fromkeys(("rule", "guessed", "none"), 0)
+    if "confidence" in messages.columns:
+        for confidence, n in messages["confidence"].value_counts().iter_rows():
+            counted[str(confidence)] = int(n)
+    return counted
 
 
 @dataclass
@@ -334,6 +341,7 @@ class JobResult:
                     "records": c.records,
                     "messages": c.messages,
                     "auto_fixed": c.auto_fixed,
+                    "guessed": c.guessed,
                 }
                 for c in self.categories
             ],

@@ -37,6 +37,7 @@ hypothesis_settings.load_profile("suite")
 
 COLUMNS = ("item_name", "bin_name", "lot_name", "date_filled", "quantity", "uom")
 
+GUESSED_MESSAGE = "Item 999-XX was not found in this cellar."  # no rule's wording: read by its cue words
 # (input_row, item, bin, lot, date, qty, uom, [(message, category, field, fix)], owner)
 FAILED_ROWS: list[tuple[int, str, str, str, str, str, str, list[tuple[str, str, str, str]], str]] = [
     (
@@ -84,7 +85,7 @@ FAILED_ROWS: list[tuple[int, str, str, str, str, str, str, list[tuple[str, str, 
         "2023-09-12",
         "300",
         "Gallon",
-        [("The selected item name is invalid.", "unknown_reference", "item_name", "manual")],
+        [(GUESSED_MESSAGE, "unknown_reference", "item_name", "manual")],
         "sales",
     ),
     (
@@ -99,6 +100,13 @@ FAILED_ROWS: list[tuple[int, str, str, str, str, str, str, list[tuple[str, str, 
         "cellar",
     ),
 ]
+
+
+def _confidence(message: str, category: str) -> str:
+    """How the classifier read a fixture message: the one guess, the unclassified one, or by a rule."""
+    if message == GUESSED_MESSAGE:
+        return "guessed"
+    return "none" if category == "unclassified" else "rule"
 
 
 def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -117,6 +125,7 @@ def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
                 "messages": [m[0] for m in messages],
                 "categories": sorted({m[1] for m in messages}),
                 "fields": [m[2] for m in messages if m[2]],
+                "confidences": [_confidence(m[0], m[1]) for m in messages],
                 "owner": owner,
             }
         )
@@ -128,7 +137,8 @@ def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
                     "category": category,
                     "field": fld,
                     "fix": fix,
-                    "rule": f"builtin.{category}",
+                    "rule": f"builtin.{category}" if _confidence(message, category) == "rule" else "",
+                    "confidence": _confidence(message, category),
                 }
             )
     return pl.DataFrame(failed_rows), pl.DataFrame(message_rows)
@@ -140,7 +150,7 @@ def make_result(tmp: Path, *, job_log_id: str = "4711") -> JobResult:
     counts = Counts(input_rows=20, imported=14, failed=5, unaccounted=1, anomalies=1)
     categories = [
         CategoryCount("unknown_reference", "bin_name", records=2, messages=2, auto_fixed=0),
-        CategoryCount("unknown_reference", "item_name", records=1, messages=1, auto_fixed=0),
+        CategoryCount("unknown_reference", "item_name", records=1, messages=1, auto_fixed=0, guessed=1),
         CategoryCount("invalid_date", "date_filled", records=2, messages=2, auto_fixed=1),
         CategoryCount("out_of_range", "quantity", records=1, messages=1, auto_fixed=0),
         CategoryCount("unclassified", "", records=1, messages=1, auto_fixed=0),

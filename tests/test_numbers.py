@@ -78,6 +78,38 @@ def check_headline(text: str, counts: dict[str, int], where: Path) -> None:
         ], where
 
 
+def check_reading(text: str, classified: dict[str, int] | None, where: Path) -> None:
+    """How Claret's messages were read: the parts add up to the total, and are summary.json's when given."""
+    found = re.search(
+        rf"Of Claret's {NUMBER} messages?: {NUMBER} matched a known Claret wording"
+        rf"(?:; {NUMBER} read by our best guess from the wording, so check them)?"
+        rf"(?:; {NUMBER} not understood)?",
+        text,
+    )
+    if classified is not None and not sum(classified.values()):
+        assert found is None and "Of Claret's" not in text, where
+        return
+    assert found, f"{where}: no line on how messages were read"
+    total, rule, guessed, none = (n(g) if g else 0 for g in found.groups())
+    assert total == rule + guessed + none, where
+    if classified is not None:
+        assert (rule, guessed, none) == (classified["rule"], classified["guessed"], classified["none"]), where
+
+
+def check_categories(path: Path, categories: list[dict[str, Any]]) -> None:
+    """Each line of the categories table: its records, and how many of them were only guessed, as the model
+    counts them."""
+    model = {(c["category"], c["field"] or "—"): (c["records"], c["guessed"]) for c in categories}
+    for row in md_table(path, "category"):
+        how = row["how we read it"].strip("_")
+        part = re.fullmatch(rf"{NUMBER} of {NUMBER} records: our best guess from the wording", how)
+        records = n(row["records"])
+        guessed = n(part[1]) if part else records if how == "our best guess from the wording" else 0
+        if part:
+            assert n(part[2]) == records, (path, row)
+        assert model[(row["category"], row["field"])] == (records, guessed), (path, row)
+
+
 def check_job(folder: Path) -> dict[str, Any]:
     """One job folder's reports against its summary.json; returns the summary."""
     summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
@@ -92,6 +124,8 @@ def check_job(folder: Path) -> dict[str, Any]:
     )
     for name in ("report.md", "report.html"):
         check_headline(text_of(folder / name), counts, folder / name)
+        check_reading(text_of(folder / name), summary["classification"], folder / name)
+    check_categories(folder / "report.md", summary["categories"])
     [row] = md_table(folder / "report.md", "input rows")
     assert [
         n(row[h]) for h in ("input rows", "imported", "failed records", "unaccounted rows", "anomalies")
@@ -117,7 +151,9 @@ def check_job(folder: Path) -> dict[str, Any]:
         assert mine, owner
         yours.append(n(mine[1]))
         check_headline(text, counts, owner)
+        check_reading(text, None, owner)
         page_text = text_of(owner.with_suffix(".html"))
+        check_reading(page_text, None, owner.with_suffix(".html"))
         assert f"{mine[1]} row" in page_text, owner
     assert sum(yours) == (counts["failed"] if owners else 0), folder
     return summary

@@ -325,11 +325,13 @@ def _categories(messages: pl.DataFrame) -> list[CategoryCount]:
     """One count per (category, field): distinct records and messages; unclassified first, then biggest."""
     import polars as pl
 
+    guessed = pl.col("confidence") == "guessed"
     table = (
         messages.group_by("category", "field")
         .agg(
             pl.col("input_row").drop_nulls().n_unique().alias("records"),
             pl.len().alias("messages"),
+            pl.col("input_row").filter(guessed).drop_nulls().n_unique().alias("guessed"),
         )
         .sort(
             [pl.col("category") != UNCLASSIFIED, "records", "messages", "category", "field"],
@@ -337,6 +339,6 @@ def _categories(messages: pl.DataFrame) -> list[CategoryCount]:
         )
     )
     return [
-        CategoryCount(category=c, field=f, records=r, messages=m)
-        for c, f, r, m in table.select("category", "field", "records", "messages").iter_rows()
+        CategoryCount(category=c, field=f, records=r, messages=m, guessed=g)
+        for c, f, r, m, g in table.select("category", "field", "records", "messages", "guessed").iter_rows()
     ]

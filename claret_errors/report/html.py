@@ -14,6 +14,7 @@ from claret_errors import __version__
 from claret_errors.report.charts import accounting_bar, trend_columns
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.index import IndexView
+from claret_errors.report.tables import GUESSED
 from claret_errors.report.view import JobView
 
 TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
@@ -22,7 +23,7 @@ TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
 @cache
 def environment() -> Environment:
     """The one HTML environment: autoescape always on, undefined names are errors, not blanks."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("claret_errors.report", "templates"),
         bytecode_cache=bytecode_cache("html"),
         autoescape=True,
@@ -30,6 +31,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["GUESSED"] = GUESSED  # the macros, imported without the page's context, mark guesses too
+    return env
 
 
 def render_job_html(view: JobView) -> str:

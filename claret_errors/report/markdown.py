@@ -19,7 +19,7 @@ from claret_errors.files.mdtext import markdown_text
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
-from claret_errors.report.tables import Record
+from claret_errors.report.tables import GUESSED, Record
 from claret_errors.report.view import JobView, RecordGroup
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
@@ -94,7 +94,7 @@ def records_table(view: JobView, group: RecordGroup) -> Md:
 
     def row(r: Record) -> list[object]:
         cells: list[object] = [r.input_row, *(cell(c.text, c.faulty, c.fixed_to) for c in r.cells)]
-        messages = Md(" · ".join(_cell(m) for m in r.messages))
+        messages = Md(" · ".join(_cell(m) + (f" _(meaning: {GUESSED})_" if g else "") for m, g in r.said))
         return [*cells, messages] + ([r.suggestion] if group.suggestions else [])
 
     headers = ["row", *view.record_columns, "Claret said"] + (["suggestion"] if group.suggestions else [])
@@ -170,7 +170,15 @@ def render_index_md(view: IndexView) -> str:
 def category_rows(view: JobView) -> list[list[object]]:
     """The category table's rows, with what to do about each."""
     return [
-        [c.category, c.field or "—", c.records, c.share, c.auto_fixed, Md(escape(c.advice))]
+        [
+            c.category,
+            c.field or "—",
+            c.records,
+            c.share,
+            c.auto_fixed,
+            Md(f"_{escape(c.how_known)}_") if c.uncertain else c.how_known,
+            Md(escape(c.advice)),
+        ]
         for c in view.categories
     ]
 

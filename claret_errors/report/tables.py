@@ -14,17 +14,22 @@ from typing import Any
 import polars as pl
 
 from claret_errors.reconcile.advice import advice_for
+from claret_errors.reconcile.classify import UNCLASSIFIED
 from claret_errors.report.format import FULL_CAP, ROW_CAP, Table, clip, pct
 from claret_errors.results import CategoryCount, Finding, JobResult
 
 TOP_VALUES = 20
 EXAMPLES = 2
-_NOT_INPUT = {"input_row", "messages", "categories", "fields", "owner", "fix", "suggestion"}
+_NOT_INPUT = {"input_row", "messages", "categories", "fields", "confidences", "owner", "fix", "suggestion"}
 UNASSIGNED = "unassigned"
 ANOMALY_HEADERS = ["kind", "input_row", "source", "detail"]
 FINDING_HEADERS = ["severity", "file", "check", "column", "what", "input rows"]
 _LINE_PREFIX = re.compile(r"^line \d+: ")
 ROWS_LISTED = 12  # input rows named in one findings cell; the rest are counted
+# How a message was read, said the same way wherever a report marks it.
+KNOWN_WORDING = "a known Claret wording"
+GUESSED = "our best guess from the wording"
+NOT_UNDERSTOOD = "not understood: see Claret's words"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,12 @@ class Record:
     owner: str
     fix: str
     suggestion: str
+    guessed: tuple[bool, ...] = ()  # per message: only guessed from its wording (else a known wording)
+
+    @property
+    def said(self) -> list[tuple[str, bool]]:
+        """Each message with whether its meaning was only guessed from its wording."""
+        return [(m, i < len(self.guessed) and self.guessed[i]) for i, m in enumerate(self.messages)]
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,23 @@ class CategoryRow:
     auto_fixed: int
     examples: list[str]
     advice: str = ""
+    guessed: int = 0  # of `records`, those whose message for this line was only guessed from its wording
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether any record of the line was read by a guess, or not understood at all."""
+        return self.guessed > 0 or self.category == UNCLASSIFIED
+
+    @property
+    def how_known(self) -> str:
+        """How the line's records were read: by a known wording, our guess, or not at all, in plain words."""
+        if self.category == UNCLASSIFIED:
+            return NOT_UNDERSTOOD
+        if self.guessed == 0:
+            return KNOWN_WORDING
+        if self.guessed >= self.records:
+            return GUESSED
+        return f"{self.guessed:,} of {self.records:,} records: {GUESSED}"
 
 
 @dataclass(frozen=True)
@@ -136,15 +164,17 @@ def categories(
     if (owner is not None or not base) and has(messages, "input_row", "category", "field"):
         assert messages is not None
         auto = pl.col("fix") == "auto" if "fix" in messages.columns else pl.lit(value=False)
+        guess = pl.col("confidence") == "guessed" if "confidence" in messages.columns else pl.lit(value=False)
         grouped = messages.group_by("category", "field").agg(
             records=pl.col("input_row").n_unique(),
             messages=pl.len(),
             auto_fixed=pl.col("input_row").filter(auto).n_unique(),
+            guessed=pl.col("input_row").filter(guess).n_unique(),
         )
         base = [
-            CategoryCount(str(c), str(f or ""), int(r), int(m), int(a))
-            for c, f, r, m, a in grouped.select(
-                "category", "field", "records", "messages", "auto_fixed"
+            CategoryCount(str(c), str(f or ""), int(r), int(m), int(a), int(g))
+            for c, f, r, m, a, g in grouped.select(
+                "category", "field", "records", "messages", "auto_fixed", "guessed"
             ).iter_rows()
         ]
     examples: dict[tuple[str, str], list[str]] = {}
@@ -166,6 +196,7 @@ def categories(
             auto_fixed=c.auto_fixed,
             examples=examples.get((c.category, c.field), []),
             advice=advice_for(c.category, c.field),
+            guessed=c.guessed,
         )
         for c in base
     ]
@@ -224,7 +255,7 @@ def unclassified(messages: pl.DataFrame | None) -> Table:
         return empty(headers)
     assert messages is not None
     grouped = (
-        messages.filter(pl.col("category") == "unclassified")
+        messages.filter(pl.col("category") == UNCLASSIFIED)
         .group_by("message")
         .agg(rows=pl.col("input_row").n_unique())
         .sort(["rows", "message"], descending=[True, False])
@@ -267,6 +298,7 @@ def records(result: JobResult, failed: pl.DataFrame, columns: list[str]) -> list
                 owner=owner_of(rec.get("owner")),
                 fix=fix,
                 suggestion=suggestion,
+                guessed=tuple(c == "guessed" for c in rec.get("confidences") or []),
             )
         )
     return records

@@ -23,7 +23,7 @@ from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
 from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
 from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
-from claret_errors.results import Attempt, Counts, JobResult
+from claret_errors.results import Attempt, Counts, JobResult, classification
 
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
 TODO_LINES = 3  # lines per owner in the job report's to-do list, so every owner is on the first screen
@@ -355,6 +355,7 @@ class JobView:
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
     attempt: str = ""  # a later attempt that failed, and which analysis is shown
     worksheet: bool = False  # the job has needs_attention.xlsx: say how edited rows go back to Claret
+    reading: str = ""  # how Claret's messages were read: a known wording, our guess, or not understood
 
 
 @dataclass(frozen=True)
@@ -392,6 +393,21 @@ def headline(counts: Counts | None, error: str | None) -> tuple[str, bool]:
     noun = "anomaly" if counts.anomalies == 1 else "anomalies"
     extra = f"; {counts.anomalies:,} {noun} to check" if counts.anomalies else ""
     return f"{parts}: {detail}{extra}.", False
+
+
+def reading_note(counted: dict[str, int]) -> str:
+    """How Claret's messages were read, from `classification`: so a reader tells what Claret said from what
+    we guessed it means."""
+    total = sum(counted.values())
+    if not total:
+        return ""
+    noun = "message" if total == 1 else "messages"
+    parts = [f"{counted.get('rule', 0):,} matched {tables.KNOWN_WORDING}"]
+    if counted.get("guessed"):
+        parts.append(f"{counted['guessed']:,} read by {tables.GUESSED}, so check them")
+    if counted.get("none"):
+        parts.append(f"{counted['none']:,} not understood (kept as Claret wrote them)")
+    return f"Of Claret's {total:,} {noun}: " + "; ".join(parts) + "."
 
 
 def job_report_href(job_log_id: str, prefix: str) -> str:
@@ -457,6 +473,7 @@ def build_job_view(
         link_prefix="" if whole_job else "../",
         attempt=attempt_note(result.attempt) if result.attempt else "",
         worksheet=has_worksheet(result),
+        reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
     )
 
 

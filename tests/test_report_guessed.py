@@ -1,0 +1,89 @@
+"""The reports tell what Claret said from what we guessed it means: a message read only by its cue words,
+or not read at all, is marked in plain words in the job's and each owner's HTML and Markdown report, and
+the counts come from summary.json's model. Plain job folders on disk, analysed for real."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from claret_errors.config import Settings
+from claret_errors.pipeline import analyze_job
+from claret_errors.report.tables import GUESSED, KNOWN_WORDING
+
+HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
+RULE_MESSAGE = "The selected bin name is invalid."
+GUESSED_MESSAGE = "The bin name does not exist in the system."
+UNREAD_MESSAGE = "Row rejected by policy 17."
+
+
+def _analysed(tmp_path: Path) -> Path:
+    """A job whose three failed rows are read by a rule, by a guess, and not at all; its folder."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    rows = [
+        "122-16,SS-01,L1,2023-08-01,10,Gallon",
+        "124,ss-01,L2,2023-08-02,5,Gallon",
+        "125,ss-01,L3,2023-08-03,3,Gallon",
+        "126,T-04,L4,2023-08-04,3,Gallon",
+    ]
+    (folder / "input.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "output.csv").write_text(HEADER + rows[0] + "\n", encoding="utf-8")
+    failed = zip(rows[1:], (RULE_MESSAGE, GUESSED_MESSAGE, UNREAD_MESSAGE), strict=True)
+    lines = [f'{values},"{message}"' for values, message in failed]
+    (folder / "errors.csv").write_text(HEADER.strip() + ",Error Message\n" + "\n".join(lines) + "\n")
+    result = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False)
+    return result.folder
+
+
+def _text(path: Path) -> str:
+    """A report's words: HTML without tags and entities, Markdown without its emphasis and table pipes."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        raw = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", raw, flags=re.S)))
+    return " ".join(re.sub(r"[|_*]", " ", raw).split())
+
+
+def test_guessed_and_unread_messages_are_marked_in_every_report(tmp_path: Path) -> None:
+    """Job and owner reports, HTML and Markdown, say which reading is a guess and count messages as
+    summary.json does."""
+    folder = _analysed(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["classification"] == {"rule": 1, "guessed": 1, "none": 1}
+    [guessed_line] = [c for c in summary["categories"] if c["guessed"]]
+    assert (guessed_line["category"], guessed_line["field"], guessed_line["guessed"]) == (
+        "unknown_reference",
+        "bin_name",
+        1,
+    )
+    reading = (
+        f"Of Claret's 3 messages: 1 matched {KNOWN_WORDING}; 1 read by {GUESSED}, so check them; "
+        "1 not understood (kept as Claret wrote them)."
+    )
+    for name in ("report.md", "report.html"):
+        text = _text(folder / name)
+        assert reading in text, name
+        # the rule's and the guess's rows share a category line: it says how many of them were guessed
+        assert f"1 of 2 records: {GUESSED}" in text, name
+        assert "not understood: see Claret's words" in text, name
+        assert f"{GUESSED_MESSAGE} (meaning: {GUESSED})" in text, name
+        assert f"{RULE_MESSAGE} (meaning" not in text, name
+    owner_pages = sorted(p for p in (folder / "owners").iterdir() if p.suffix in (".md", ".html"))
+    marked = [p for p in owner_pages if f"(meaning: {GUESSED})" in _text(p)]
+    assert {p.suffix for p in marked} == {".md", ".html"}  # the owner of the guessed row sees it marked
+    for page in marked:
+        assert re.search(
+            rf"Of Claret's \d+ messages?: \d+ matched {KNOWN_WORDING}; 1 read by {GUESSED}", _text(page)
+        )
+
+
+def test_guessed_rows_are_marked_in_the_html_table_as_well_as_the_words(tmp_path: Path) -> None:
+    """The uncertain reading is set apart on the page (class `guess`), not only in the text."""
+    folder = _analysed(tmp_path)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert f'<td data-label="how we read it" class="guess">1 of 2 records: {GUESSED}</td>' in page
+    assert f'<em class="guess">(meaning: {GUESSED})</em>' in page
+    assert f'<td data-label="how we read it">{KNOWN_WORDING}</td>' not in page  # every line here is unsure
