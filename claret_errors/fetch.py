@@ -8,8 +8,6 @@ prints or exits.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import re
 import shlex
@@ -17,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from claret_errors.claret.models import JobStatus, ManifestEntry, StatusFormatError
 from claret_errors.claret.urls import local_name, safe_component
@@ -36,6 +34,7 @@ from claret_errors.errors import (
 from claret_errors.files import lock as locks
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.lock import FileLock, job_busy, job_lock, waiting_for
+from claret_errors.files.manifest import read_manifest, verify, write_manifest
 from claret_errors.progress import Progress
 from claret_errors.redact import printable
 from claret_errors.results import JobInfo
@@ -108,44 +107,6 @@ def resume_command(settings: Settings, job_log_id: str) -> str:
         argv += ["--base-url", settings.base_url]
     argv += ["--out", str(settings.out), "--max-wait", f"{resume_wait(settings.max_wait):g}"]
     return shlex.join(argv)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify(folder: Path, entry: ManifestEntry) -> bool:
-    """True if the entry's file is inside `folder/artifacts` and has exactly the recorded size and hash."""
-    path = folder / entry.path
-    try:
-        inside = path.resolve().is_relative_to((folder / "artifacts").resolve())
-        return (
-            inside and path.is_file() and path.stat().st_size == entry.bytes and _sha256(path) == entry.sha256
-        )
-    except OSError:
-        return False
-
-
-def read_manifest(folder: Path) -> list[ManifestEntry]:
-    """The entries of an earlier run; an unreadable or odd manifest counts as none (files are re-fetched)."""
-    try:
-        data: Any = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        return [
-            ManifestEntry(
-                str(f["category"]), str(f["source"]), str(f["path"]), int(f["bytes"]), str(f["sha256"])
-            )
-            for f in data["files"]
-        ]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-
-
-def write_manifest(folder: Path, entries: Sequence[ManifestEntry]) -> None:
-    atomic_write_json(folder / "manifest.json", {"files": [e.as_json() for e in entries]})
 
 
 def _remove_partials(artifacts: Path) -> None:

@@ -35,6 +35,7 @@ from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
 from claret_errors.reconcile.accounting import reconcile
 from claret_errors.redact import printable
+from claret_errors.report.format import when
 from claret_errors.report.view import attempt_note, todo_for
 from claret_errors.report.write import write_job_reports, write_run_index
 from claret_errors.resubmit.landed import landed_later
@@ -265,17 +266,38 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _no_emptier(folder: Path, path: Path, counts: Counts) -> None:
-    """A job's input never changes: one that now reads as empty, where the last good analysis of this
-    folder read rows, has been damaged, and its analysis must not replace the good one."""
+def _same_input(folder: Path, job: LoadedJob, counts: Counts) -> None:
+    """A job's input never changes: one that now reads another number of rows than the last good analysis
+    of this folder read (fewer, more, none) has been damaged or replaced, and its analysis must not replace
+    the good one. A fetched folder's files are checked against manifest.json first (load); this catches
+    the rest, a folder made by hand above all."""
     good = last_good_summary(folder)
-    before = _int(good["counts"].get("input_rows")) if good is not None else 0
-    if before and not counts.input_rows:
-        raise ArtifactError(
-            f"the job's input now reads as empty, where the last good analysis read {before:,} rows; "
-            "its files may be damaged: fetch or copy them again",
-            file=str(path),
+    before = good["counts"].get("input_rows") if good is not None else None
+    if not isinstance(before, int) or isinstance(before, bool) or before == counts.input_rows:
+        return
+    files = ", ".join(_relative(p, job.path) for p in job.files["input"]) or str(job.path)
+    shown = _text(good.get("analysed_at")) if good is not None else ""
+    of = f" (of {when(shown)})" if shown else ""
+    if fetched_folder(job.path):
+        way_out = "fetch the job again to restore its files"
+    else:
+        way_out = (
+            "copy the job's files again; if they were replaced on purpose, give them a --job-id of their "
+            f"own, or delete {folder / SUMMARY} and analyse again"
         )
+    raise ArtifactError(
+        f"the job's input now reads {counts.input_rows:,} rows, where the last good analysis{of} read "
+        f"{before:,}: its files look damaged or replaced, so that analysis is kept; {way_out}",
+        file=files,
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    """A file as errors name it: relative to the folder analysed."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 def last_good_summary(folder: Path) -> dict[str, Any] | None:
@@ -439,7 +461,7 @@ def _analyze_job(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rec = reconcile(job, settings)
-        _no_emptier(folder, path, rec.counts)
+        _same_input(folder, job, rec.counts)
         messages = rec.messages.select("input_row", "message", "category", "field", "fix", "confidence")
         write_people_csv(folder / MESSAGES, messages)
         fixes = fix(job, rec, settings, folder)
@@ -911,6 +933,6 @@ def job_outcome(result: JobResult) -> str:
         counts += f", {orphans} records in output or errors match no input row"
     fixes = result.fixes
     fixed = f", {fixes.auto_fixed_rows} auto-fixed" if fixes and fixes.auto_fixed_rows else ""
-    kept = f"; {attempt_note(result.attempt)}" if result.attempt else ""
+    kept = f"; {attempt_note(result.attempt, limit=2000)}" if result.attempt else ""
     report = result.folder / "report.html"
     return f"{result.info.status}, {counts}{fixed}{kept} [exit {result.exit_code}] {report}"

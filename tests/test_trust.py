@@ -192,24 +192,23 @@ def test_an_analysis_that_fails_keeps_the_last_good_one(sim: Simulator, tmp_path
     assert "last good analysis is shown" in (out / sim.tenant / "index.md").read_text()
 
 
-def test_an_input_that_now_reads_as_empty_does_not_replace_the_analysis(
-    sim: Simulator, tmp_path: Path
-) -> None:
-    """A job's input never changes: read as empty (garbage in its place) where 60 rows were read before,
-    it is reported as damaged and the earlier analysis stays."""
+def test_an_input_turned_to_garbage_does_not_replace_the_analysis(sim: Simulator, tmp_path: Path) -> None:
+    """A job's input never changes: garbage in its place differs from what manifest.json recorded, so it
+    is reported as damaged, naming the file, and the earlier analysis stays."""
     out = tmp_path / "out"
     job = str(sim.submit_csv(make_nightly_csv(60, seed=37, error_share=0.2)))
     assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
     folder = out / sim.tenant / job
     good = numbers(folder)
-    for path in (folder / "artifacts" / "input").iterdir():
-        path.write_bytes(b"\xff\xfe\x00garbage")
+    [path] = (folder / "artifacts" / "input").iterdir()
+    path.write_bytes(b"\xff\xfe\x00garbage")
 
     assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
 
     assert numbers(folder) == good
     attempt = json.loads((folder / "last_attempt.json").read_text())
-    assert "now reads as empty" in attempt["error"] and "60 rows" in attempt["error"]
+    error = attempt["error"]
+    assert error.startswith(f"artifacts/input/{path.name}: ") and "manifest.json" in error
 
 
 def test_a_base_url_where_nothing_listens_is_given_up_at_the_first_poll(

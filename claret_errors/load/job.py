@@ -17,6 +17,7 @@ from claret_errors.claret.models import parse_status
 from claret_errors.config import MIB, Settings
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
+from claret_errors.files.manifest import entry_problem, read_manifest
 from claret_errors.load.csvread import LINE, TextTable, read_text_csv
 from claret_errors.load.detect import (
     INPUT_ROW,
@@ -67,6 +68,7 @@ def load_job(
     findings: list[Finding] = []
     files = _find_files(path, findings)
     _check_sizes(path, files, settings.limits.file_bytes)
+    _check_manifest(path)
     info = _job_info(path, tenant, job_id, findings)
     if not files["input"]:
         raise ArtifactError(
@@ -216,6 +218,19 @@ def _check_sizes(root: Path, files: Mapping[ArtifactKind, list[Path]], limit: in
                 f"{size / MIB:,.1f} MiB, above the {limit / MIB:,.1f} MiB limit for one file "
                 "(limits.file_mb in the config file); refused unread",
                 file=_label(root, path),
+            )
+
+
+def _check_manifest(root: Path) -> None:
+    """Refuse a fetched folder whose artifacts are not the ones fetched: a job's files never change, so a
+    file cut short, grown or replaced would turn into false counts, where it must keep the good analysis.
+    A folder without a readable manifest (made by hand) is checked by its row count instead (pipeline)."""
+    for entry in read_manifest(root):
+        problem = entry_problem(root, entry)
+        if problem is not None:
+            raise ArtifactError(
+                f"{problem}: damaged or replaced since it was fetched; fetch the job again to restore it",
+                file=entry.path,
             )
 
 

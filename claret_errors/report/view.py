@@ -370,12 +370,13 @@ class _Scope:
     failed_total: int
 
 
-def attempt_note(attempt: Attempt) -> str:
-    """Which analysis is shown when the last attempt failed, and when and why it failed."""
+def attempt_note(attempt: Attempt, limit: int = 200) -> str:
+    """Which analysis is shown when the last attempt failed, and when and why it failed (the why cut to
+    `limit` characters: a terminal line has room for the whole of it, an index cell has not)."""
     shown = (
         f"the analysis of {when(attempt.shown)} is shown" if attempt.shown else "an earlier analysis is shown"
     )
-    why = clip(attempt.error, 200)
+    why = clip(attempt.error, limit)
     return f"the last attempt, {when(attempt.at)}, failed [exit {attempt.exit_code}]: {why}; {shown}"
 
 
