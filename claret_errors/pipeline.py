@@ -6,6 +6,7 @@ an exit code), never an exception that stops the other jobs; nothing here prints
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ from claret_errors.errors import (
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.csvwrite import write_people_csv
 from claret_errors.files.lock import job_busy, take_job_lock
-from claret_errors.fix.corrections import fix
+from claret_errors.fix.corrections import CORRECTED_DIR, UNACCOUNTED_DIR, fix
 from claret_errors.history import History, HistoryEntry, nights_of
 from claret_errors.load.job import load_job
 from claret_errors.progress import Progress
@@ -45,11 +46,12 @@ from claret_errors.resubmit.send import (
     Unsure,
     Uploaded,
     check_in_claret,
+    count_records,
     plan,
     record_sent_as,
     send,
 )
-from claret_errors.resubmit.worksheet import WorksheetCheck, check_worksheets, is_worksheet
+from claret_errors.resubmit.worksheet import EDITED_DIR, WorksheetCheck, check_worksheets, is_worksheet
 from claret_errors.results import (
     Attempt,
     CategoryCount,
@@ -61,6 +63,7 @@ from claret_errors.results import (
     JobResult,
     LoadedJob,
     Reconciliation,
+    UnknownUpload,
 )
 from claret_errors.validate import validate_artifacts, validate_input
 
@@ -249,6 +252,32 @@ def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]
         return [], [Finding("resubmissions.json", "ledger", printable(str(exc)))]
 
 
+def _unknown_uploads(folder: Path, info: JobInfo, settings: Settings) -> list[UnknownUpload]:
+    """The resends of this job's files whose outcome is unknown, as the ledger says (the fact `resubmit`
+    holds a file back by), each with its rows and `resubmit`'s advice; a damaged ledger (a finding of
+    `_links`) gives none."""
+    try:
+        entries = Ledger.open(folder.parent).unknown_from(info.job_log_id)
+    except ClaretErrorsError:
+        return []
+    uploads = []
+    for entry in entries:
+        places = [folder / d / entry.file for d in (CORRECTED_DIR, UNACCOUNTED_DIR, EDITED_DIR)]
+        path = next((p for p in places if p.is_file()), places[0])
+        check = check_in_claret(settings.base_url, info.tenant, path, entry.sent_at)
+        uploads.append(UnknownUpload(entry.file, entry.sent_at, _rows_as_sent(path, entry.sha256), check))
+    return uploads
+
+
+def _rows_as_sent(path: Path, sha256: str) -> int | None:
+    """The data rows of a file that still holds the bytes sent; None when it is gone or has changed."""
+    try:
+        data = path.read_bytes()
+        return count_records(data, path) if hashlib.sha256(data).hexdigest() == sha256 else None
+    except (OSError, ClaretErrorsError):
+        return None
+
+
 def _write_outputs(result: JobResult, history: History | None, run_at: datetime) -> None:
     """summary.json, history, then the reports (which read the history for trends). A result shown in
     place of a failed attempt leaves the history line alone: it keeps the numbers of that analysis."""
@@ -342,6 +371,7 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
         if isinstance(k, dict) and (rel := k.get("relation")) in ("resubmitted_as", "resubmission_of")
     ]
     attempt = data.get("last_attempt")
+    unsure = data.get("outcome_unknown")
     recorded = data.get("landed_on_resubmission")
     landed = {
         _int(r.get("input_row")): _text(r.get("job_log_id"))
@@ -376,6 +406,16 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
             else None
         ),
         landed_later=landed,
+        unknown_uploads=[
+            UnknownUpload(
+                _text(u.get("file")),
+                _text(u.get("started")),
+                rows if isinstance(rows := u.get("rows"), int) and not isinstance(rows, bool) else None,
+                _text(u.get("check")),
+            )
+            for u in (unsure if isinstance(unsure, list) else [])
+            if isinstance(u, dict)
+        ],
     )
 
 
@@ -481,6 +521,7 @@ def _analyze_job(
             analysed_at=_stamp(run_at),
             settings=shaping_settings(settings),
             landed_later=_landed_later(folder, job.info.job_log_id, settings) if links else {},
+            unknown_uploads=_unknown_uploads(folder, job.info, settings),
         )
         result.exit_code = job_exit_code(result)
         if attempt is not None:
@@ -831,7 +872,9 @@ async def resubmit_async(
         [u.new_job for u in uploaded], settings, client, progress=progress, write_index=False
     )
     run_at = datetime.now(UTC)
-    folders = _and_their_originals([(u.planned.job_folder, u.planned.original_job) for u in uploaded])
+    # an upload whose outcome is unknown is analysed again too: its original's reports say so at once
+    sent = [u.planned for u in uploaded] + [u.planned for u in sending.unknown]
+    folders = _and_their_originals([(p.job_folder, p.original_job) for p in sent])
     originals = [await asyncio.to_thread(analyze_job, folder, settings, run_at=run_at) for folder in folders]
     index = _index([*originals, *new_jobs.results])
     return ResubmitResult(

@@ -278,6 +278,16 @@ class JobLink:
 
 
 @dataclass(frozen=True)
+class UnknownUpload:
+    """A resend of this job's rows whose answer was lost: it may or may not be a job in Claret."""
+
+    file: str  # the file's name, as the resubmission ledger records it
+    started: str  # ISO 8601, when the upload started
+    rows: int | None  # its data rows, None when the file is no longer there as sent
+    check: str  # what the operator does about it, as `resubmit` says it
+
+
+@dataclass(frozen=True)
 class Attempt:
     """A run that could not fetch or analyse a job which had a good analysis: kept beside that analysis
     (`last_attempt.json`) instead of overwriting it."""
@@ -311,6 +321,7 @@ class JobResult:
     attempt: Attempt | None = None  # a later attempt that failed, when this is the last good analysis
     settings: dict[str, str | None] = field(default_factory=dict)  # the settings that shaped the analysis
     landed_later: dict[int, str] = field(default_factory=dict)  # input row -> resubmission that imported it
+    unknown_uploads: list[UnknownUpload] = field(default_factory=list)  # resends with their outcome unknown
 
     def summary(self) -> dict[str, Any]:
         """`summary.json` (schema_version 1)."""
@@ -390,4 +401,8 @@ class JobResult:
             "analysed_at": self.analysed_at,
             "settings": self.settings,
             "last_attempt": self.attempt.to_json() if self.attempt else None,
+            "outcome_unknown": [
+                {"file": u.file, "started": u.started, "rows": u.rows, "check": u.check}
+                for u in self.unknown_uploads
+            ],
         }

@@ -66,6 +66,8 @@ def _outcome(result: JobResult, resubmission: bool) -> str:
             text += f"; {words}{'s' if len(jobs) > 1 else ''} {', '.join(jobs)}"
     if result.attempt is not None:
         text += f"; {attempt_note(result.attempt)}"
+    if result.unknown_uploads:
+        text += f"; {plural(len(result.unknown_uploads), 'resend')} with an unknown outcome"
     return text
 
 
@@ -143,7 +145,7 @@ def build_index_view(
                 status=clip(result.info.status),
                 counts=result.counts,
                 resubmission=resubmission,
-                ok=ok and result.attempt is None,
+                ok=ok and result.attempt is None and not result.unknown_uploads,
                 outcome=_outcome(result, resubmission),
                 html=html,
                 md=md,

@@ -23,7 +23,7 @@ from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
 from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
 from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
-from claret_errors.results import Attempt, Counts, JobResult, classification
+from claret_errors.results import Attempt, Counts, JobResult, UnknownUpload, classification
 
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
 TODO_LINES = 3  # lines per owner in the job report's to-do list, so every owner is on the first screen
@@ -93,6 +93,7 @@ def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:
     items = _person_items(result, owner)
     fixes = result.fixes
     sent = {k.file for k in result.links if k.relation == "resubmitted_as"}
+    sent |= {u.file for u in result.unknown_uploads}  # may have been sent: re-uploading could send it twice
     resent = fixes is not None and {p.name for p in fixes.corrected_files} <= sent
     if owner is None and fixes is not None and fixes.corrected_files and fixes.auto_fixed_rows and not resent:
         auto = (
@@ -130,6 +131,12 @@ def todo_summary(result: JobResult) -> str:
         else f"{rows_of(i.rows)} corrected: re-upload {i.file}"
         for i in items
         if i.owner == RUNNER
+    )
+    parts.extend(
+        f"a resend of {rows_of(u.rows) + ' from ' if u.rows is not None else ''}{u.file} may or may not "
+        "have reached Claret: look in Claret, then record it with resubmit --sent-as or send it again with "
+        "--confirm --force (the job's report says how)"
+        for u in result.unknown_uploads
     )
     return "; ".join(parts)
 
@@ -356,6 +363,7 @@ class JobView:
     attempt: str = ""  # a later attempt that failed, and which analysis is shown
     worksheet: bool = False  # the job has needs_attention.xlsx: say how edited rows go back to Claret
     reading: str = ""  # how Claret's messages were read: a known wording, our guess, or not understood
+    unsure: list[str] = field(default_factory=list)  # resends whose outcome is unknown, and what to do
 
 
 @dataclass(frozen=True)
@@ -368,6 +376,16 @@ class _Scope:
     rows: set[int] | None  # the owner's input rows; None for the whole job
     columns: list[str]
     failed_total: int
+
+
+def unknown_note(upload: UnknownUpload) -> str:
+    """A resend whose answer was lost, in plain words, with what the operator does about it."""
+    what = f"{rows_of(upload.rows)} from {upload.file}" if upload.rows is not None else upload.file
+    check = upload.check[:1].upper() + upload.check[1:]
+    return (
+        f"A resend of {what}, started {when(upload.started)}, may or may not have reached Claret: its "
+        f"answer was lost, and it will not be sent again on its own. {check}."
+    )
 
 
 def attempt_note(attempt: Attempt, limit: int = 200) -> str:
@@ -475,6 +493,7 @@ def build_job_view(
         attempt=attempt_note(result.attempt) if result.attempt else "",
         worksheet=has_worksheet(result),
         reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
+        unsure=[unknown_note(u) for u in result.unknown_uploads] if whole_job else [],
     )
 
 

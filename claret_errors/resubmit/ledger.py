@@ -108,6 +108,10 @@ class Ledger:
         """Uploads whose outcome is unknown and that no later upload of the same content settled."""
         return [e for e in self._entries if e.outcome_unknown and self.already_sent(e.sha256) is e]
 
+    def unknown_from(self, job_log_id: str) -> list[Sent]:
+        """The uploads of this job's files whose outcome is unknown (and that no later upload settled)."""
+        return [e for e in self.unknown() if e.original_job == job_log_id]
+
     def begin(self, entry: Sent) -> None:
         """Record an upload about to start (`sending`), on disk before it starts."""
         self._entries.append(replace(entry, new_job="", state="sending"))

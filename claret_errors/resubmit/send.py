@@ -133,7 +133,7 @@ def _corrected_files(path: Path) -> tuple[Path, list[Path]]:
     return folder, [p for p in files if p.is_file()]
 
 
-def _records(data: bytes, file: Path) -> int:
+def count_records(data: bytes, file: Path) -> int:
     """Data records of a corrected CSV (header excluded), counted as a CSV reader sees them."""
     try:
         text = data.decode("utf-8")
@@ -162,7 +162,7 @@ def plan(paths: Sequence[Path], settings: Settings) -> list[Planned]:
             data = file.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
             planned.append(
-                Planned(file, folder, tenant, job, sha, _records(data, file), ledger.already_sent(sha))
+                Planned(file, folder, tenant, job, sha, count_records(data, file), ledger.already_sent(sha))
             )
     if not settings.tenant and any(p.tenant == LOCAL_TENANT for p in planned):
         raise UsageError("a folder analysed without a tenant: give --tenant to say where to send its files")

@@ -1,0 +1,72 @@
+"""A resend whose answer Claret lost is shown in the job's report and the run index, in plain words, from
+the ledger fact `resubmit` holds the file back by; once settled, the reports stop saying it. Against the
+simulator over real sockets, files on disk."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_rounds import common, first_round
+
+from claret_errors.cli import main
+from claret_errors.errors import ExitCode
+from claret_errors.simulator import Simulator
+from claret_errors.simulator.scenario import FaultRule, Scenario
+
+
+def _words(path: Path) -> str:
+    """A report's words: HTML without tags and entities, Markdown without its bold and escapes."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        raw = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", raw, flags=re.S)))
+    return " ".join(re.sub(r"[*\\]", "", raw).split())
+
+
+def _lost_answer(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str, int]:
+    """A first round, then a resend whose answer is dropped; the job folder, the file sent and its rows."""
+    folder = first_round(sim, tmp_path, capsys)
+    sim.set_scenario(Scenario(faults=(FaultRule("upload", "drop", first=1),)))
+    argv = ["resubmit", str(folder), "--confirm", "--json", *common(sim, tmp_path)]
+    assert main(argv) == ExitCode.UNAVAILABLE
+    doc = json.loads(capsys.readouterr().out)
+    [unsure] = doc["outcome_unknown"]
+    [planned] = [f for f in doc["files"] if f["file"] == unsure["file"]]
+    return folder, Path(unsure["file"]).name, int(planned["records"])
+
+
+def test_a_lost_resend_is_shown_in_the_job_report_and_the_run_index(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Right after the lost answer, the original's reports and the index say the resend of N rows may or
+    may not have reached Claret, and how to settle it; none tells the runner to upload it again as is."""
+    folder, name, rows = _lost_answer(sim, tmp_path, capsys)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    [recorded] = summary["outcome_unknown"]
+    assert (recorded["file"], recorded["rows"]) == (name, rows)
+    said = f"A resend of {rows:,} rows from {name}"
+    for report in (folder / "report.html", folder / "report.md"):
+        text = _words(report)
+        assert f"{said}, started" in text and "may or may not have reached Claret" in text, report
+        assert "--sent-as JOB_ID" in text and "--confirm --force" in text, report
+        assert "re-upload the corrected files" not in text, report  # it may be in Claret already
+    for index in (folder.parent / "index.html", folder.parent / "index.md"):
+        text = _words(index)
+        assert f"a resend of {rows:,} rows from {name} may or may not have reached Claret" in text, index
+        assert "1 resend with an unknown outcome" in text, index
+
+
+def test_a_settled_resend_is_no_longer_shown_as_unknown(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sent again with --force, the resend is a job: the reports drop the unknown-outcome note."""
+    folder, _, _ = _lost_answer(sim, tmp_path, capsys)
+    argv = ["resubmit", str(folder), "--confirm", "--force", "--json", *common(sim, tmp_path)]
+    assert main(argv) == ExitCode.OK
+    capsys.readouterr()
+    assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome_unknown"] == []
+    for report in (folder / "report.html", folder / "report.md", folder.parent / "index.html"):
+        assert "may or may not have reached Claret" not in _words(report), report
