@@ -114,6 +114,7 @@ def job_summary(result: JobResult) -> dict[str, Any]:
             "action": i.action,
             "file": i.file,
             "input_rows": list(i.input_rows),
+            "guessed": i.guessed,
         }
         for i in todo_for(result)
     ]

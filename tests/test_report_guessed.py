@@ -87,3 +87,17 @@ def test_guessed_rows_are_marked_in_the_html_table_as_well_as_the_words(tmp_path
     assert f'<td data-label="how we read it" class="guess">1 of 2 records: {GUESSED}</td>' in page
     assert f'<em class="guess">(meaning: {GUESSED})</em>' in page
     assert f'<td data-label="how we read it">{KNOWN_WORDING}</td>' not in page  # every line here is unsure
+
+
+def test_a_todo_line_resting_on_a_guess_says_so(tmp_path: Path) -> None:
+    """The action the guessed row gets is marked where people act on it: the to-do list, job and owner."""
+    folder = _analysed(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    [guessed] = [i for i in summary["todo"] if i["guessed"]]
+    assert guessed["input_rows"] == [3] and guessed["guessed"] == guessed["rows"] == 1
+    # the rule's row and the unread one rest on no guess
+    assert sorted(i["input_rows"] for i in summary["todo"] if not i["guessed"]) == [[2], [4]]
+    line = f"1 row: {guessed['action'][:1].lower()}{guessed['action'][1:]} ({GUESSED})"
+    pages = [folder / "report.md", folder / "report.html", folder / "owners" / f"{guessed['owner']}.md"]
+    for page in [*pages, folder / "owners" / f"{guessed['owner']}.html"]:
+        assert line in _text(page).replace("( ", "(").replace(" )", ")"), page

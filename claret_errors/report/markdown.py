@@ -108,7 +108,9 @@ def todo_lines(view: JobView) -> Md:
         who = f"{escape(g.owner)}: {rows_of(g.rows)} to fix" if g.owner else "Whoever re-uploads to Claret"
         lines.append(f"**{who}**" + (f" in `{escape(g.file)}`" if g.file else "") + "\n")
         lines.extend(
-            f"- **{rows_of(i.rows)}**: {escape(i.sentence)}" + ("" if g.file else f" In `{escape(i.file)}`.")
+            f"- **{rows_of(i.rows)}**: {escape(i.sentence)}"
+            + (f" _({escape(i.guess)})_" if i.guess else "")
+            + ("" if g.file else f" In `{escape(i.file)}`.")
             for i in g.items
         )
         if g.more:

@@ -22,7 +22,7 @@ from claret_errors.history import NightTrend
 from claret_errors.reconcile.advice import advice_for
 from claret_errors.report import tables
 from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
-from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
+from claret_errors.report.tables import GUESSED, CategoryRow, CorrectionRow, Record
 from claret_errors.results import Attempt, Counts, JobResult, UnknownUpload, classification
 
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
@@ -46,6 +46,7 @@ class TodoItem:
     action: str  # one plain sentence, e.g. "Choose a bin that exists in Claret (Locations > Bins)."
     file: str  # e.g. needs_attention.csv, or the corrected files
     input_rows: tuple[int, ...] = ()  # the rows concerned, in input order
+    guessed: int = 0  # of `rows`, those whose messages behind this action were only guessed
 
     @property
     def sentence(self) -> str:
@@ -53,9 +54,17 @@ class TodoItem:
         return lower_first(self.action)
 
     @property
+    def guess(self) -> str:
+        """Whether the action rests on our reading of a wording no rule knows, in plain words ("" if not)."""
+        if not self.guessed:
+            return ""
+        return GUESSED if self.guessed >= self.rows else f"{self.guessed:,} of these rows: {GUESSED}"
+
+    @property
     def text(self) -> str:
-        """`12 rows: choose a bin that exists in Claret.`"""
-        return f"{rows_of(self.rows)}: {self.sentence}"
+        """`12 rows: choose a bin that exists in Claret.`, and `(our best guess from the wording)` after it
+        when the action rests on a guess."""
+        return f"{rows_of(self.rows)}: {self.sentence}" + (f" ({self.guess})" if self.guess else "")
 
 
 @dataclass(frozen=True)
@@ -249,17 +258,26 @@ def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
         frame = frame.filter(pl.col("owner") == owner)
     given = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) > 0).explode(_ADVICE)
     lacking = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) == 0).drop(_ADVICE)
-    from_messages = lacking.join(_message_advice(result), on="input_row", how="left").with_columns(
+    said = _message_advice(result)
+    from_messages = lacking.join(said.drop("confidence"), on="input_row", how="left").with_columns(
         pl.col(_ADVICE).fill_null(advice_for("unclassified"))
     )
     pairs = pl.concat(
         [given.select("input_row", "owner", _ADVICE), from_messages.select("input_row", "owner", _ADVICE)]
     )
     totals = rows_to_fix(result, owner)
+    # a row's action is a guess when every message of the row behind it was only guessed from its wording
+    guessed = said.group_by("input_row", _ADVICE).agg(
+        (pl.col("confidence") == "guessed").all().alias("guessed")
+    )
     grouped = (
         pairs.unique()
+        .join(guessed, on=["input_row", _ADVICE], how="left")
         .group_by("owner", _ADVICE)
-        .agg(pl.col("input_row").sort())
+        .agg(
+            pl.col("input_row").sort(),
+            pl.col("input_row").filter(pl.col("guessed").fill_null(False)).n_unique().alias("guessed"),
+        )
         .with_columns(
             pl.col("input_row").list.len().alias("n"),
             pl.col("owner").replace_strict(totals, default=0, return_dtype=pl.Int64).alias("owner_rows"),
@@ -268,27 +286,29 @@ def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
     )
     where = attention_file(result)
     return [
-        TodoItem(str(o), int(n), str(a), where, tuple(rows))
-        for o, a, rows, n in grouped.select("owner", _ADVICE, "input_row", "n").iter_rows()
+        TodoItem(str(o), int(n), str(a), where, tuple(rows), int(g))
+        for o, a, rows, n, g in grouped.select("owner", _ADVICE, "input_row", "n", "guessed").iter_rows()
     ]
 
 
 def _message_advice(result: JobResult) -> pl.DataFrame:
     """Each message's advice by input row: the classification's, else the shipped advice of its category
-    on its field (for results made without it)."""
+    on its field (for results made without it); with the message's confidence."""
     recon = result.reconciliation
     if recon is None or not tables.has(recon.messages, "input_row"):
-        return pl.DataFrame(schema={"input_row": pl.Int64, _ADVICE: pl.String})
+        return pl.DataFrame(schema={"input_row": pl.Int64, _ADVICE: pl.String, "confidence": pl.String})
     messages = recon.messages
     cols = messages.columns
     category = pl.col("category").cast(pl.String) if "category" in cols else pl.lit(None, dtype=pl.String)
     where = pl.col("field").cast(pl.String) if "field" in cols else pl.lit(None, dtype=pl.String)
     given = pl.col(_ADVICE).cast(pl.String) if _ADVICE in cols else pl.lit(None, dtype=pl.String)
+    sure = pl.col("confidence").cast(pl.String) if "confidence" in cols else pl.lit("rule")
     frame = messages.select(
         pl.col("input_row").cast(pl.Int64),
         category.fill_null("unclassified").alias("category"),
         where.fill_null("").alias("field"),
         given.fill_null("").alias("given"),
+        sure.fill_null("rule").alias("confidence"),
     )
     combos = frame.select("category", "field").unique()
     shipped = combos.with_columns(
@@ -297,6 +317,7 @@ def _message_advice(result: JobResult) -> pl.DataFrame:
     return frame.join(shipped, on=["category", "field"], how="left").select(
         "input_row",
         pl.when(pl.col("given") != "").then(pl.col("given")).otherwise(pl.col("shipped")).alias(_ADVICE),
+        "confidence",
     )
 
 
