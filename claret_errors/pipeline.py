@@ -38,7 +38,7 @@ from claret_errors.reconcile.accounting import reconcile
 from claret_errors.redact import printable
 from claret_errors.report.format import when
 from claret_errors.report.view import attempt_note, todo_for
-from claret_errors.report.write import write_job_reports, write_run_index
+from claret_errors.report.write import mark_attempt, write_job_reports, write_run_index
 from claret_errors.resubmit.landed import landed_later
 from claret_errors.resubmit.ledger import Ledger, Sent
 from claret_errors.resubmit.send import (
@@ -421,13 +421,14 @@ def result_from_summary(folder: Path, data: dict[str, Any]) -> JobResult:
 
 
 def _keep(folder: Path, good: dict[str, Any], attempt: Attempt) -> JobResult:
-    """The last good analysis stays as it is; the failed attempt is written beside it and into its
-    summary.json, whose numbers are left alone."""
+    """The last good analysis stays as it is; the failed attempt is written beside it, into its
+    summary.json, whose numbers are left alone, and as a banner on its reports."""
     try:
         atomic_write_json(folder / LAST_ATTEMPT, attempt.to_json())
         atomic_write_json(folder / SUMMARY, {**good, "last_attempt": attempt.to_json()})
     except OSError as exc:
         log.warning("job folder %s: cannot record the failed attempt: %s", folder, exc.strerror or exc)
+    mark_attempt(folder, attempt)
     kept = result_from_summary(folder, good)
     kept.attempt = attempt
     kept.exit_code = int(worst_exit_code([kept.exit_code, attempt.exit_code]))

@@ -1,8 +1,10 @@
 """A damaged job folder never replaces its good analysis: jobs fetched from the simulator over loopback,
-their files then cut short, grown, replaced or removed on disk, and analysed again through the CLI."""
+their files then cut short, grown, replaced or removed on disk, and analysed again through the CLI. The
+kept reports say so in a banner, which the next good analysis removes."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -15,6 +17,10 @@ import pytest
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
+from claret_errors.files.mdtext import markdown_text
+from claret_errors.report.format import when
+from claret_errors.report.html import ATTEMPT_MARK
+from claret_errors.report.markdown import ATTEMPT_LEAD
 from claret_errors.simulator import Simulator, make_nightly_csv
 
 REPORTS = ("report.html", "report.md")
@@ -36,9 +42,30 @@ def only_file(folder: Path, kind: str) -> Path:
     return path
 
 
-def good_state(folder: Path) -> dict[str, bytes]:
-    """The files of the good analysis a failed attempt must leave as they are."""
-    return {name: (folder / name).read_bytes() for name in (*REPORTS, "failed_records.csv", "messages.csv")}
+def reports(folder: Path) -> list[Path]:
+    """The job's reports and its owners'."""
+    return [folder / name for name in REPORTS] + sorted((folder / "owners").glob("*.*[dl]"))
+
+
+def banner_of(path: Path) -> tuple[str, str]:
+    """The report's failed-attempt banner and the report without it (the banner empty if it has none)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        start, end = f"<!-- {ATTEMPT_MARK} -->", f"<!-- /{ATTEMPT_MARK} -->"
+        head, found, rest = text.partition(start)
+        inside, _, tail = rest.partition(end)
+        return (start + inside + end, head + tail.removeprefix("\n")) if found else ("", text)
+    title, _, rest = text.partition("\n\n")
+    if not rest.startswith(ATTEMPT_LEAD):
+        return "", text
+    inside, _, tail = rest.partition("\n\n")
+    return inside, f"{title}\n\n{tail}"
+
+
+def good_state(folder: Path) -> dict[str, str]:
+    """The files of the good analysis a failed attempt must leave as they are (a report's banner aside)."""
+    found = {p.name: banner_of(p)[1] for p in reports(folder)}
+    return found | {n: (folder / n).read_text() for n in ("failed_records.csv", "messages.csv")}
 
 
 def counts(folder: Path) -> dict[str, int]:
@@ -74,6 +101,7 @@ def remove(path: Path) -> None:
         ("input", replace_with_another_job, "content differs from the file fetched"),
         ("errors", append_garbage, "where manifest.json records"),
         ("output", remove, "listed in manifest.json but missing"),
+        ("input", remove, "listed in manifest.json but missing"),
     ],
 )
 def test_a_fetched_file_damaged_on_disk_keeps_the_good_analysis(
@@ -102,6 +130,7 @@ def test_a_fetched_file_damaged_on_disk_keeps_the_good_analysis(
     attempt = json.loads((folder / "last_attempt.json").read_text())
     assert attempt["exit_code"] == ExitCode.UNREADABLE and label in attempt["error"]
     assert json.loads((folder / "summary.json").read_text())["last_attempt"] == attempt
+    assert "last good analysis is shown" in (out / sim.tenant / "index.md").read_text()
 
 
 def test_fetching_a_damaged_job_again_restores_it_and_clears_the_failed_attempt(
@@ -203,3 +232,114 @@ def test_analyze_as_a_process_refuses_a_damaged_file_with_exit_8(sim: Simulator,
     assert path.relative_to(folder).as_posix() in done.stdout and "Traceback" not in done.stderr
     assert counts(folder) == good
     assert (folder / "last_attempt.json").is_file()
+
+
+def test_the_kept_reports_say_the_attempt_failed_and_the_next_good_one_clears_it(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Every kept report, the owners' too, opens with what failed and when, which analysis its figures
+    are from and what to do; the figures below are the good ones; a good analysis renders no banner."""
+    owners = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
+    out = tmp_path / "out"
+    job = str(sim.submit_csv(make_nightly_csv(60, seed=46, error_share=0.3)))
+    assert main(["run", job, "--owners", str(owners), *common(sim, out)]) == ExitCode.RECORDS_FAILED
+    folder = out / sim.tenant / job
+    assert len(reports(folder)) > 2 and all(not banner_of(p)[0] for p in reports(folder))
+    before = good_state(folder)
+    shown = when(json.loads((folder / "summary.json").read_text())["analysed_at"])
+    path = only_file(folder, "errors")
+    original = path.read_bytes()
+    truncate(path)
+
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+
+    assert good_state(folder) == before
+    at = when(json.loads((folder / "last_attempt.json").read_text())["at"])
+    label = path.relative_to(folder).as_posix()
+    for report in reports(folder):
+        banner = banner_of(report)[0]
+        words = label if report.suffix == ".html" else markdown_text(label)
+        assert f"the last attempt to analyse this job, {at}, failed" in banner, report
+        assert words in banner and "exit 8" in banner, report
+        assert f"The figures below are from the last good analysis, of {shown}" in banner, report
+        assert "What to do: the job" in banner and "files on disk are damaged" in banner, report
+        assert "fetch the job again (or restore its files)" in banner, report
+
+    path.write_bytes(original)  # restored as it was fetched: the next analysis is good
+    assert main(["analyze", str(folder)]) == ExitCode.RECORDS_FAILED
+    assert all(not banner_of(p)[0] for p in reports(folder))
+    assert all("the last attempt" not in p.read_text() for p in reports(folder))
+    assert not (folder / "last_attempt.json").exists()
+
+
+def test_a_second_failed_attempt_replaces_the_first_banner(sim: Simulator, tmp_path: Path) -> None:
+    """Two failed nights in a row: the report carries the latest attempt's banner once, not two."""
+    out = tmp_path / "out"
+    _job, folder = fetched(sim, out, seed=47)
+    before = good_state(folder)
+    staging = only_file(folder, "staging")
+    fetched_bytes = staging.read_bytes()
+    append_garbage(staging)
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+    staging.write_bytes(fetched_bytes)
+    only_file(folder, "output").unlink()
+
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+
+    assert good_state(folder) == before
+    for report in reports(folder):
+        text = report.read_text()
+        assert text.count("the last attempt to analyse this job") == 1, report
+        assert "listed in manifest.json but missing" in text and "staging" not in banner_of(report)[0]
+
+
+def test_the_banner_escapes_what_the_error_quotes(sim: Simulator, tmp_path: Path) -> None:
+    """A file name is outside text: quoted in the banner, it is inert in the HTML and the Markdown."""
+    out = tmp_path / "out"
+    _job, folder = fetched(sim, out, seed=48)
+    plain = out.parent / "tonight"
+    plain.mkdir()
+    name = "<img src=x onload=alert(1)>input.csv"
+    shutil.copyfile(only_file(folder, "input"), plain / name)
+    shutil.copyfile(only_file(folder, "errors"), plain / "errors.csv")
+    assert main(["analyze", str(plain), "--out", str(out)]) == ExitCode.RECORDS_FAILED
+    (plain / name).write_bytes((plain / name).read_bytes().splitlines(keepends=True)[0])
+
+    assert main(["analyze", str(plain), "--out", str(out)]) == ExitCode.UNREADABLE
+
+    results = out / "local" / "tonight"
+    html = banner_of(results / "report.html")[0]
+    assert "&lt;img src=x onload=alert(1)&gt;input.csv" in html and "<img" not in html
+    md = banner_of(results / "report.md")[0]
+    assert markdown_text(name) in md and "now reads 0 rows" in md
+
+
+def test_a_banner_that_cannot_be_written_leaves_the_good_report(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A disk that fills up as the banner is written (a stand-in: a test cannot fill a disk on purpose)
+    costs the banner, never the report: each stays whole, and the attempt is still recorded."""
+    out = tmp_path / "out"
+    _job, folder = fetched(sim, out, seed=49)
+    before = {p: p.read_bytes() for p in reports(folder)}
+    truncate(only_file(folder, "input"))
+    real_fsync = os.fsync
+
+    def full_for_reports(fd: int) -> None:
+        """ENOSPC for the temporary file of a report, as atomic writes name them (`.report.html.x.part`)."""
+        name = Path(f"/proc/self/fd/{fd}").readlink().name
+        if name.startswith(".") and name.endswith(".part") and (".html." in name or ".md." in name):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_for_reports)
+    capsys.readouterr()
+
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    warned = capsys.readouterr().err
+    assert "report.html: cannot add the failed attempt's banner" in warned and "No space left" in warned
+    assert {p: p.read_bytes() for p in reports(folder)} == before
+    assert not [p for p in folder.rglob(".*.part")]
+    assert json.loads((folder / "last_attempt.json").read_text())["exit_code"] == ExitCode.UNREADABLE

@@ -170,47 +170,6 @@ def test_an_unaccounted_row_is_in_needs_attention_and_can_be_sent_again(
     assert ("resubmission_of", job) in [(k["relation"], k["job_log_id"]) for k in new["links"]]
 
 
-def test_an_analysis_that_fails_keeps_the_last_good_one(sim: Simulator, tmp_path: Path) -> None:
-    """Re-analysing a folder whose input file has gone keeps the earlier reports and numbers and records
-    the failed attempt beside them."""
-    out = tmp_path / "out"
-    job = str(sim.submit_csv(make_nightly_csv(60, seed=36, error_share=0.2)))
-    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
-    folder = out / sim.tenant / job
-    kept = {name: (folder / name).read_bytes() for name in ("report.html", "report.md", "failed_records.csv")}
-    good = numbers(folder)
-    for path in (folder / "artifacts" / "input").iterdir():
-        path.unlink()
-
-    code = main(["analyze", str(folder)])
-
-    assert code not in (ExitCode.OK, ExitCode.RECORDS_FAILED, ExitCode.BUG)
-    assert {name: (folder / name).read_bytes() for name in kept} == kept
-    assert numbers(folder) == good
-    attempt = json.loads((folder / "last_attempt.json").read_text())
-    assert attempt["exit_code"] == code and attempt["error"]
-    assert "last good analysis is shown" in (out / sim.tenant / "index.md").read_text()
-
-
-def test_an_input_turned_to_garbage_does_not_replace_the_analysis(sim: Simulator, tmp_path: Path) -> None:
-    """A job's input never changes: garbage in its place differs from what manifest.json recorded, so it
-    is reported as damaged, naming the file, and the earlier analysis stays."""
-    out = tmp_path / "out"
-    job = str(sim.submit_csv(make_nightly_csv(60, seed=37, error_share=0.2)))
-    assert main(["run", job, *common(sim, out)]) == ExitCode.RECORDS_FAILED
-    folder = out / sim.tenant / job
-    good = numbers(folder)
-    [path] = (folder / "artifacts" / "input").iterdir()
-    path.write_bytes(b"\xff\xfe\x00garbage")
-
-    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
-
-    assert numbers(folder) == good
-    attempt = json.loads((folder / "last_attempt.json").read_text())
-    error = attempt["error"]
-    assert error.startswith(f"artifacts/input/{path.name}: ") and "manifest.json" in error
-
-
 def test_a_base_url_where_nothing_listens_is_given_up_at_the_first_poll(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -15,9 +15,10 @@ from claret_errors.report.charts import accounting_bar, trend_columns
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.index import IndexView
 from claret_errors.report.tables import GUESSED
-from claret_errors.report.view import JobView
+from claret_errors.report.view import AttemptBanner, JobView
 
 TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")
+ATTEMPT_MARK = "claret-errors: last attempt failed"  # the HTML comments around a failed attempt's banner
 
 
 @cache
@@ -32,6 +33,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["GUESSED"] = GUESSED  # the macros, imported without the page's context, mark guesses too
+    env.globals["attempt_mark"] = ATTEMPT_MARK
     return env
 
 
@@ -43,6 +45,11 @@ def render_job_html(view: JobView) -> str:
         .get_template("job.html.j2")
         .render(v=view, segments=segments, columns=trend_columns(view.trends), version=__version__)
     )
+
+
+def render_attempt_html(banner: AttemptBanner) -> str:
+    """The banner alone, as a job report renders it at the top of its `<main>`."""
+    return environment().get_template("_attempt.html.j2").render(b=banner)
 
 
 def render_index_html(view: IndexView) -> str:

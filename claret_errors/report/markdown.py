@@ -20,12 +20,13 @@ from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
 from claret_errors.report.tables import GUESSED, Record
-from claret_errors.report.view import JobView, RecordGroup
+from claret_errors.report.view import AttemptBanner, JobView, RecordGroup
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+ATTEMPT_LEAD = "> **Not up to date:**"  # the first line of a failed attempt's banner starts so
 
 
 class Md(str):
@@ -155,6 +156,7 @@ def environment() -> Environment:
         job_rows=job_rows,
         trends=trends,
         version=__version__,
+        attempt_lead=Md(ATTEMPT_LEAD.removeprefix("> ")),
     )
     return env
 
@@ -162,6 +164,11 @@ def environment() -> Environment:
 def render_job_md(view: JobView) -> str:
     """A job's (or one owner's) report in Markdown."""
     return environment().get_template("job.md.j2").render(v=view)
+
+
+def render_attempt_md(banner: AttemptBanner) -> str:
+    """The banner alone, as a job report renders it under its title."""
+    return environment().get_template("_attempt.md.j2").render(b=banner)
 
 
 def render_index_md(view: IndexView) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from claret_errors.errors import ExitCode
 from claret_errors.fix.corrections import UNACCOUNTED_DIR
 from claret_errors.fix.worksheet import WORKSHEET, has_worksheet
 from claret_errors.history import NightTrend
@@ -381,7 +382,7 @@ class JobView:
     trend_note: str = ""  # why there are no trends, when there are none
     trend_categories: list[str] = field(default_factory=list)
     link_prefix: str = ""  # "../" in an owner report, so CSV links still point next to report.html
-    attempt: str = ""  # a later attempt that failed, and which analysis is shown
+    attempt: AttemptBanner | None = None  # a later attempt that failed, and which analysis is shown
     worksheet: bool = False  # the job has needs_attention.xlsx: say how edited rows go back to Claret
     reading: str = ""  # how Claret's messages were read: a known wording, our guess, or not understood
     unsure: list[str] = field(default_factory=list)  # resends whose outcome is unknown, and what to do
@@ -417,6 +418,41 @@ def attempt_note(attempt: Attempt, limit: int = 200) -> str:
     )
     why = clip(attempt.error, limit)
     return f"the last attempt, {when(attempt.at)}, failed [exit {attempt.exit_code}]: {why}; {shown}"
+
+
+@dataclass(frozen=True)
+class AttemptBanner:
+    """The note on top of a report kept after a failed attempt: what failed and when, which analysis the
+    figures are from, and what to do. Plain sentences; the renderers escape them."""
+
+    failed: str
+    shown: str
+    todo: str
+
+
+_ATTEMPT_TODO: dict[int, str] = {
+    ExitCode.UNREADABLE: "the job's files on disk are damaged or unreadable: whoever runs claret-errors "
+    "should fetch the job again (or restore its files), then analyse it again.",
+    ExitCode.AUTH: "Claret refused the login: whoever runs claret-errors should check it, then run the job "
+    "again.",
+    ExitCode.UNAVAILABLE: "Claret could not be reached: run the job again once it answers.",
+    ExitCode.WAIT_TIMEOUT: "the job was not finished in Claret in time: run it again later.",
+    ExitCode.BUG: "this is a bug in claret-errors: tell whoever runs it, with the message above.",
+}
+
+
+def attempt_banner(attempt: Attempt) -> AttemptBanner:
+    """The banner of a report kept after `attempt` failed; the next good analysis renders none."""
+    shown = f"of {when(attempt.shown)}" if attempt.shown else "made before it"
+    todo = _ATTEMPT_TODO.get(
+        attempt.exit_code, "whoever runs claret-errors should fix the cause above, then run the job again."
+    )
+    return AttemptBanner(
+        failed=f"the last attempt to analyse this job, {when(attempt.at)}, failed "
+        f"[exit {attempt.exit_code}]: {clip(attempt.error, 300).rstrip('.')}.",
+        shown=f"The figures below are from the last good analysis, {shown}: they may be out of date.",
+        todo=f"What to do: {todo}",
+    )
 
 
 def headline(counts: Counts | None, error: str | None) -> tuple[str, bool]:
@@ -511,7 +547,7 @@ def build_job_view(
         trend_note=clip(trend_note, 500),
         trend_categories=sorted({c for t in trends or [] for c in t.categories}) if whole_job else [],
         link_prefix="" if whole_job else "../",
-        attempt=attempt_note(result.attempt) if result.attempt else "",
+        attempt=attempt_banner(result.attempt) if result.attempt else None,
         worksheet=has_worksheet(result),
         reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
         unsure=[unknown_note(u) for u in result.unknown_uploads] if whole_job else [],

@@ -7,6 +7,7 @@ The entry points the pipeline calls. Files land atomically, owner names become s
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,15 +17,19 @@ from claret_errors.errors import ArtifactError
 from claret_errors.files.atomic import atomic_write_text
 from claret_errors.fix.worksheet import write_worksheets
 from claret_errors.history import History, NightTrend
-from claret_errors.report.html import render_index_html, render_job_html
+from claret_errors.report.html import ATTEMPT_MARK, render_attempt_html, render_index_html, render_job_html
 from claret_errors.report.index import build_index_view
-from claret_errors.report.markdown import render_index_md, render_job_md
+from claret_errors.report.markdown import ATTEMPT_LEAD, render_attempt_md, render_index_md, render_job_md
 from claret_errors.report.tables import owner_counts
-from claret_errors.report.view import OwnerLink, build_job_view
-from claret_errors.results import JobResult
+from claret_errors.report.view import OwnerLink, attempt_banner, build_job_view
+from claret_errors.results import Attempt, JobResult
 
 OWNERS_DIR = "owners"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_HTML_BANNER = re.compile(
+    rf"<!-- {re.escape(ATTEMPT_MARK)} -->.*?<!-- /{re.escape(ATTEMPT_MARK)} -->\n?", re.DOTALL
+)
+log = logging.getLogger("claret_errors.report")
 
 
 def owner_filename(owner: str, taken: set[str]) -> str:
@@ -84,6 +89,50 @@ def write_job_reports(result: JobResult, out_dir: Path, *, history: History | No
             if old.suffix in (".html", ".md", ".xlsx") and old not in written:
                 old.unlink()
     return written
+
+
+def mark_attempt(folder: Path, attempt: Attempt) -> list[Path]:
+    """Put the failed attempt's banner on the reports kept in `folder` (report.html and .md, the owners'),
+    in place of an earlier attempt's: the figures are not re-made, the file is only rewritten with the
+    banner, atomically, so a report that cannot take it stays as it was. The next good analysis renders
+    its reports without one. Returns the reports marked."""
+    banner = attempt_banner(attempt)
+    html, md = render_attempt_html(banner), render_attempt_md(banner)
+    owners = sorted((folder / OWNERS_DIR).glob("*.*")) if (folder / OWNERS_DIR).is_dir() else []
+    marked: list[Path] = []
+    for path in [folder / "report.html", folder / "report.md", *owners]:
+        if path.suffix not in (".html", ".md") or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            new = _with_html_banner(text, html) if path.suffix == ".html" else _with_md_banner(text, md)
+            if new is None:
+                log.warning("%s: not a report as this version writes them; left without the banner", path)
+                continue
+            atomic_write_text(path, new)
+        except (OSError, UnicodeDecodeError) as exc:
+            log.warning("%s: cannot add the failed attempt's banner: %s", path, exc)
+            continue
+        marked.append(path)
+    return marked
+
+
+def _with_html_banner(text: str, banner: str) -> str | None:
+    """The page with `banner` first in its `<main>`, where the template renders it, any earlier one gone."""
+    text = _HTML_BANNER.sub("", text, count=1)
+    head, found, rest = text.partition("<main>\n")
+    return f"{head}{found}{banner}{rest}" if found else None
+
+
+def _with_md_banner(text: str, banner: str) -> str | None:
+    """The Markdown with `banner` under its title line, where the template renders it, any earlier one
+    gone (it runs from its lead line to the first empty line)."""
+    title, found, rest = text.partition("\n\n")
+    if not found or not title.startswith("# ") or "\n" in title.lstrip("\n"):
+        return None
+    if rest.startswith(ATTEMPT_LEAD):
+        rest = rest.split("\n\n", 1)[1] if "\n\n" in rest else ""
+    return f"{title}\n\n{banner}{rest}"
 
 
 def _job_href(result: JobResult, tenant_dir: Path) -> str:
