@@ -152,6 +152,57 @@ def test_fetching_a_damaged_job_again_restores_it_and_clears_the_failed_attempt(
     assert json.loads((folder / "summary.json").read_text())["last_attempt"] is None
 
 
+def test_a_file_added_to_a_fetched_folder_keeps_the_good_analysis(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second errors file dropped beside the fetched one (the input's rows unchanged) is no file of the
+    job: exit 8 naming it, the good analysis kept; moved out again, the job analyses as before."""
+    out = tmp_path / "out"
+    _job, folder = fetched(sim, out, seed=46)
+    before, good = good_state(folder), counts(folder)
+    fetched_errors = only_file(folder, "errors")
+    added = fetched_errors.with_name("zz_more_errors.csv")
+    shutil.copyfile(fetched_errors, added)
+    capsys.readouterr()
+
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+
+    said = capsys.readouterr().out
+    assert f"artifacts/errors/{added.name}: not among the files fetched for this job" in said
+    assert "move it out of the job folder" in said
+    assert counts(folder) == good and good_state(folder) == before
+    attempt = json.loads((folder / "last_attempt.json").read_text())
+    assert attempt["exit_code"] == ExitCode.UNREADABLE and added.name in attempt["error"]
+
+    added.unlink()
+    assert main(["analyze", str(folder)]) == ExitCode.RECORDS_FAILED
+    assert counts(folder) == good and not (folder / "last_attempt.json").exists()
+
+
+def test_a_damaged_manifest_keeps_the_good_analysis_until_the_job_is_fetched_again(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A manifest cut short vouches for no file, so a changed errors file would pass unseen: exit 8 naming
+    manifest.json, the good analysis kept; a new fetch writes manifest and files anew."""
+    out = tmp_path / "out"
+    job, folder = fetched(sim, out, seed=47)
+    before, good = good_state(folder), counts(folder)
+    truncate(folder / "manifest.json")
+    append_garbage(only_file(folder, "errors"))
+    capsys.readouterr()
+
+    assert main(["analyze", str(folder)]) == ExitCode.UNREADABLE
+
+    said = capsys.readouterr().out
+    assert "manifest.json: damaged (not JSON)" in said and "fetch the job again" in said
+    assert counts(folder) == good and good_state(folder) == before
+    assert "manifest.json" in json.loads((folder / "last_attempt.json").read_text())["error"]
+
+    assert main(["fetch", job, *common(sim, out)]) == ExitCode.OK
+    assert main(["analyze", str(folder)]) == ExitCode.RECORDS_FAILED
+    assert counts(folder) == good and not (folder / "last_attempt.json").exists()
+
+
 def hand_made(folder: Path, out: Path) -> Path:
     """A plain folder holding the fetched job's four files, named as a person would."""
     plain = out.parent / "tonight"

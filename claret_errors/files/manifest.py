@@ -31,13 +31,22 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
     """The folder's entries; an unreadable or odd manifest counts as none (fetch fetches the files again)."""
     try:
         data: Any = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return manifest_entries(data)
+
+
+def manifest_entries(data: Any) -> list[ManifestEntry]:
+    """The entries of a parsed manifest.json; none when it is not as fetch writes it (one made by hand may
+    list paths alone, which vouch for no content)."""
+    try:
         return [
             ManifestEntry(
                 str(f["category"]), str(f["source"]), str(f["path"]), int(f["bytes"]), str(f["sha256"])
             )
             for f in data["files"]
         ]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return []
 
 

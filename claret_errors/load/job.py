@@ -17,7 +17,7 @@ from claret_errors.claret.models import parse_status
 from claret_errors.config import MIB, Settings
 from claret_errors.errors import ArtifactError
 from claret_errors.fields import INVENTORY_FIELDS, alias_table, normalize_header
-from claret_errors.files.manifest import entry_problem, read_manifest
+from claret_errors.files.manifest import MANIFEST, entry_problem, manifest_entries
 from claret_errors.load.csvread import LINE, TextTable, read_text_csv
 from claret_errors.load.detect import (
     INPUT_ROW,
@@ -68,7 +68,7 @@ def load_job(
     findings: list[Finding] = []
     files = _find_files(path, findings)
     _check_sizes(path, files, settings.limits.file_bytes)
-    _check_manifest(path)
+    _check_manifest(path, files)
     info = _job_info(path, tenant, job_id, findings)
     if not files["input"]:
         raise ArtifactError(
@@ -221,16 +221,37 @@ def _check_sizes(root: Path, files: Mapping[ArtifactKind, list[Path]], limit: in
             )
 
 
-def _check_manifest(root: Path) -> None:
+def _check_manifest(root: Path, files: Mapping[ArtifactKind, Sequence[Path]]) -> None:
     """Refuse a fetched folder whose artifacts are not the ones fetched: a job's files never change, so a
-    file cut short, grown or replaced would turn into false counts, where it must keep the good analysis.
-    A folder without a readable manifest (made by hand) is checked by its row count instead (pipeline)."""
-    for entry in read_manifest(root):
+    file cut short, grown, replaced or added, or a manifest that no longer says which they were, would turn
+    into false counts, where it must keep the good analysis. A folder without a manifest of fetch's (made
+    by hand) is checked by its row count instead (pipeline)."""
+    try:
+        data: Any = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not JSON"
+        raise ArtifactError(
+            f"damaged ({why}): the job's files cannot be checked against it; fetch the job again, which "
+            "writes the manifest and the files anew",
+            file=MANIFEST,
+        ) from exc
+    entries = manifest_entries(data)
+    for entry in entries:
         problem = entry_problem(root, entry)
         if problem is not None:
             raise ArtifactError(
                 f"{problem}: damaged or replaced since it was fetched; fetch the job again to restore it",
                 file=entry.path,
+            )
+    listed = {entry.path for entry in entries}
+    for path in (p for paths in files.values() for p in paths):
+        if entries and _label(root, path) not in listed:
+            raise ArtifactError(
+                "not among the files fetched for this job (manifest.json does not list it): if it was put "
+                "there, move it out of the job folder; if a fetch was cut off, fetch the job again",
+                file=_label(root, path),
             )
 
 
@@ -246,7 +267,7 @@ def _skipped(root: Path, entry: Path, findings: list[Finding]) -> bool:
 def _manifest_order(root: Path) -> dict[str, int]:
     """Path -> position in manifest.json, which fetch writes in Claret's order; empty if unreadable."""
     try:
-        data: Any = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+        data: Any = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     entries = data.get("files") if isinstance(data, dict) else data
