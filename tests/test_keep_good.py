@@ -21,7 +21,7 @@ from claret_errors.files.mdtext import markdown_text
 from claret_errors.report.format import when
 from claret_errors.report.html import ATTEMPT_MARK
 from claret_errors.report.markdown import ATTEMPT_LEAD
-from claret_errors.simulator import Simulator, make_nightly_csv
+from claret_errors.simulator import FaultRule, Scenario, Simulator, make_nightly_csv
 
 REPORTS = ("report.html", "report.md")
 
@@ -201,6 +201,28 @@ def test_a_damaged_manifest_keeps_the_good_analysis_until_the_job_is_fetched_aga
     assert main(["fetch", job, *common(sim, out)]) == ExitCode.OK
     assert main(["analyze", str(folder)]) == ExitCode.RECORDS_FAILED
     assert counts(folder) == good and not (folder / "last_attempt.json").exists()
+
+
+@pytest.mark.usefixtures("no_backoff")
+@pytest.mark.retry_attempts(2)
+def test_a_run_that_cannot_fetch_a_damaged_file_again_keeps_the_good_analysis(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A damaged errors file is dropped from the manifest when its new download fails (Claret answers 500):
+    the analysis of what is on disk must not read it, so the good figures stay, under the fetch's banner."""
+    out = tmp_path / "out"
+    job, folder = fetched(sim, out, seed=48)
+    before, good = good_state(folder), counts(folder)
+    append_garbage(only_file(folder, "errors"))
+    fault = FaultRule(endpoint="download", kind="http_error", status=500, probability=1.0, match="errors")
+    sim.set_scenario(Scenario(name="errors-download-fails", faults=(fault,)))
+
+    assert main(["run", job, *common(sim, out)]) == ExitCode.UNAVAILABLE
+
+    assert counts(folder) == good and good_state(folder) == before
+    attempt = json.loads((folder / "last_attempt.json").read_text())
+    assert attempt["exit_code"] == ExitCode.UNAVAILABLE
+    assert banner_of(folder / "report.html")[0] and banner_of(folder / "report.md")[0]
 
 
 def hand_made(folder: Path, out: Path) -> Path:
