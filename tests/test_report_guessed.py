@@ -4,14 +4,18 @@ the counts come from summary.json's model. Plain job folders on disk, analysed f
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
 from pathlib import Path
 
+import openpyxl
+
 from claret_errors.config import Settings
 from claret_errors.pipeline import analyze_job
-from claret_errors.report.tables import GUESSED, KNOWN_WORDING
+from claret_errors.reconcile.advice import GUESSED
+from claret_errors.report.tables import KNOWN_WORDING
 
 HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
 OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
@@ -101,3 +105,25 @@ def test_a_todo_line_resting_on_a_guess_says_so(tmp_path: Path) -> None:
     pages = [folder / "report.md", folder / "report.html", folder / "owners" / f"{guessed['owner']}.md"]
     for page in [*pages, folder / "owners" / f"{guessed['owner']}.html"]:
         assert line in _text(page).replace("( ", "(").replace(" )", ")"), page
+
+
+def test_needs_attention_files_mark_a_guessed_action_and_an_unread_message(tmp_path: Path) -> None:
+    """needs_attention.csv and the worksheets a person fixes rows in say which advice is only our guess,
+    and that a message was not read at all; advice from a known wording stays unmarked."""
+    folder = _analysed(tmp_path)
+    with (folder / "needs_attention.csv").open(encoding="utf-8", newline="") as handle:
+        advice = {int(r["input_row"]): r["advice"] for r in csv.DictReader(handle)}
+    lead = "Our best guess from the wording: "
+    assert advice[3].startswith(lead + "Choose a bin that exists in Claret"), advice
+    assert advice[4].startswith("We could not read this message: read Claret's words"), advice
+    assert lead not in advice[4]
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    owner = next(i["owner"] for i in summary["todo"] if i["input_rows"] == [3])
+    for book in (folder / "needs_attention.xlsx", folder / "owners" / f"{owner}.xlsx"):
+        sheet = openpyxl.load_workbook(book, read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        header = [str(h) for h in rows[0]]
+        shown = {int(str(r[0])): str(r[header.index("advice")]) for r in rows[1:]}
+        assert shown[3] == advice[3] and shown[4] == advice[4], book
+    # only the row read by cue words is marked, whatever else the file holds
+    assert [row for row, text in advice.items() if text.startswith(lead)] == [3]

@@ -24,7 +24,7 @@ from claret_errors.fix.plan import (
 )
 from claret_errors.fix.references import master_names, proven_names
 from claret_errors.fix.rules import NameIndex, UnitTable, date_order, quantity_style
-from claret_errors.fix.worksheet import ATTENTION_CSV, set_aside_if_edited
+from claret_errors.fix.worksheet import ATTENTION_CSV, advice_as_read, set_aside_if_edited
 from claret_errors.reconcile.accounting import input_column
 from claret_errors.results import FixResult, LoadedJob, Reconciliation
 
@@ -82,9 +82,8 @@ def fix(job: LoadedJob, rec: Reconciliation, settings: Settings, out_dir: Path) 
         result.needs_attention = pl.concat([result.needs_attention, lost], how="diagonal_relaxed")
     inputs = [c for c in result.needs_attention.columns if c not in (*ATTENTION_EXTRA, "advice", "note")]
     people = result.needs_attention.select(*inputs, *ATTENTION_PEOPLE)
-    # Advice sentences end in a full stop and may hold "; ": joined as prose, not as a list.
     set_aside_if_edited(out_dir)
-    write_people_csv(out_dir / NEEDS_ATTENTION, people.with_columns(pl.col("advice").list.join(" ")))
+    write_people_csv(out_dir / NEEDS_ATTENTION, people.with_columns(advice_as_read(people, rec.messages)))
     write_people_csv(out_dir / CORRECTIONS_LOG, result.corrections)
     return result
 

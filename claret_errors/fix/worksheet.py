@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from claret_errors.files.atomic import atomic_write_bytes, atomic_write_json
 from claret_errors.files.csvwrite import LIST_SEPARATOR
 from claret_errors.fix.rules import quantity_style
+from claret_errors.reconcile.advice import GUESSED
 from claret_errors.results import FixResult, JobResult
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, 
         (folder / WORKSHEET).unlink(missing_ok=True)
         (folder / ORIGINAL).unlink(missing_ok=True)
         return []
-    frame = _sheet_frame(fixes.needs_attention, layout)
+    messages = result.reconciliation.messages if result.reconciliation is not None else None
+    frame = _sheet_frame(fixes.needs_attention, layout, messages)
     marks = _cells_to_change(result, layout)
     info = {
         "kind": KIND,
@@ -139,22 +141,61 @@ def _written_before(folder: Path) -> dict[str, str]:
         return {}
 
 
-def _sheet_frame(attention: pl.DataFrame, layout: SheetLayout) -> pl.DataFrame:
-    """input_row, the input columns as sent, then what a person reads: all text, lists joined."""
+def _sheet_frame(attention: pl.DataFrame, layout: SheetLayout, messages: pl.DataFrame | None) -> pl.DataFrame:
+    """input_row, the input columns as sent, then what a person reads: all text, lists joined, the advice
+    marked where it is only our guess."""
     import polars as pl
 
     people = [c for c in PEOPLE_COLUMNS if c in attention.columns]
-    joins = {"advice": " ", "messages": LIST_SEPARATOR}
     return attention.select(
         pl.col("input_row").cast(pl.Int64),
         *(pl.col(c).cast(pl.String) for c in layout.columns),
         *(
-            pl.col(c).list.join(joins.get(c, LIST_SEPARATOR))
+            pl.col(c).list.join(LIST_SEPARATOR)
             if isinstance(attention.schema[c], pl.List)
             else pl.col(c).cast(pl.String).fill_null("")
             for c in people
         ),
+    ).with_columns(advice_as_read(attention, messages))
+
+
+def advice_as_read(attention: pl.DataFrame, messages: pl.DataFrame | None) -> pl.Series:
+    """`advice` of each row of `attention` as prose for people (its sentences joined by a space, in row
+    order); a sentence resting only on messages read by their cue words, not by a known Claret wording,
+    starts `Our best guess from the wording:`, so the worksheet and the CSV say what the report says."""
+    import polars as pl
+
+    if "advice" not in attention.columns:
+        return pl.Series("advice", [""] * attention.height, dtype=pl.String)
+    if not isinstance(attention.schema["advice"], pl.List):
+        return attention["advice"].cast(pl.String).fill_null("")
+    sentences = attention.select(
+        pl.int_range(pl.len()).alias("_at"), pl.col("input_row").cast(pl.Int64, strict=False), "advice"
+    ).explode("advice")
+    if messages is not None and {"input_row", "advice", "confidence"} <= set(messages.columns):
+        # a sentence is a guess when every message of the row that gave it was only guessed
+        guessed = (
+            messages.select(
+                pl.col("input_row").cast(pl.Int64, strict=False),
+                pl.col("advice").cast(pl.String),
+                (pl.col("confidence").cast(pl.String) == "guessed").alias("guessed"),
+            )
+            .group_by("input_row", "advice")
+            .agg(pl.col("guessed").all())
+        )
+        sentences = sentences.join(guessed, on=["input_row", "advice"], how="left", maintain_order="left")
+    else:
+        sentences = sentences.with_columns(pl.lit(value=False).alias("guessed"))
+    lead = GUESSED[:1].upper() + GUESSED[1:] + ": "
+    marked = pl.when(pl.col("guessed").fill_null(value=False)).then(lead + pl.col("advice"))
+    # Advice sentences end in a full stop and may hold "; ": joined as prose, not as a list.
+    prose = (
+        sentences.with_columns(marked.otherwise(pl.col("advice")).alias("advice"))
+        .group_by("_at")
+        .agg(pl.col("advice").drop_nulls().str.join(" "))
     )
+    rows = pl.DataFrame({"_at": range(attention.height)}, schema={"_at": prose.schema["_at"]})
+    return rows.join(prose, on="_at", how="left", maintain_order="left")["advice"].fill_null("")
 
 
 def _cells_to_change(result: JobResult, layout: SheetLayout) -> dict[int, set[str]]:

@@ -17,6 +17,8 @@ from typing import Any
 from claret_errors.errors import ConfigError
 
 ADVICE_FILE = "advice.toml"
+# Said wherever a person reads advice that rests on a message read only by its cue words, not a known wording.
+GUESSED = "our best guess from the wording"
 
 
 class _Keep(dict[str, str]):

@@ -11,10 +11,10 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
+from claret_errors.reconcile.advice import GUESSED
 from claret_errors.report.charts import accounting_bar, trend_columns
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.index import IndexView
-from claret_errors.report.tables import GUESSED
 from claret_errors.report.view import AttemptBanner, JobView
 
 TEMPLATE_EXTENSIONS = ("html.j2", "css.j2")

@@ -16,10 +16,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from claret_errors import __version__
 from claret_errors.files.mdtext import markdown_text
+from claret_errors.reconcile.advice import GUESSED
 from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
-from claret_errors.report.tables import GUESSED, Record
+from claret_errors.report.tables import Record
 from claret_errors.report.view import AttemptBanner, JobView, RecordGroup
 
 TEMPLATE_EXTENSIONS = ("md.j2",)

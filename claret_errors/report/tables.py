@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from claret_errors.reconcile.advice import advice_for
+from claret_errors.reconcile.advice import GUESSED, advice_for
 from claret_errors.reconcile.classify import UNCLASSIFIED
 from claret_errors.report.format import FULL_CAP, ROW_CAP, Table, clip, pct
 from claret_errors.results import CategoryCount, Finding, JobResult
@@ -28,7 +28,6 @@ _LINE_PREFIX = re.compile(r"^line \d+: ")
 ROWS_LISTED = 12  # input rows named in one findings cell; the rest are counted
 # How a message was read, said the same way wherever a report marks it.
 KNOWN_WORDING = "a known Claret wording"
-GUESSED = "our best guess from the wording"
 NOT_UNDERSTOOD = "not understood: see Claret's words"
 
 

@@ -20,10 +20,10 @@ from claret_errors.errors import ExitCode
 from claret_errors.fix.corrections import UNACCOUNTED_DIR
 from claret_errors.fix.worksheet import WORKSHEET, has_worksheet
 from claret_errors.history import NightTrend
-from claret_errors.reconcile.advice import advice_for
+from claret_errors.reconcile.advice import GUESSED, advice_for
 from claret_errors.report import tables
 from claret_errors.report.format import Table, clip, duration, rows_of, safe_link, when
-from claret_errors.report.tables import GUESSED, CategoryRow, CorrectionRow, Record
+from claret_errors.report.tables import CategoryRow, CorrectionRow, Record
 from claret_errors.results import Attempt, Counts, JobResult, UnknownUpload, classification
 
 SCREENFUL = 15  # failed records shown open on the page; more collapse by action (all are in the CSVs)
@@ -480,7 +480,7 @@ def reading_note(counted: dict[str, int]) -> str:
     noun = "message" if total == 1 else "messages"
     parts = [f"{counted.get('rule', 0):,} matched {tables.KNOWN_WORDING}"]
     if counted.get("guessed"):
-        parts.append(f"{counted['guessed']:,} read by {tables.GUESSED}, so check them")
+        parts.append(f"{counted['guessed']:,} read by {GUESSED}, so check them")
     if counted.get("none"):
         parts.append(f"{counted['none']:,} not understood (kept as Claret wrote them)")
     return f"Of Claret's {total:,} {noun}: " + "; ".join(parts) + "."
