@@ -22,8 +22,8 @@ from claret_errors.demo import demo
 from claret_errors.history import History
 from claret_errors.load.job import load_job
 from claret_errors.reconcile.accounting import reconcile
-from claret_errors.report.write import write_job_reports, write_run_index
-from claret_errors.results import JobResult
+from claret_errors.report.write import mark_attempt, write_job_reports, write_run_index
+from claret_errors.results import Attempt, JobResult
 from claret_errors.simulator import artifacts
 from claret_errors.simulator.engine import validate
 from claret_errors.simulator.master import Inventory, load_master
@@ -185,17 +185,23 @@ def assert_readable(found: Visit) -> None:
         assert 0 <= top < SCREEN, f"the {name} is not on the first screen at {found.width} px (top {top})"
 
 
-def test_every_job_and_owner_report_renders_offline(browser: Browser, job_result: JobResult) -> None:
-    """A data owner opens these from a mail or a share: they must render fully with no network at all."""
-    written = write_job_reports(job_result, job_result.folder)
-    pages = [p for p in written if p.suffix == ".html"]
-    assert len(pages) == 4
+def clean_and_readable(browser: Browser, pages: list[Path]) -> Iterator[Visit]:
+    """Each page at each width, checked clean and readable, for the caller's own checks."""
     for path in pages:
         for width in WIDTHS:
             found = visit(browser, path, width)
             assert_clean(found)
             assert_readable(found)
-            assert "Did the import land?" in found.text and "What to do" in found.text
+            yield found
+
+
+def test_every_job_and_owner_report_renders_offline(browser: Browser, job_result: JobResult) -> None:
+    """A data owner opens these from a mail or a share: they must render fully with no network at all."""
+    written = write_job_reports(job_result, job_result.folder)
+    pages = [p for p in written if p.suffix == ".html"]
+    assert len(pages) == 4
+    for found in clean_and_readable(browser, pages):
+        assert "Did the import land?" in found.text and "What to do" in found.text
     main = visit(browser, job_result.folder / "report.html")
     assert "6 of 20 rows did not land: 5 failed, 1 unaccounted for" in main.text
     for label, number in (
@@ -234,6 +240,22 @@ def test_hostile_report_runs_no_script_and_fires_no_dialog(
     main = visit(browser, hostile_result.folder / "report.html")
     assert "<script>alert(1)</script>" in main.text
     assert "=cmd|' /C calc'!A0" in main.text
+
+
+def test_a_kept_report_shows_the_failed_attempt_first_and_runs_nothing_it_quotes(
+    browser: Browser, job_result: JobResult
+) -> None:
+    """The banner put on kept reports is the first thing read, quoting the error as text; the verdict and
+    the to-do list stay on the first screen, on a phone too."""
+    write_job_reports(job_result, job_result.folder)
+    error = "artifacts/input/<script>alert(1)</script>.csv: listed in manifest.json but missing"
+    attempt = Attempt("2026-12-04T02:10:00+00:00", error, 8, "2026-12-03T02:05:00+00:00")
+    pages = [p for p in mark_attempt(job_result.folder, attempt) if p.suffix == ".html"]
+    assert len(pages) == 4
+    for found in clean_and_readable(browser, pages):
+        assert found.text.index("Not up to date:") < found.text.index("Did the import land?")
+        assert "<script>alert(1)</script>.csv" in found.text
+        assert "last good analysis, of 2026-12-03 02:05:00 UTC" in found.text
 
 
 def test_blank_page_fails_the_not_blank_check(browser: Browser, tmp_path: Path) -> None:
