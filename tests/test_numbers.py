@@ -6,6 +6,7 @@ rows = failed + unaccounted - landed on resubmission."""
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -16,7 +17,9 @@ import pytest
 from cli_rounds import MASTER
 
 from claret_errors.cli import main
+from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
+from claret_errors.pipeline import analyze_job
 from claret_errors.simulator import Simulator, make_nightly_csv
 
 SCENARIOS = sorted(
@@ -110,6 +113,60 @@ def check_categories(path: Path, categories: list[dict[str, Any]]) -> None:
         assert model[(row["category"], row["field"])] == (records, guessed), (path, row)
 
 
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def owners_messages(folder: Path) -> dict[str, list[dict[str, str]]]:
+    """messages.csv's lines by the owner of their failed record (failed_records.csv; blank is
+    `unassigned`), as each owner's page counts them."""
+    owner_of = {
+        r["input_row"]: r.get("owner", "").strip() or "unassigned"
+        for r in csv_rows(folder / "failed_records.csv")
+    }
+    mine: dict[str, list[dict[str, str]]] = {}
+    for line in csv_rows(folder / "messages.csv"):
+        mine.setdefault(owner_of.get(line["input_row"], "unassigned"), []).append(line)
+    return mine
+
+
+def classified(lines: list[dict[str, str]]) -> dict[str, int]:
+    """Messages by how they were read, counted from messages.csv's `confidence`."""
+    return {k: sum(line["confidence"] == k for line in lines) for k in ("rule", "guessed", "none")}
+
+
+def category_lines(lines: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Category lines as summary.json gives them, counted from messages.csv: records and guessed records."""
+    rows: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for line in lines:
+        records, guessed = rows.setdefault((line["category"], line["field"]), (set(), set()))
+        records.add(line["input_row"])
+        if line["confidence"] == "guessed":
+            guessed.add(line["input_row"])
+    return [
+        {"category": c, "field": f, "records": len(r), "guessed": len(g)} for (c, f), (r, g) in rows.items()
+    ]
+
+
+def check_todo_guesses(path: Path, todo: list[dict[str, Any]]) -> int:
+    """Each to-do line marked as resting on a guess counts the rows summary.json's todo says; the number
+    of lines checked."""
+    model = {(i["rows"], i["action"][:1].lower() + i["action"][1:]): i["guessed"] for i in todo}
+    checked = 0
+    for line in text_of(path).split("- "):
+        found = re.match(
+            rf"{NUMBER} rows? ?: (.+?) _?\((?:{NUMBER} of these rows: )?our best guess from the wording\)",
+            line,
+        )
+        if found:
+            rows = n(found[1])
+            guessed = n(found[3]) if found[3] else rows
+            assert model.get((rows, found[2])) == guessed, (path, line)
+            checked += 1
+    return checked
+
+
 def check_job(folder: Path) -> dict[str, Any]:
     """One job folder's reports against its summary.json; returns the summary."""
     summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
@@ -143,7 +200,9 @@ def check_job(folder: Path) -> dict[str, Any]:
         for m in re.findall(rf"\*\*[^*:]+: {NUMBER} rows? to fix\*\*", (folder / "report.md").read_text())
     ]
     assert sum(to_fix) == fixes["suggested_rows"] + fixes["manual_rows"], folder
+    check_todo_guesses(folder / "report.md", summary["todo"])
     owners = sorted((folder / "owners").glob("*.md")) if (folder / "owners").is_dir() else []
+    by_owner = owners_messages(folder)
     yours = []
     for owner in owners:
         text = text_of(owner)
@@ -151,9 +210,14 @@ def check_job(folder: Path) -> dict[str, Any]:
         assert mine, owner
         yours.append(n(mine[1]))
         check_headline(text, counts, owner)
-        check_reading(text, None, owner)
+        name = re.match(r"# .* records for (.+)", owner.read_text(encoding="utf-8").splitlines()[0])
+        assert name, owner
+        lines = by_owner.get(name[1], [])
+        check_reading(text, classified(lines), owner)
+        check_categories(owner, category_lines(lines))
+        check_todo_guesses(owner, [i for i in summary["todo"] if i["owner"] == name[1]])
         page_text = text_of(owner.with_suffix(".html"))
-        check_reading(page_text, None, owner.with_suffix(".html"))
+        check_reading(page_text, classified(lines), owner.with_suffix(".html"))
         assert f"{mine[1]} row" in page_text, owner
     assert sum(yours) == (counts["failed"] if owners else 0), folder
     return summary
@@ -268,3 +332,24 @@ def test_every_number_shown_agrees_with_the_model(
     summaries = {p.name: check_job(p) for p in folders}
     check_index(tenant_dir, summaries)
     check_cli(lines, summaries)
+
+
+def test_guessed_readings_are_counted_as_the_model_counts_them(tmp_path: Path) -> None:
+    """No scenario's wording is only guessed: a job on disk whose bin messages are read by a rule and by a
+    guess shows, in every report, the reading and to-do counts summary.json and messages.csv give."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom"
+    rows = [f"12{i},XX-9{i},L{i},2023-08-0{i},{i},Gallon" for i in range(1, 6)]
+    said = ["The selected bin name is invalid."] * 2 + ["The bin name does not exist in the system."] * 2
+    (folder / "input.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    (folder / "output.csv").write_text(f"{header}\n{rows[4]}\n", encoding="utf-8")
+    errors = [f'{r},"{m}"' for r, m in zip(rows, said, strict=False)]
+    (folder / "errors.csv").write_text("\n".join([f"{header},Error Message", *errors]) + "\n")
+    result = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False)
+    summary = check_job(result.folder)
+    assert summary["classification"] == {"rule": 2, "guessed": 2, "none": 0}
+    # one to-do line for the four rows, two of them resting on the guess: its count is checked above
+    [line] = [i for i in summary["todo"] if i["guessed"]]
+    assert (line["rows"], line["guessed"]) == (4, 2)
+    assert check_todo_guesses(result.folder / "report.md", summary["todo"]) == 1
