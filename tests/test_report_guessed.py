@@ -127,3 +127,22 @@ def test_needs_attention_files_mark_a_guessed_action_and_an_unread_message(tmp_p
         assert shown[3] == advice[3] and shown[4] == advice[4], book
     # only the row read by cue words is marked, whatever else the file holds
     assert [row for row, text in advice.items() if text.startswith(lead)] == [3]
+
+
+def test_a_message_whose_field_alone_was_guessed_is_not_called_a_guessed_action(tmp_path: Path) -> None:
+    """ "The bin name was refused." names a column but no meaning: its advice says we could not read it, and
+    neither the to-do list nor needs_attention.csv calls that advice our best guess."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    row = "126,T-04,L4,2023-08-04,3,Gallon"
+    (folder / "input.csv").write_text(HEADER + row + "\n", encoding="utf-8")
+    (folder / "output.csv").write_text(HEADER, encoding="utf-8")
+    (folder / "errors.csv").write_text(f'{HEADER.strip()},Error Message\n{row},"The bin name was refused."\n')
+    out = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False).folder
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["classification"] == {"rule": 0, "guessed": 1, "none": 0}  # its field was guessed
+    [item] = summary["todo"]
+    assert item["action"].startswith("We could not read this message") and item["guessed"] == 0
+    assert "Our best guess" not in (out / "needs_attention.csv").read_text(encoding="utf-8")
+    for page in (out / "report.md", out / "report.html"):
+        assert f"unclear. ({GUESSED})" not in _text(page), page

@@ -19,6 +19,7 @@ from claret_errors.files.atomic import atomic_write_bytes, atomic_write_json
 from claret_errors.files.csvwrite import LIST_SEPARATOR
 from claret_errors.fix.rules import quantity_style
 from claret_errors.reconcile.advice import GUESSED
+from claret_errors.reconcile.classify import UNCLASSIFIED
 from claret_errors.results import FixResult, JobResult
 
 if TYPE_CHECKING:
@@ -159,6 +160,14 @@ def _sheet_frame(attention: pl.DataFrame, layout: SheetLayout, messages: pl.Data
     ).with_columns(advice_as_read(attention, messages))
 
 
+def rests_on_guess(confidence: pl.Expr, category: pl.Expr) -> pl.Expr:
+    """Whether a message's advice rests on our guess at its meaning: read by its cue words, not a known
+    wording. A category left unread is not: its advice already says that we could not read the message."""
+    import polars as pl
+
+    return (confidence.cast(pl.String) == "guessed") & (category.cast(pl.String) != UNCLASSIFIED)
+
+
 def advice_as_read(attention: pl.DataFrame, messages: pl.DataFrame | None) -> pl.Series:
     """`advice` of each row of `attention` as prose for people (its sentences joined by a space, in row
     order); a sentence resting only on messages read by their cue words, not by a known Claret wording,
@@ -172,13 +181,13 @@ def advice_as_read(attention: pl.DataFrame, messages: pl.DataFrame | None) -> pl
     sentences = attention.select(
         pl.int_range(pl.len()).alias("_at"), pl.col("input_row").cast(pl.Int64, strict=False), "advice"
     ).explode("advice")
-    if messages is not None and {"input_row", "advice", "confidence"} <= set(messages.columns):
+    if messages is not None and {"input_row", "advice", "confidence", "category"} <= set(messages.columns):
         # a sentence is a guess when every message of the row that gave it was only guessed
         guessed = (
             messages.select(
                 pl.col("input_row").cast(pl.Int64, strict=False),
                 pl.col("advice").cast(pl.String),
-                (pl.col("confidence").cast(pl.String) == "guessed").alias("guessed"),
+                rests_on_guess(pl.col("confidence"), pl.col("category")).alias("guessed"),
             )
             .group_by("input_row", "advice")
             .agg(pl.col("guessed").all())

@@ -18,7 +18,7 @@ import polars as pl
 
 from claret_errors.errors import ExitCode
 from claret_errors.fix.corrections import UNACCOUNTED_DIR
-from claret_errors.fix.worksheet import WORKSHEET, has_worksheet
+from claret_errors.fix.worksheet import WORKSHEET, has_worksheet, rests_on_guess
 from claret_errors.history import NightTrend
 from claret_errors.reconcile.advice import GUESSED, advice_for
 from claret_errors.report import tables
@@ -260,7 +260,7 @@ def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
     given = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) > 0).explode(_ADVICE)
     lacking = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) == 0).drop(_ADVICE)
     said = _message_advice(result)
-    from_messages = lacking.join(said.drop("confidence"), on="input_row", how="left").with_columns(
+    from_messages = lacking.join(said.drop("guessed"), on="input_row", how="left").with_columns(
         pl.col(_ADVICE).fill_null(advice_for("unclassified"))
     )
     pairs = pl.concat(
@@ -268,9 +268,7 @@ def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
     )
     totals = rows_to_fix(result, owner)
     # a row's action is a guess when every message of the row behind it was only guessed from its wording
-    guessed = said.group_by("input_row", _ADVICE).agg(
-        (pl.col("confidence") == "guessed").all().alias("guessed")
-    )
+    guessed = said.group_by("input_row", _ADVICE).agg(pl.col("guessed").all())
     grouped = (
         pairs.unique()
         .join(guessed, on=["input_row", _ADVICE], how="left")
@@ -297,7 +295,7 @@ def _message_advice(result: JobResult) -> pl.DataFrame:
     on its field (for results made without it); with the message's confidence."""
     recon = result.reconciliation
     if recon is None or not tables.has(recon.messages, "input_row"):
-        return pl.DataFrame(schema={"input_row": pl.Int64, _ADVICE: pl.String, "confidence": pl.String})
+        return pl.DataFrame(schema={"input_row": pl.Int64, _ADVICE: pl.String, "guessed": pl.Boolean})
     messages = recon.messages
     cols = messages.columns
     category = pl.col("category").cast(pl.String) if "category" in cols else pl.lit(None, dtype=pl.String)
@@ -318,7 +316,7 @@ def _message_advice(result: JobResult) -> pl.DataFrame:
     return frame.join(shipped, on=["category", "field"], how="left").select(
         "input_row",
         pl.when(pl.col("given") != "").then(pl.col("given")).otherwise(pl.col("shipped")).alias(_ADVICE),
-        "confidence",
+        rests_on_guess(pl.col("confidence"), pl.col("category")).alias("guessed"),
     )
 
 
