@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 
 from claret_errors.config import Settings
 from claret_errors.pipeline import analyze_job
+from claret_errors.report.markdown import code
 from claret_errors.report.write import write_job_reports
 from claret_errors.results import JobResult
 
@@ -96,3 +97,11 @@ def test_claret_files_with_markdown_characters_read_as_written_in_every_markdown
         for table in re.findall(r"<table>.*?</table>", rendered, flags=re.S):
             widths = {len(re.findall(r"<t[hd]\b", row)) for row in re.findall(r"<tr>.*?</tr>", table, re.S)}
             assert len(widths) == 1, (page, widths)  # an escaped `|` never splits a cell
+
+
+def test_a_file_name_in_a_code_span_is_shown_as_written() -> None:
+    """Backslash escapes show literally inside backticks: a file name there is fenced, never escaped."""
+    renderer = MarkdownIt("gfm-like", options_update={"linkify": False})
+    for name in ("corrected/_night_corrected_001.csv", "a`b*_c_.csv", "`tick`.csv"):
+        rendered = renderer.renderInline(f"in {code(name)}")
+        assert html.unescape(re.sub(r"</?code>", "", rendered)) == f"in {name}", rendered

@@ -44,6 +44,15 @@ def escape(value: object) -> Md:
     return Md(markdown_text(text))
 
 
+def code(value: object) -> Md:
+    """A file name as a code span: shown as written (backslash escapes do not work in one), on one line,
+    fenced by more backticks than it holds."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Md(f"{fence}{pad}{text}{pad}{fence}")
+
+
 def _finalize(value: object) -> object:
     if isinstance(value, Md):
         return value
@@ -81,7 +90,7 @@ def table(t: Table, numeric: Sequence[str] = ()) -> Md:
         return Md("None.")
     text = md_table(t.headers, t.rows, numeric)
     if t.capped:
-        where = f"; all of them are in `{t.csv}`" if t.csv else ""
+        where = f"; all of them are in {code(t.csv)}" if t.csv else ""
         text = Md(f"{text}\n\n_The first {len(t.rows):,} of {t.total:,} rows{where}._")
     return text
 
@@ -108,11 +117,11 @@ def todo_lines(view: JobView) -> Md:
     lines = []
     for g in view.todo:
         who = f"{escape(g.owner)}: {rows_of(g.rows)} to fix" if g.owner else "Whoever re-uploads to Claret"
-        lines.append(f"**{who}**" + (f" in `{escape(g.file)}`" if g.file else "") + "\n")
+        lines.append(f"**{who}**" + (f" in {code(g.file)}" if g.file else "") + "\n")
         lines.extend(
             f"- **{rows_of(i.rows)}**: {escape(i.sentence)}"
             + (f" _({escape(i.guess)})_" if i.guess else "")
-            + ("" if g.file else f" In `{escape(i.file)}`.")
+            + ("" if g.file else f" In {code(i.file)}.")
             for i in g.items
         )
         if g.more:
