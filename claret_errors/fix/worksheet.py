@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from claret_errors.files.atomic import atomic_write_bytes, atomic_write_json
 from claret_errors.files.csvwrite import LIST_SEPARATOR
+from claret_errors.files.manifest import file_sha256
 from claret_errors.fix.rules import quantity_style
 from claret_errors.reconcile.advice import GUESSED
 from claret_errors.reconcile.classify import UNCLASSIFIED
@@ -105,12 +106,12 @@ def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, 
     sums: dict[str, str] = {}
     for name, (rows, owner) in books.items():
         path = folder / name
-        if name in before and path.is_file() and _sha256(path) != before[name]:
+        if name in before and path.is_file() and file_sha256(path) != before[name]:
             sums[name] = before[name]  # edited by a person since: their work is never overwritten
             continue
         sums[name] = _write_book(path, rows, layout, marks, fixes.choices, {**info, "owner": owner})
     if (folder / ATTENTION_CSV).is_file():  # written by the fix stage just now: edited if it differs later
-        sums[ATTENTION_CSV] = _sha256(folder / ATTENTION_CSV)
+        sums[ATTENTION_CSV] = file_sha256(folder / ATTENTION_CSV)
     _write_original(folder / ORIGINAL, frame, layout, {**info, "comma_decimal": comma, "written": sums})
     return [folder / name for name in books]
 
@@ -120,17 +121,13 @@ def set_aside_if_edited(folder: Path) -> Path | None:
     written, before the fix stage writes it afresh: their work is kept and stays re-sendable."""
     path = folder / ATTENTION_CSV
     written = _written_before(folder).get(ATTENTION_CSV)
-    if written is None or not path.is_file() or _sha256(path) == written:
+    if written is None or not path.is_file() or file_sha256(path) == written:
         return None
     n = 1
     while (target := folder / f"needs_attention_edited{'' if n == 1 else f'_{n}'}.csv").exists():
         n += 1
     path.rename(target)
     return target
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _written_before(folder: Path) -> dict[str, str]:

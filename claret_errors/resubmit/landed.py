@@ -8,12 +8,12 @@ file sent; anything less leaves the row where it was, still to fix.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from claret_errors.claret.urls import safe_component
 from claret_errors.config import Settings
 from claret_errors.errors import ClaretErrorsError
+from claret_errors.files.manifest import file_sha256
 from claret_errors.load.job import load_job
 from claret_errors.reconcile.accounting import imported_rows
 from claret_errors.resubmit.ledger import Ledger
@@ -53,7 +53,7 @@ def _imported(folder: Path, sha256: str, settings: Settings) -> list[int] | None
     try:
         job = load_job(folder, settings)
         inputs = job.files.get("input", [])
-        if len(inputs) != 1 or hashlib.sha256(inputs[0].read_bytes()).hexdigest() != sha256:
+        if len(inputs) != 1 or file_sha256(inputs[0]) != sha256:
             return None
         return imported_rows(job)
     except (ClaretErrorsError, OSError):

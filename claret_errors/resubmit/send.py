@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from claret_errors.config import Settings
 from claret_errors.errors import ArtifactError, ClaretErrorsError, UploadUnknownError, UsageError
+from claret_errors.files.manifest import file_sha256
 from claret_errors.fix.corrections import CORRECTED_DIR, UNACCOUNTED_DIR
 from claret_errors.resubmit.ledger import Ledger, Sent
 from claret_errors.resubmit.worksheet import EDITED_DIR, edited_rows
@@ -251,7 +252,7 @@ async def record_sent_as(item: Planned, new_job: str) -> Sending:
     """Settle an upload whose outcome was unknown: the user found it in Claret as `new_job`. Sends nothing;
     UsageError unless the ledger's latest upload of these bytes is one whose outcome is unknown."""
     async with Ledger.locked(item.job_folder.parent) as ledger:
-        sha = hashlib.sha256(item.file.read_bytes()).hexdigest()
+        sha = file_sha256(item.file)
         before = ledger.already_sent(sha)
         if before is None or not before.outcome_unknown:
             state = f"was sent as job {before.new_job}" if before else "was never sent"

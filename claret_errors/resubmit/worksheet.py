@@ -25,6 +25,7 @@ from claret_errors.config import Settings
 from claret_errors.errors import UsageError
 from claret_errors.files.atomic import atomic_write_json
 from claret_errors.files.csvwrite import is_formula_like, write_claret_csv
+from claret_errors.files.manifest import file_sha256
 from claret_errors.fix.corrections import MAX_RECORDS_PER_FILE, NEEDS_ATTENTION
 from claret_errors.fix.references import REFERENCE_FIELDS, master_names
 from claret_errors.fix.rules import UnitTable, fix_quantity, fix_spreadsheet_serial
@@ -678,7 +679,7 @@ def _write_edited(edit: _Edits, ready: Mapping[int, list[str]]) -> list[Path]:
     label = _label(edit.check.worksheet, folder)
     own = re.compile(re.escape(label) + r"_edited_\d{3}\.csv")
     ledger = Ledger.open(folder.parent)
-    mine = {p: _sha256(p) for p in (out.iterdir() if out.is_dir() else ()) if own.fullmatch(p.name)}
+    mine = {p: file_sha256(p) for p in (out.iterdir() if out.is_dir() else ()) if own.fullmatch(p.name)}
     kept = {p for p, sha in mine.items() if ledger.already_sent(sha) is not None}
     numbers = sorted(ready)
     written: list[Path] = []
@@ -693,7 +694,7 @@ def _write_edited(edit: _Edits, ready: Mapping[int, list[str]]) -> list[Path]:
             [ready[i] for i in chunk], schema=dict.fromkeys(edit.fields, pl.String), orient="row"
         )
         write_claret_csv(path, edit.headers, frame)
-        record[_sha256(path)] = _Written(chunk, str(edit.check.worksheet), path.name)
+        record[file_sha256(path)] = _Written(chunk, str(edit.check.worksheet), path.name)
         written.append(path)
     for stale, sha in mine.items():
         if stale not in kept and stale not in written:
@@ -703,10 +704,6 @@ def _write_edited(edit: _Edits, ready: Mapping[int, list[str]]) -> list[Path]:
     if written or len(mine) > len(kept):
         atomic_write_json(out / ROWS_FILE, {k: asdict(v) for k, v in record.items()})
     return written
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def edited_rows(folder: Path) -> dict[str, list[int]]:
