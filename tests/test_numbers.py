@@ -10,11 +10,12 @@ import csv
 import html
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_rounds import MASTER
+from cli_rounds import FIXES, MASTER, Resubmit, edit, first_round, fixable
 
 from claret_errors.cli import main
 from claret_errors.config import Settings
@@ -167,6 +168,15 @@ def check_todo_guesses(path: Path, todo: list[dict[str, Any]]) -> int:
     return checked
 
 
+def landed_lines(path: Path, whose: str) -> Counter[str]:
+    """Rows a report says a resubmission imported since, by job: `12 of the failed rows have since...`."""
+    found = re.findall(
+        rf"{NUMBER} of {whose} failed rows ha(?:s|ve) since been imported by job (\S+)", text_of(path)
+    )
+    assert len({job for _, job in found}) == len(found), path  # one line a job
+    return Counter({job: n(rows) for rows, job in found})
+
+
 def check_job(folder: Path) -> dict[str, Any]:
     """One job folder's reports against its summary.json; returns the summary."""
     summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
@@ -199,12 +209,18 @@ def check_job(folder: Path) -> dict[str, Any]:
         n(m)
         for m in re.findall(rf"\*\*[^*:]+: {NUMBER} rows? to fix\*\*", (folder / "report.md").read_text())
     ]
-    assert sum(to_fix) == fixes["suggested_rows"] + fixes["manual_rows"], folder
+    landed = Counter(str(r["job_log_id"]) for r in summary["landed_on_resubmission"])
+    for name in ("report.md", "report.html"):
+        assert landed_lines(folder / name, "the") == landed, folder / name
+    assert sum(to_fix) == fixes["suggested_rows"] + fixes["manual_rows"] - landed.total(), folder
     check_todo_guesses(folder / "report.md", summary["todo"])
     owners = sorted((folder / "owners").glob("*.md")) if (folder / "owners").is_dir() else []
     by_owner = owners_messages(folder)
     yours = []
+    owners_landed: Counter[str] = Counter()
     for owner in owners:
+        owners_landed += landed_lines(owner, "your")
+        assert landed_lines(owner.with_suffix(".html"), "your") == landed_lines(owner, "your"), owner
         text = text_of(owner)
         mine = re.search(rf"{NUMBER} rows? of yours failed", text)
         assert mine, owner
@@ -220,6 +236,7 @@ def check_job(folder: Path) -> dict[str, Any]:
         check_reading(page_text, classified(lines), owner.with_suffix(".html"))
         assert f"{mine[1]} row" in page_text, owner
     assert sum(yours) == (counts["failed"] if owners else 0), folder
+    assert owners_landed == (landed if owners else Counter()), folder
     return summary
 
 
@@ -353,3 +370,22 @@ def test_guessed_readings_are_counted_as_the_model_counts_them(tmp_path: Path) -
     [line] = [i for i in summary["todo"] if i["guessed"]]
     assert (line["rows"], line["guessed"]) == (4, 2)
     assert check_todo_guesses(result.folder / "report.md", summary["todo"]) == 1
+
+
+def test_rows_landed_since_are_counted_as_summary_lists_them(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], resubmit: Resubmit
+) -> None:
+    """No scenario resends a worksheet: after a worksheet round with owners, the original's reports and its
+    owners' pages say how many rows each resubmission imported since, as landed_on_resubmission lists them,
+    and the to-do counts leave exactly those rows out."""
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\nowners = "{OWNERS}"\n')
+    folder = first_round(sim, tmp_path, capsys)
+    rows = fixable(folder)
+    fixed = list(rows)[:5]
+    edit(folder / "needs_attention.xlsx", {(r, rows[r]): FIXES[rows[r]] for r in fixed})
+    code, out, _ = resubmit(str(folder / "needs_attention.xlsx"), "--confirm", "--json")
+    assert code in (ExitCode.OK, ExitCode.RECORDS_FAILED), out
+    summary = check_job(folder)
+    assert sorted(r["input_row"] for r in summary["landed_on_resubmission"]) == fixed
+    assert len(list((folder / "owners").glob("*.md"))) > 1  # the lines are split among several owners
+    check_job(folder.parent / json.loads(out)["jobs"][0]["job_log_id"])

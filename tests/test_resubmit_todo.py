@@ -27,8 +27,14 @@ def todo_rows(folder: Path) -> set[int]:
     return {n for item in todo if item["owner"] for n in item["input_rows"]}
 
 
+def words(path: Path) -> str:
+    """A Markdown report's words, without its bold and with whitespace made single."""
+    return " ".join(path.read_text(encoding="utf-8").replace("**", "").split())
+
+
 def test_rows_landed_on_resubmission_leave_the_originals_todo(folder: Path, resubmit: Resubmit) -> None:
-    """Two fixed rows land and leave the to-do; a row Claret refuses again (a duplicate) stays on it."""
+    """Two fixed rows land and leave the to-do, and the reports say by which job; a row Claret refuses
+    again (a duplicate) stays on it."""
     rows = fixable(folder)
     quantities = [n for n, f in rows.items() if f == "quantity"]
     first, twin = quantities[:2]
@@ -55,6 +61,12 @@ def test_rows_landed_on_resubmission_leave_the_originals_todo(folder: Path, resu
     ]
     assert todo_rows(folder) == before - {first, other}
     assert twin in todo_rows(folder)
+    said = f"2 of the failed rows have since been imported by job {job}"
+    linked = f"{said} (resent from a worksheet; its report: `../{job}/report.md`)"
+    assert linked in words(folder / "report.md")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert f'imported by <a href="../{job}/report.html">job {job}</a>' in page
+    assert (folder / f"../{job}/report.html").is_file()
     [original] = doc["originals"]
     people = [i for i in original["todo"] if i["owner"]]
     assert {n for i in people for n in i["input_rows"]} == todo_rows(folder)
@@ -76,6 +88,9 @@ def test_rows_landed_on_resubmission_leave_the_originals_todo(folder: Path, resu
         twin: third["job_log_id"],
     }
     assert todo_rows(folder) == before - {first, other, twin}
+    text = words(folder / "report.md")
+    assert f"{said} (resent from a worksheet" in text
+    assert f"1 of the failed rows has since been imported by job {third['job_log_id']}" in text
 
 
 def test_a_resubmission_whose_input_is_not_the_file_sent_lands_nothing(

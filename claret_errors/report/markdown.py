@@ -21,7 +21,7 @@ from claret_errors.report.compiled import bytecode_cache
 from claret_errors.report.format import Table, clip, rows_of
 from claret_errors.report.index import IndexView
 from claret_errors.report.tables import Record
-from claret_errors.report.view import AttemptBanner, JobView, RecordGroup
+from claret_errors.report.view import AttemptBanner, JobView, LandedNote, RecordGroup
 
 TEMPLATE_EXTENSIONS = ("md.j2",)
 MD_CELL_CAP = 80
@@ -134,6 +134,12 @@ def todo_lines(view: JobView) -> Md:
     return Md("\n".join(lines).strip())
 
 
+def landed_line(note: LandedNote) -> Md:
+    """Rows imported since by a resubmission, with that job's Markdown report when it is beside this one."""
+    report = f"; its report: {code(note.href.removesuffix('.html') + '.md')}" if note.href else ""
+    return Md(f"{escape(note.lead)} job {escape(note.job)} ({escape(note.how)}{report}); {escape(note.rest)}")
+
+
 def correction_rows(view: JobView) -> list[list[object]]:
     """The automatic changes by kind, with an example and the assumption each made."""
     return [
@@ -162,6 +168,7 @@ def environment() -> Environment:
         correction_rows=correction_rows,
         records_table=records_table,
         todo_lines=todo_lines,
+        landed_line=landed_line,
         fact_rows=fact_rows,
         job_rows=job_rows,
         trends=trends,

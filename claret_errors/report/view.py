@@ -4,7 +4,8 @@ Reads a JobResult (optionally narrowed to one owner) and computes every part onc
 import landed and the to-do list (`todo_for`, plain data the e-mail reuses), then what was corrected, the
 failed records by what to do, and the technical appendix. It never escapes, formats markup or writes files:
 the HTML and Markdown renderers do that, each with its own escaping. It only looks whether a worksheet
-exists, to name the file a person works in.
+exists, to name the file a person works in, and whether a resubmission's folder is beside the job's, to
+link its report.
 """
 
 from __future__ import annotations
@@ -333,6 +334,31 @@ class OwnerLink:
 
 
 @dataclass(frozen=True)
+class LandedNote:
+    """Rows of the report's failed rows a resubmission imported since (`landed_on_resubmission`): no
+    longer on the to-do list, said so beside it with the job that imported them."""
+
+    rows: int
+    job: str
+    href: str  # that job's report, when its folder is beside this one ("" if not)
+    yours: bool  # an owner's report: the rows are theirs
+
+    @property
+    def lead(self) -> str:
+        """The words before the job: `12 of the failed rows have since been imported by`."""
+        whose = "your failed rows" if self.yours else "the failed rows"
+        verb = "has" if self.rows == 1 else "have"
+        return f"{self.rows:,} of {whose} {verb} since been imported by"
+
+    how = "resent from a worksheet"  # in brackets after the job
+
+    @property
+    def rest(self) -> str:
+        """The words that end the line, after the brackets."""
+        return f"{'it is' if self.rows == 1 else 'they are'} no longer on this list."
+
+
+@dataclass(frozen=True)
 class RecordGroup:
     """The failed records of one to-do line (or of the automatic corrections), as sent."""
 
@@ -384,6 +410,7 @@ class JobView:
     worksheet: bool = False  # the job has needs_attention.xlsx: say how edited rows go back to Claret
     reading: str = ""  # how Claret's messages were read: a known wording, our guess, or not understood
     unsure: list[str] = field(default_factory=list)  # resends whose outcome is unknown, and what to do
+    landed: list[LandedNote] = field(default_factory=list)  # rows off the to-do list: imported since
 
 
 @dataclass(frozen=True)
@@ -504,7 +531,8 @@ def build_job_view(
     info = result.info
     verdict, ok = _verdict(result, scope)
     items = todo_for(result, owner)
-    todo, todo_note = _todo(result, scope, items, owners or [])
+    landed = _landed(result, scope)
+    todo, todo_note = _todo(result, scope, items, owners or [], landed)
     groups = _groups(result, scope, items)
     whole_job = owner is None
     return JobView(
@@ -549,6 +577,7 @@ def build_job_view(
         worksheet=has_worksheet(result),
         reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
         unsure=[unknown_note(u) for u in result.unknown_uploads] if whole_job else [],
+        landed=landed,
     )
 
 
@@ -587,8 +616,31 @@ def _verdict(result: JobResult, scope: _Scope) -> tuple[str, bool]:
     return f"{yours}. The whole job: {lower_first(verdict)}", False
 
 
+def _landed(result: JobResult, scope: _Scope) -> list[LandedNote]:
+    """The report's failed rows a resubmission imported since, by that job, as `_attention_rows` leaves
+    them off the to-do list; each job's report linked when its folder is beside this one."""
+    if not result.landed_later:
+        return []
+    rows = set(scope.failed["input_row"].cast(pl.Int64).to_list()) if scope.failed is not None else None
+    by_job: dict[str, int] = {}
+    for number, job in sorted(result.landed_later.items()):
+        if rows is None or number in rows:
+            by_job[job] = by_job.get(job, 0) + 1
+    prefix = "" if scope.owner is None else "../"
+    notes = []
+    for job, n in by_job.items():
+        href = job_report_href(job, prefix)  # a plain job id, so its folder is safe to look at
+        beside = bool(href) and (result.folder.parent / job).is_dir()
+        notes.append(LandedNote(n, clip(job), href if beside else "", scope.owner is not None))
+    return notes
+
+
 def _todo(
-    result: JobResult, scope: _Scope, items: list[TodoItem], owners: list[OwnerLink]
+    result: JobResult,
+    scope: _Scope,
+    items: list[TodoItem],
+    owners: list[OwnerLink],
+    landed: list[LandedNote],
 ) -> tuple[list[OwnerTodo], str]:
     """The to-do list under its owners, and the line said when there is nothing on it."""
     hrefs = {o.owner: o.href for o in owners}
@@ -606,6 +658,8 @@ def _todo(
         return [], "Nothing to do."
     if result.fixes is None or result.reconciliation is None:
         return [], "No to-do list: the failed records were not worked through (see below)."
+    if landed:  # the rows left were imported since, or corrected automatically: the landed lines say so
+        return [], "Nothing left for you to fix." if scope.owner is not None else "Nothing left to fix."
     if scope.owner is not None:
         return [], "Nothing left for you: your failed rows were corrected automatically."
     return [], "Nothing left for a person: every failed row was corrected automatically."
