@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import io
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -30,6 +32,8 @@ from claret_errors.demo import demo
 from claret_errors.errors import ConfigError
 from claret_errors.fix.worksheet import SHEET
 from claret_errors.notify.deliver import notify
+from claret_errors.pipeline import analyze_job
+from claret_errors.reconcile.advice import GUESSED
 
 PASSWORD = "smtp-pass-Zq81xw"  # must never appear in any file or output
 USER = "robot"
@@ -519,3 +523,62 @@ def test_the_owner_email_carries_the_same_to_do_lines_as_the_owner_report(
     assert expected
     for action, rows in expected.items():
         assert f"{rows:5d} {'row ' if rows == 1 else 'rows'}  {action}" in text.get_content()
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    """A message's words: its plain-text part, and its HTML part without tags and entities."""
+    text = message.get_body(("plain",))
+    markup = message.get_body(("html",))
+    assert text is not None and markup is not None
+    words = html.unescape(re.sub(r"<[^>]+>", " ", markup.get_content()))
+    return " ".join(text.get_content().split()), " ".join(words.split())
+
+
+def _guessed_job(tmp_path: Path, owners: Path) -> Path:
+    """A job analysed by the pipeline whose three failed rows are read by a rule, by a guess at the
+    wording, and not at all; its run folder (the tenant's folder)."""
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    header = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
+    rows = [
+        "122-16,SS-01,L1,2023-08-01,10,Gallon",
+        "124,ss-01,L2,2023-08-02,5,Gallon",
+        "125,T-01,L3,2023-08-03,3,Gallon",
+        "126,T-04,L4,2023-08-04,3,Gallon",
+    ]
+    said = ("The selected bin name is invalid.", "The bin name does not exist in the system.", "Rejected.")
+    (folder / "input.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "output.csv").write_text(header + rows[0] + "\n", encoding="utf-8")
+    lines = [f'{values},"{message}"' for values, message in zip(rows[1:], said, strict=True)]
+    (folder / "errors.csv").write_text(header.strip() + ",Error Message\n" + "\n".join(lines) + "\n")
+    result = analyze_job(folder, Settings(out=tmp_path / "out", owners=owners), use_history=False)
+    return result.folder.parent
+
+
+def test_an_owners_to_do_line_resting_on_a_guess_says_so_in_the_reports_words(
+    smtp_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    """The owner whose row's message was only guessed from its wording reads the reports' own words after
+    that line, in the text and the HTML part; the lines read by a rule carry no such mark."""
+    box, port = smtp_server
+    owners = _owners(tmp_path)
+    run = _guessed_job(tmp_path, owners)
+    [job] = [p for p in run.iterdir() if (p / "summary.json").is_file()]
+    todo = json.loads((job / "summary.json").read_text(encoding="utf-8"))["todo"]
+    [guessed] = [i for i in todo if i["guessed"]]
+    assert guessed["guessed"] == guessed["rows"] == 1
+    result = notify([run], _settings(tmp_path, owners, port), confirm=True)
+    assert result.exit_code == 0, result.summary()
+    mail = {msg["To"]: msg for _, _, msg in box.received}
+    address = {"cellar": "cellar@winery.example, anna@winery.example", "data-team": "data@winery.example"}
+    text, words = _parts(mail[address[guessed["owner"]]])
+    for part in (text, words):
+        assert f"{guessed['action']} ({GUESSED})" in part
+    unmarked = [i for i in todo if not i["guessed"] and i["owner"]]
+    assert unmarked  # the rule's row and the unread one
+    for item in unmarked:
+        text, words = _parts(mail[address[item["owner"]]])
+        for part in (text, words):
+            assert item["action"] in part and f"{item['action']} ({GUESSED})" not in part
+    markup = mail[address[guessed["owner"]]].get_body(("html",))
+    assert markup is not None and f'<em style="color:#8a4b00;">({GUESSED})</em>' in markup.get_content()

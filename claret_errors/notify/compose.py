@@ -21,6 +21,7 @@ from claret_errors.files.csvwrite import render_csv
 from claret_errors.notify.shares import JobShare, NightJob
 from claret_errors.redact import printable, redact
 from claret_errors.report.format import safe_link
+from claret_errors.report.view import guess_note
 from claret_errors.results import Counts, night_counts
 
 DIGEST = "digest"
@@ -98,14 +99,17 @@ def _owner_attachment(job: NightJob, owner: str, share: JobShare) -> tuple[str, 
 
 
 def todo_across(shares: list[tuple[NightJob, JobShare]]) -> list[dict[str, Any]]:
-    """One to-do line per action over the night's jobs, most rows first, with the files to open."""
+    """One to-do line per action over the night's jobs, most rows first, with the files to open and, when
+    the action rests on a guess at what Claret meant, the reports' words for that."""
     todo: dict[str, dict[str, Any]] = {}
     for job, share in shares:
         for line in share.todo:
-            item = todo.setdefault(line.action, {"action": line.action, "rows": 0, "files": {}})
+            item = todo.setdefault(line.action, {"action": line.action, "rows": 0, "guessed": 0, "files": {}})
             item["rows"] += line.rows
+            item["guessed"] += line.guessed
             item["files"].setdefault(line.file, []).append(job.job_log_id)
     for item in todo.values():
+        item["guess"] = guess_note(item.pop("guessed"), item["rows"])
         item["where"] = [
             f"{file} of job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)}"
             for file, jobs in item.pop("files").items()

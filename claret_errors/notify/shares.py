@@ -30,6 +30,7 @@ class TodoLine:
     rows: int
     action: str
     file: str
+    guessed: int = 0  # of `rows`, those whose action rests on a message read only by its wording
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,10 @@ class NightJob:
         if self.todo is not None:
             todo = tuple(
                 TodoLine(
-                    rows=int(item["rows"]), action=printable(str(item["action"]), 300), file=str(item["file"])
+                    rows=int(item["rows"]),
+                    action=printable(str(item["action"]), 300),
+                    file=str(item["file"]),
+                    guessed=guessed if isinstance(guessed := item.get("guessed"), int) else 0,
                 )
                 for item in self.todo
                 if item.get("owner") == owner and isinstance(item.get("rows"), int)

@@ -58,9 +58,7 @@ class TodoItem:
     @property
     def guess(self) -> str:
         """Whether the action rests on our reading of a wording no rule knows, in plain words ("" if not)."""
-        if not self.guessed:
-            return ""
-        return GUESSED if self.guessed >= self.rows else f"{self.guessed:,} of these rows: {GUESSED}"
+        return guess_note(self.guessed, self.rows)
 
     @property
     def text(self) -> str:
@@ -79,6 +77,22 @@ class OwnerTodo:
     href: str = ""  # the owner's own report, from the job report
     file: str = ""  # the one file all the owner's lines are done in, said once ("" when they differ)
     more: int = 0  # lines left out here (the owner's own report has them all)
+
+
+def guess_note(guessed: int, rows: int) -> str:
+    """That `guessed` of an action's `rows` rest on our reading of a wording no rule knows ("" for none)."""
+    if not guessed:
+        return ""
+    return GUESSED if guessed >= rows else f"{guessed:,} of these rows: {GUESSED}"
+
+
+def unknown_line(upload: UnknownUpload) -> str:
+    """A resend whose answer was lost, in a line of a list: what it was and what the operator does."""
+    what = f"{rows_of(upload.rows)} from " if upload.rows is not None else ""
+    return (
+        f"a resend of {what}{upload.file} may or may not have reached Claret: look in Claret, then record "
+        "it with resubmit --sent-as or send it again with --confirm --force (the job's report says how)"
+    )
 
 
 def lower_first(sentence: str) -> str:
@@ -143,12 +157,7 @@ def todo_summary(result: JobResult) -> str:
         for i in items
         if i.owner == RUNNER
     )
-    parts.extend(
-        f"a resend of {rows_of(u.rows) + ' from ' if u.rows is not None else ''}{u.file} may or may not "
-        "have reached Claret: look in Claret, then record it with resubmit --sent-as or send it again with "
-        "--confirm --force (the job's report says how)"
-        for u in result.unknown_uploads
-    )
+    parts.extend(unknown_line(u) for u in result.unknown_uploads)
     return "; ".join(parts)
 
 
