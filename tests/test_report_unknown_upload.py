@@ -41,8 +41,9 @@ def _lost_answer(sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_a_lost_resend_is_shown_in_the_job_report_and_the_run_index(
     sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Right after the lost answer, the original's reports and the index say the resend of N rows may or
-    may not have reached Claret, and how to settle it; none tells the runner to upload it again as is."""
+    """Right after the lost answer, the original's reports, its owners' pages and the index say the resend
+    of N rows may or may not have reached Claret, and how to settle it; none tells the runner to upload it
+    again as is."""
     folder, name, rows = _lost_answer(sim, tmp_path, capsys)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     [recorded] = summary["outcome_unknown"]
@@ -53,6 +54,12 @@ def test_a_lost_resend_is_shown_in_the_job_report_and_the_run_index(
         assert f"{said}, started" in text and "may or may not have reached Claret" in text, report
         assert "--sent-as JOB_ID" in text and "--confirm --force" in text, report
         assert "re-upload the corrected files" not in text, report  # it may be in Claret already
+    pages = sorted((folder / "owners").glob("*.md")) + sorted((folder / "owners").glob("*.html"))
+    assert pages  # the ledger knows the file, not whose rows it holds: every owner's page says it
+    for page in pages:
+        text = _words(page)
+        assert f"{said}, started" in text and "It may hold rows of yours" in text, page
+        assert "--sent-as JOB_ID" in text, page
     for index in (folder.parent / "index.html", folder.parent / "index.md"):
         text = _words(index)
         assert f"a resend of {rows:,} rows from {name} may or may not have reached Claret" in text, index
@@ -68,5 +75,6 @@ def test_a_settled_resend_is_no_longer_shown_as_unknown(
     assert main(argv) == ExitCode.OK
     capsys.readouterr()
     assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome_unknown"] == []
-    for report in (folder / "report.html", folder / "report.md", folder.parent / "index.html"):
+    owners = sorted((folder / "owners").glob("*.html"))
+    for report in (folder / "report.html", folder / "report.md", folder.parent / "index.html", *owners):
         assert "may or may not have reached Claret" not in _words(report), report

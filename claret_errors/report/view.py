@@ -434,13 +434,20 @@ class _Scope:
     failed_total: int
 
 
-def unknown_note(upload: UnknownUpload) -> str:
-    """A resend whose answer was lost, in plain words, with what the operator does about it."""
+def unknown_note(upload: UnknownUpload, *, owner: bool = False) -> str:
+    """A resend whose answer was lost, in plain words, with what the operator does about it; on an owner's
+    report also that it may hold their rows (the ledger knows the file, not whose rows are in it)."""
     what = f"{rows_of(upload.rows)} from {upload.file}" if upload.rows is not None else upload.file
     check = upload.check[:1].upper() + upload.check[1:]
+    yours = (
+        " It may hold rows of yours: they may be in Claret already, so look there before fixing one of "
+        "them again. Whoever runs claret-errors settles the resend."
+        if owner
+        else ""
+    )
     return (
         f"A resend of {what}, started {when(upload.started)}, may or may not have reached Claret: its "
-        f"answer was lost, and it will not be sent again on its own. {check}."
+        f"answer was lost, and it will not be sent again on its own.{yours} {check}."
     )
 
 
@@ -585,7 +592,7 @@ def build_job_view(
         attempt=attempt_banner(result.attempt) if result.attempt else None,
         worksheet=has_worksheet(result),
         reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
-        unsure=[unknown_note(u) for u in result.unknown_uploads] if whole_job else [],
+        unsure=[unknown_note(u, owner=not whole_job) for u in result.unknown_uploads],
         landed=landed,
     )
 
