@@ -51,7 +51,13 @@ from claret_errors.resubmit.send import (
     record_sent_as,
     send,
 )
-from claret_errors.resubmit.worksheet import EDITED_DIR, WorksheetCheck, check_worksheets, is_worksheet
+from claret_errors.resubmit.worksheet import (
+    EDITED_DIR,
+    WorksheetCheck,
+    check_worksheets,
+    edited_rows,
+    is_worksheet,
+)
 from claret_errors.results import (
     Attempt,
     CategoryCount,
@@ -255,18 +261,28 @@ def _links(folder: Path, job_log_id: str) -> tuple[list[JobLink], list[Finding]]
 
 def _unknown_uploads(folder: Path, info: JobInfo, settings: Settings) -> list[UnknownUpload]:
     """The resends of this job's files whose outcome is unknown, as the ledger says (the fact `resubmit`
-    holds a file back by), each with its rows and `resubmit`'s advice; a damaged ledger (a finding of
-    `_links`) gives none."""
+    holds a file back by), each with its rows, the job's input rows it holds when a worksheet's record
+    says (edited/rows.json), and `resubmit`'s advice; a damaged ledger (a finding of `_links`) gives none."""
     try:
         entries = Ledger.open(folder.parent).unknown_from(info.job_log_id)
     except ClaretErrorsError:
         return []
+    edited = edited_rows(folder) if entries else {}
     uploads = []
     for entry in entries:
         places = [folder / d / entry.file for d in (CORRECTED_DIR, UNACCOUNTED_DIR, EDITED_DIR)]
         path = next((p for p in places if p.is_file()), places[0])
         check = check_in_claret(settings.base_url, info.tenant, path, entry.sent_at)
-        uploads.append(UnknownUpload(entry.file, entry.sent_at, _rows_as_sent(path, entry.sha256), check))
+        held = edited.get(entry.sha256)
+        uploads.append(
+            UnknownUpload(
+                entry.file,
+                entry.sent_at,
+                _rows_as_sent(path, entry.sha256),
+                check,
+                tuple(held) if held is not None else None,
+            )
+        )
     return uploads
 
 

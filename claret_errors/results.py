@@ -285,6 +285,7 @@ class UnknownUpload:
     started: str  # ISO 8601, when the upload started
     rows: int | None  # its data rows, None when the file is no longer there as sent
     check: str  # what the operator does about it, as `resubmit` says it
+    input_rows: tuple[int, ...] | None = None  # the job's rows in it, when known (a worksheet's edited file)
 
 
 @dataclass(frozen=True)
@@ -402,7 +403,13 @@ class JobResult:
             "settings": self.settings,
             "last_attempt": self.attempt.to_json() if self.attempt else None,
             "outcome_unknown": [
-                {"file": u.file, "started": u.started, "rows": u.rows, "check": u.check}
+                {
+                    "file": u.file,
+                    "started": u.started,
+                    "rows": u.rows,
+                    "check": u.check,
+                    "input_rows": list(u.input_rows) if u.input_rows is not None else None,
+                }
                 for u in self.unknown_uploads
             ],
         }

@@ -22,6 +22,7 @@ from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.pipeline import analyze_job
 from claret_errors.simulator import Simulator, make_nightly_csv
+from claret_errors.simulator.scenario import FaultRule, Scenario
 
 SCENARIOS = sorted(
     p.stem for p in (Path(__file__).resolve().parents[1] / "fixtures" / "scenarios").glob("*.toml")
@@ -218,6 +219,10 @@ def check_job(folder: Path) -> dict[str, Any]:
     by_owner = owners_messages(folder)
     yours = []
     owners_landed: Counter[str] = Counter()
+    rows_of_owner: dict[str, set[int]] = {}
+    if owners:
+        for r in csv_rows(folder / "failed_records.csv"):
+            rows_of_owner.setdefault(r["owner"], set()).add(int(r["input_row"]))
     for owner in owners:
         owners_landed += landed_lines(owner, "your")
         assert landed_lines(owner.with_suffix(".html"), "your") == landed_lines(owner, "your"), owner
@@ -235,6 +240,15 @@ def check_job(folder: Path) -> dict[str, Any]:
         page_text = text_of(owner.with_suffix(".html"))
         check_reading(page_text, classified(lines), owner.with_suffix(".html"))
         assert f"{mine[1]} row" in page_text, owner
+        held = [
+            len(set(u["input_rows"]) & rows_of_owner.get(name[1], set()))
+            for u in summary["outcome_unknown"]
+            if u["input_rows"] is not None
+        ]
+        for said in (text, page_text):
+            assert [n(m) for m in re.findall(rf"{NUMBER} of its rows (?:is|are) yours", said)] == [
+                h for h in held if h
+            ], owner
     assert sum(yours) == (counts["failed"] if owners else 0), folder
     assert owners_landed == (landed if owners else Counter()), folder
     return summary
@@ -377,7 +391,8 @@ def test_rows_landed_since_are_counted_as_summary_lists_them(
 ) -> None:
     """No scenario resends a worksheet: after a worksheet round with owners, the original's reports and its
     owners' pages say how many rows each resubmission imported since, as landed_on_resubmission lists them,
-    and the to-do counts leave exactly those rows out."""
+    and the to-do counts leave exactly those rows out; after a resend whose answer is lost, each owner's
+    page says how many of its rows are theirs, as outcome_unknown's input_rows and failed_records.csv."""
     (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\nowners = "{OWNERS}"\n')
     folder = first_round(sim, tmp_path, capsys)
     rows = fixable(folder)
@@ -389,3 +404,13 @@ def test_rows_landed_since_are_counted_as_summary_lists_them(
     assert sorted(r["input_row"] for r in summary["landed_on_resubmission"]) == fixed
     assert len(list((folder / "owners").glob("*.md"))) > 1  # the lines are split among several owners
     check_job(folder.parent / json.loads(out)["jobs"][0]["job_log_id"])
+
+    # More rows resent, the answer lost: owners are told how many of their rows the resend holds.
+    more = [r for r in rows if r not in fixed][:6]
+    edit(folder / "needs_attention.xlsx", {(r, rows[r]): FIXES[rows[r]] for r in more})
+    sim.set_scenario(Scenario(faults=(FaultRule("upload", "drop", first=1),)))
+    code, out, _ = resubmit(str(folder / "needs_attention.xlsx"), "--confirm")
+    assert code == ExitCode.UNAVAILABLE, out
+    summary = check_job(folder)
+    [unsure] = summary["outcome_unknown"]
+    assert unsure["input_rows"] == more

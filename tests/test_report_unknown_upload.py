@@ -10,12 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_rounds import common, first_round
+from cli_rounds import FIXES, MASTER, common, csv_rows, edit, first_round, fixable
 
 from claret_errors.cli import main
 from claret_errors.errors import ExitCode
 from claret_errors.simulator import Simulator
 from claret_errors.simulator.scenario import FaultRule, Scenario
+
+OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
 
 
 def _words(path: Path) -> str:
@@ -78,3 +80,35 @@ def test_a_settled_resend_is_no_longer_shown_as_unknown(
     owners = sorted((folder / "owners").glob("*.html"))
     for report in (folder / "report.html", folder / "report.md", folder.parent / "index.html", *owners):
         assert "may or may not have reached Claret" not in _words(report), report
+
+
+def test_a_lost_worksheet_resend_is_shown_to_the_owners_whose_rows_it_holds(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worksheet's edited file names its rows: the owners whose rows it holds are told how many of them
+    may be in Claret already; an owner with none of its rows is not told about it."""
+    (tmp_path / "claret-errors.toml").write_text(f'master_data = "{MASTER}"\nowners = "{OWNERS}"\n')
+    folder = first_round(sim, tmp_path, capsys)
+    owner_of = {int(r["input_row"]): r["owner"] for r in csv_rows(folder / "failed_records.csv")}
+    rows = fixable(folder)
+    mine = next(iter(rows))
+    owner = owner_of[mine]
+    sent = [r for r in rows if owner_of[r] == owner][:3]
+    others = {o for o in owner_of.values() if o != owner}
+    assert others, owner_of  # an owner with no row in the file, whose page must not name it
+    edit(folder / "needs_attention.xlsx", {(r, rows[r]): FIXES[rows[r]] for r in sent})
+    sim.set_scenario(Scenario(faults=(FaultRule("upload", "drop", first=1),)))
+    argv = ["resubmit", str(folder / "needs_attention.xlsx"), "--confirm", "--json", *common(sim, tmp_path)]
+    assert main(argv) == ExitCode.UNAVAILABLE
+    capsys.readouterr()
+
+    [recorded] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome_unknown"]
+    assert recorded["input_rows"] == sorted(sent)
+    said = f"A resend of {len(sent)} rows from {recorded['file']}"
+    for page in sorted((folder / "owners").glob("*.md")) + sorted((folder / "owners").glob("*.html")):
+        text = _words(page)
+        if page.stem == owner:
+            assert f"{said}, started" in text and f"{len(sent)} of its rows are yours" in text, page
+        else:
+            assert "may or may not have reached Claret" not in text, page
+    assert f"{said}, started" in _words(folder / "report.md")

@@ -434,21 +434,36 @@ class _Scope:
     failed_total: int
 
 
-def unknown_note(upload: UnknownUpload, *, owner: bool = False) -> str:
+def unknown_note(upload: UnknownUpload, *, owner: bool = False, yours: int | None = None) -> str:
     """A resend whose answer was lost, in plain words, with what the operator does about it; on an owner's
-    report also that it may hold their rows (the ledger knows the file, not whose rows are in it)."""
+    report also that it holds `yours` of their rows, or may hold some when that is not known."""
     what = f"{rows_of(upload.rows)} from {upload.file}" if upload.rows is not None else upload.file
     check = upload.check[:1].upper() + upload.check[1:]
-    yours = (
-        " It may hold rows of yours: they may be in Claret already, so look there before fixing one of "
-        "them again. Whoever runs claret-errors settles the resend."
+    are = "is" if yours == 1 else "are"
+    held = "It may hold rows of yours" if yours is None else f"{yours:,} of its rows {are} yours"
+    mine = (
+        f" {held}: they may be in Claret already, so look there before fixing one of them again. Whoever "
+        "runs claret-errors settles the resend."
         if owner
         else ""
     )
     return (
         f"A resend of {what}, started {when(upload.started)}, may or may not have reached Claret: its "
-        f"answer was lost, and it will not be sent again on its own.{yours} {check}."
+        f"answer was lost, and it will not be sent again on its own.{mine} {check}."
     )
+
+
+def _unsure(result: JobResult, scope: _Scope) -> list[str]:
+    """The resends with an unknown outcome the report names: all on the job's; on an owner's, those holding
+    the owner's rows, and those whose rows are not known (a corrected file: the ledger names the file)."""
+    if scope.owner is None:
+        return [unknown_note(u) for u in result.unknown_uploads]
+    notes = []
+    for upload in result.unknown_uploads:
+        yours = None if upload.input_rows is None else len(set(upload.input_rows) & (scope.rows or set()))
+        if yours != 0:
+            notes.append(unknown_note(upload, owner=True, yours=yours))
+    return notes
 
 
 def attempt_note(attempt: Attempt, limit: int = 200) -> str:
@@ -592,7 +607,7 @@ def build_job_view(
         attempt=attempt_banner(result.attempt) if result.attempt else None,
         worksheet=has_worksheet(result),
         reading=reading_note(classification(scope.messages)) if scope.messages is not None else "",
-        unsure=[unknown_note(u, owner=not whole_job) for u in result.unknown_uploads],
+        unsure=_unsure(result, scope),
         landed=landed,
     )
 
