@@ -3,6 +3,7 @@ certificate and a login, an implicit-TLS one, one that hangs, and a chat webhook
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import html
@@ -13,6 +14,7 @@ import shutil
 import socket
 import ssl
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -25,15 +27,18 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cli_rounds import common
 
 from claret_errors.cli import main
 from claret_errors.config import Settings, load_settings
 from claret_errors.demo import demo
-from claret_errors.errors import ConfigError
+from claret_errors.errors import ConfigError, ExitCode
 from claret_errors.fix.worksheet import SHEET
 from claret_errors.notify.deliver import notify
 from claret_errors.pipeline import analyze_job
 from claret_errors.reconcile.advice import GUESSED
+from claret_errors.simulator import Simulator, make_nightly_csv
+from claret_errors.simulator.scenario import FaultRule, Scenario
 
 PASSWORD = "smtp-pass-Zq81xw"  # must never appear in any file or output
 USER = "robot"
@@ -582,3 +587,71 @@ def test_an_owners_to_do_line_resting_on_a_guess_says_so_in_the_reports_words(
             assert item["action"] in part and f"{item['action']} ({GUESSED})" not in part
     markup = mail[address[guessed["owner"]]].get_body(("html",))
     assert markup is not None and f'<em style="color:#8a4b00;">({GUESSED})</em>' in markup.get_content()
+
+
+@pytest.fixture
+def lost_resend(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, dict[str, Any]]:
+    """A nightly import run with the owners file, then the resend of its corrected file with Claret's
+    answer dropped; the tenant's run folder and summary.json's record of the resend."""
+    owners = _owners(tmp_path)
+    job = str(sim.submit_csv(make_nightly_csv(300, seed=8, error_share=0.3)))
+    where = [*common(sim, tmp_path), "--owners", str(owners)]
+    assert main(["run", job, "--tenant", "demo", *where]) == ExitCode.RECORDS_FAILED
+    folder = tmp_path / "out" / "demo" / job
+    sim.set_scenario(Scenario(faults=(FaultRule("upload", "drop", first=1),)))
+    assert main(["resubmit", str(folder), "--confirm", "--json", *where]) == ExitCode.UNAVAILABLE
+    capsys.readouterr()
+    [unsure] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome_unknown"]
+    return folder.parent, unsure
+
+
+def test_a_resend_of_unknown_outcome_is_in_the_digest_the_owners_mail_and_the_chat(
+    lost_resend: tuple[Path, dict[str, Any]],
+    smtp_server: tuple[Mailbox, int],
+    webhook: ThreadingHTTPServer,
+    tmp_path: Path,
+) -> None:
+    """The data team's digest, the e-mail of each owner whose rows were in the file, and the chat post say
+    the resend may or may not have reached Claret and what the operator does, in the reports' words; an
+    owner with no row in the file is not told."""
+    run, unsure = lost_resend
+    [folder] = [p for p in run.iterdir() if (p / "summary.json").is_file()]
+    failed = list(csv.DictReader((folder / "failed_records.csv").open(encoding="utf-8", newline="")))
+    in_file = Counter(row["owner"] for row in failed if row["fix"] == "auto")
+    assert sum(in_file.values()) == unsure["rows"]  # the one corrected file held the rows fixed for them
+    box, port = smtp_server
+    (tmp_path / "mail").mkdir()
+    owners = _owners(tmp_path / "mail", hook_port=webhook.server_address[1])
+    result = notify([run], _settings(tmp_path / "mail", owners, port), confirm=True)
+    assert result.exit_code == 0, result.summary()
+    said = f"A resend of {unsure['rows']:,} rows from {unsure['file']}, started"
+    advice = unsure["check"][:1].upper() + unsure["check"][1:]
+    mail = {msg["To"]: msg for _, _, msg in box.received}
+    digest = mail["it@winery.example"]
+    assert "1 resend with an unknown outcome" in digest["Subject"]
+    for part in _parts(digest):
+        assert said in part and "may or may not have reached Claret" in part and advice in part
+    markup = digest.get_body(("html",))
+    assert markup is not None  # the advice's apostrophe arrives escaped: no text is taken as markup
+    assert "Claret&#39;s import list" in markup.get_content() and "Claret's" not in markup.get_content()
+    address = {
+        "cellar": "cellar@winery.example, anna@winery.example",
+        "data-team": "data@winery.example",
+        "planning": "planning@winery.example",
+        "bottling": "bottling@winery.example",
+    }
+    told = {o for o in address if address[o] in mail and said in _parts(mail[address[o]])[0]}
+    assert told == set(in_file) and told
+    for owner in told:
+        for part in _parts(mail[address[owner]]):
+            assert f"job {folder.name}, {in_file[owner]} of your rows: {said}" in part.replace("Job", "job")
+            assert advice in part
+    for owner in {o for o in address if address[o] in mail} - told:
+        assert "may or may not have reached Claret" not in " ".join(_parts(mail[address[owner]]))
+    (body,) = webhook.bodies  # type: ignore[attr-defined]
+    first, trouble = body["text"].splitlines()[:2]
+    assert first.endswith("; 1 resend with an unknown outcome")
+    assert f"a resend of {unsure['rows']:,} rows from {unsure['file']} may or may not have reached" in trouble
+    assert "--sent-as" in trouble and "--confirm --force" in trouble

@@ -21,7 +21,8 @@ from claret_errors.files.csvwrite import render_csv
 from claret_errors.notify.shares import JobShare, NightJob
 from claret_errors.redact import printable, redact
 from claret_errors.report.format import safe_link
-from claret_errors.report.view import guess_note
+from claret_errors.report.index import plural
+from claret_errors.report.view import guess_note, unknown_line, unknown_note
 from claret_errors.results import Counts, night_counts
 
 DIGEST = "digest"
@@ -152,6 +153,11 @@ def owner_notice(night: Night, owner: str, to: tuple[str, ...]) -> Notice | None
         "jobs": [{"job": job, "share": share, "link": safe_link(share.status_link)} for job, share in shares],
         "attached": [name for name, _ in attach],
         "too_big": too_big,
+        "unsure": [
+            {"job": job.job_log_id, "yours": mine, "note": unknown_note(upload)}
+            for job, _ in shares
+            for upload, mine in job.unknown_for(owner)
+        ],
     }
     message = _message(
         night, to, subject, _render("owner.txt.j2", **context), _render("owner.html.j2", **context)
@@ -218,6 +224,9 @@ def digest_context(night: Night) -> dict[str, Any]:
         headline = f"{outstanding} rows still outstanding, {to_fix} need a person"
     else:
         headline = f"every one of the {totals['input_rows']} input rows landed"
+    unsure = [(job, upload) for job in night.jobs for upload in job.unknown]
+    if unsure:  # whatever else the night says, the operator has a resend to settle by hand
+        headline += f"; {plural(len(unsure), 'resend')} with an unknown outcome"
     jobs = [
         {"job": job, "link": safe_link(job.status_link), "resubmission": job in again} for job in night.jobs
     ]
@@ -232,6 +241,10 @@ def digest_context(night: Night) -> dict[str, Any]:
         "to_fix": to_fix,
         "headline": headline,
         "jobs": jobs,
+        "unsure": [
+            {"job": job.job_log_id, "note": unknown_note(upload), "line": unknown_line(upload)}
+            for job, upload in unsure
+        ],
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from claret_errors.errors import ArtifactError, UsageError
 from claret_errors.redact import printable
+from claret_errors.results import UnknownUpload
 
 # The csv module's default field limit (128 KiB) would turn one long cell into an error.
 _FIELD_LIMIT = 16 * 1024 * 1024
@@ -68,6 +69,8 @@ class NightJob:
     owner_files: dict[str, Path] = field(default_factory=dict)
     todo: tuple[dict[str, Any], ...] | None = None  # summary.json's to-do list, as the reports show it
     landed: frozenset[str] = frozenset()  # input rows imported since by a resubmission (summary.json)
+    unknown: tuple[UnknownUpload, ...] = ()  # resends whose outcome is unknown (summary.json)
+    corrected_files: tuple[str, ...] = ()  # the corrected files' names (summary.json's corrections)
 
     def owners(self) -> list[str]:
         """Owners with at least one failed row in this job, in order of first appearance."""
@@ -104,6 +107,28 @@ class NightJob:
             worksheet=self._worksheet(owner),
             status_link=self.status_link,
         )
+
+    def unknown_for(self, owner: str) -> list[tuple[UnknownUpload, int]]:
+        """The resends with an unknown outcome that held rows of `owner`, each with how many: only where
+        the folder tells which rows a file held (the job's one corrected file, still as sent, holds the
+        rows corrected automatically, as many as were sent)."""
+        found = []
+        for upload in self.unknown:
+            rows = self._rows_sent(upload)
+            if rows is not None:
+                mine = sum(
+                    1 for row in self.failed if row.get("input_row") in rows and row.get("owner") == owner
+                )
+                if mine:
+                    found.append((upload, mine))
+        return found
+
+    def _rows_sent(self, upload: UnknownUpload) -> set[str] | None:
+        """The input rows a resend held, or None when the folder cannot tell."""
+        if upload.rows is None or self.corrected_files != (upload.file,):
+            return None
+        auto = {row.get("input_row") or "" for row in self.failed if row.get("fix") == "auto"}
+        return auto if len(auto) == upload.rows else None
 
     def _worksheet(self, owner: str) -> Path | None:
         for name in (f"{owner}.xlsx", f"{owner}_needs_attention.xlsx", f"{owner}_needs_attention.csv"):
@@ -172,6 +197,8 @@ def read_job(folder: Path) -> NightJob:
     if not isinstance(summary, dict):
         raise ArtifactError("not a job summary (a JSON object)", file=str(path))
     counts = summary.get("counts") or {}
+    corrections = summary.get("corrections")
+    files = corrections.get("files") if isinstance(corrections, dict) else None
     header, attention = _read_csv(folder / "needs_attention.csv")
     _, failed = _read_csv(folder / "failed_records.csv")
     owners_dir = folder / "owners"
@@ -202,6 +229,24 @@ def read_job(folder: Path) -> NightJob:
         owner_files=owner_files,
         todo=_todo(summary.get("todo")),
         landed=_landed(summary.get("landed_on_resubmission")),
+        unknown=_unknown(summary.get("outcome_unknown")),
+        corrected_files=tuple(str(name) for name in files) if isinstance(files, list) else (),
+    )
+
+
+def _unknown(value: Any) -> tuple[UnknownUpload, ...]:
+    """summary.json's `outcome_unknown`: the resends whose answer was lost, with `resubmit`'s advice."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        UnknownUpload(
+            file=printable(str(item.get("file") or ""), 200),
+            started=printable(str(item.get("started") or ""), 40),
+            rows=item.get("rows") if isinstance(item.get("rows"), int) else None,
+            check=printable(str(item.get("check") or ""), 600),
+        )
+        for item in value
+        if isinstance(item, dict) and item.get("file")
     )
 
 
