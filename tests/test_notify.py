@@ -3,7 +3,6 @@ certificate and a login, an implicit-TLS one, one that hangs, and a chat webhook
 
 from __future__ import annotations
 
-import csv
 import email
 import email.policy
 import html
@@ -27,7 +26,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cli_rounds import common
+from cli_rounds import FIXES, common, csv_rows, edit, fixable
 
 from claret_errors.cli import main
 from claret_errors.config import Settings, load_settings
@@ -589,46 +588,69 @@ def test_an_owners_to_do_line_resting_on_a_guess_says_so_in_the_reports_words(
     assert markup is not None and f'<em style="color:#8a4b00;">({GUESSED})</em>' in markup.get_content()
 
 
-@pytest.fixture
-def lost_resend(
-    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+ADDRESS = {
+    "cellar": "cellar@winery.example, anna@winery.example",
+    "data-team": "data@winery.example",
+    "planning": "planning@winery.example",
+    "bottling": "bottling@winery.example",
+}
+
+
+def _lost_resend(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, worksheet: bool
 ) -> tuple[Path, dict[str, Any]]:
-    """A nightly import run with the owners file, then the resend of its corrected file with Claret's
-    answer dropped; the tenant's run folder and summary.json's record of the resend."""
+    """A nightly import run with the owners file, then a resend with Claret's answer dropped: of the job's
+    corrected file, or of rows one owner fixed in the worksheet; the job folder and summary.json's record
+    of the resend."""
     owners = _owners(tmp_path)
     job = str(sim.submit_csv(make_nightly_csv(300, seed=8, error_share=0.3)))
     where = [*common(sim, tmp_path), "--owners", str(owners)]
     assert main(["run", job, "--tenant", "demo", *where]) == ExitCode.RECORDS_FAILED
     folder = tmp_path / "out" / "demo" / job
+    send = folder
+    if worksheet:
+        owner_of = {int(r["input_row"]): r["owner"] for r in csv_rows(folder / "failed_records.csv")}
+        rows = fixable(folder)
+        first = owner_of[next(iter(rows))]
+        edit(
+            folder / "needs_attention.xlsx",
+            {(r, rows[r]): FIXES[rows[r]] for r in rows if owner_of[r] == first},
+        )
+        send = folder / "needs_attention.xlsx"
     sim.set_scenario(Scenario(faults=(FaultRule("upload", "drop", first=1),)))
-    assert main(["resubmit", str(folder), "--confirm", "--json", *where]) == ExitCode.UNAVAILABLE
+    assert main(["resubmit", str(send), "--confirm", "--json", *where]) == ExitCode.UNAVAILABLE
     capsys.readouterr()
     [unsure] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome_unknown"]
-    return folder.parent, unsure
+    return folder, unsure
 
 
-def test_a_resend_of_unknown_outcome_is_in_the_digest_the_owners_mail_and_the_chat(
-    lost_resend: tuple[Path, dict[str, Any]],
+def _night_mail(
+    folder: Path, box: Mailbox, port: int, hook: ThreadingHTTPServer, tmp_path: Path
+) -> tuple[dict[str, EmailMessage], str]:
+    """The night of the job's tenant folder sent over SMTP: the messages by recipients, and the chat text."""
+    (tmp_path / "mail").mkdir()
+    owners = _owners(tmp_path / "mail", hook_port=hook.server_address[1])
+    result = notify([folder.parent], _settings(tmp_path / "mail", owners, port), confirm=True)
+    assert result.exit_code == 0, result.summary()
+    (body,) = hook.bodies  # type: ignore[attr-defined]
+    return {msg["To"]: msg for _, _, msg in box.received}, str(body["text"])
+
+
+def test_a_lost_resend_of_the_corrected_file_is_in_the_digest_and_the_chat(
+    sim: Simulator,
     smtp_server: tuple[Mailbox, int],
     webhook: ThreadingHTTPServer,
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The data team's digest, the e-mail of each owner whose rows were in the file, and the chat post say
-    the resend may or may not have reached Claret and what the operator does, in the reports' words; an
-    owner with no row in the file is not told."""
-    run, unsure = lost_resend
-    [folder] = [p for p in run.iterdir() if (p / "summary.json").is_file()]
-    failed = list(csv.DictReader((folder / "failed_records.csv").open(encoding="utf-8", newline="")))
-    in_file = Counter(row["owner"] for row in failed if row["fix"] == "auto")
-    assert sum(in_file.values()) == unsure["rows"]  # the one corrected file held the rows fixed for them
-    box, port = smtp_server
-    (tmp_path / "mail").mkdir()
-    owners = _owners(tmp_path / "mail", hook_port=webhook.server_address[1])
-    result = notify([run], _settings(tmp_path / "mail", owners, port), confirm=True)
-    assert result.exit_code == 0, result.summary()
+    """The data team's digest (subject, text and HTML) and the chat's line of trouble say the resend may
+    or may not have reached Claret and what the operator does, in the reports' words; no owner is told,
+    since no record says whose rows a corrected file holds."""
+    folder, unsure = _lost_resend(sim, tmp_path, capsys, worksheet=False)
+    assert unsure["input_rows"] is None
+    mail, chat = _night_mail(folder, *smtp_server, webhook, tmp_path)
     said = f"A resend of {unsure['rows']:,} rows from {unsure['file']}, started"
     advice = unsure["check"][:1].upper() + unsure["check"][1:]
-    mail = {msg["To"]: msg for _, _, msg in box.received}
     digest = mail["it@winery.example"]
     assert "1 resend with an unknown outcome" in digest["Subject"]
     for part in _parts(digest):
@@ -636,22 +658,39 @@ def test_a_resend_of_unknown_outcome_is_in_the_digest_the_owners_mail_and_the_ch
     markup = digest.get_body(("html",))
     assert markup is not None  # the advice's apostrophe arrives escaped: no text is taken as markup
     assert "Claret&#39;s import list" in markup.get_content() and "Claret's" not in markup.get_content()
-    address = {
-        "cellar": "cellar@winery.example, anna@winery.example",
-        "data-team": "data@winery.example",
-        "planning": "planning@winery.example",
-        "bottling": "bottling@winery.example",
-    }
-    told = {o for o in address if address[o] in mail and said in _parts(mail[address[o]])[0]}
-    assert told == set(in_file) and told
-    for owner in told:
-        for part in _parts(mail[address[owner]]):
-            assert f"job {folder.name}, {in_file[owner]} of your rows: {said}" in part.replace("Job", "job")
-            assert advice in part
-    for owner in {o for o in address if address[o] in mail} - told:
-        assert "may or may not have reached Claret" not in " ".join(_parts(mail[address[owner]]))
-    (body,) = webhook.bodies  # type: ignore[attr-defined]
-    first, trouble = body["text"].splitlines()[:2]
+    owners = [mail[a] for a in ADDRESS.values() if a in mail]
+    assert owners
+    for message in owners:
+        assert "may or may not have reached Claret" not in " ".join(_parts(message))
+    first, trouble = chat.splitlines()[:2]
     assert first.endswith("; 1 resend with an unknown outcome")
     assert f"a resend of {unsure['rows']:,} rows from {unsure['file']} may or may not have reached" in trouble
     assert "--sent-as" in trouble and "--confirm --force" in trouble
+
+
+def test_a_lost_worksheet_resend_is_in_the_mail_of_the_owners_whose_rows_it_holds(
+    sim: Simulator,
+    smtp_server: tuple[Mailbox, int],
+    webhook: ThreadingHTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """summary.json names the rows of a worksheet's edited file: the owner whose rows it holds is told how
+    many, that they may be in Claret already and what the operator does; the other owners are not told."""
+    folder, unsure = _lost_resend(sim, tmp_path, capsys, worksheet=True)
+    owner_of = {int(r["input_row"]): r["owner"] for r in csv_rows(folder / "failed_records.csv")}
+    held = Counter(owner_of[n] for n in unsure["input_rows"])
+    assert len(held) == 1 and set(owner_of.values()) - set(held)  # someone's rows are not in the file
+    mail, _ = _night_mail(folder, *smtp_server, webhook, tmp_path)
+    said = f"A resend of {unsure['rows']:,} rows from {unsure['file']}, started"
+    advice = unsure["check"][:1].upper() + unsure["check"][1:]
+    [(owner, count)] = held.items()
+    for part in _parts(mail[ADDRESS[owner]]):
+        assert f"{said}" in part and advice in part
+        assert f"{count:,} of its rows {'is' if count == 1 else 'are'} yours" in part
+    others = [mail[ADDRESS[o]] for o in ADDRESS if o != owner and ADDRESS[o] in mail]
+    assert others
+    for message in others:
+        assert "may or may not have reached Claret" not in " ".join(_parts(message))
+    for part in _parts(mail["it@winery.example"]):
+        assert said in part and advice in part

@@ -154,7 +154,7 @@ def owner_notice(night: Night, owner: str, to: tuple[str, ...]) -> Notice | None
         "attached": [name for name, _ in attach],
         "too_big": too_big,
         "unsure": [
-            {"job": job.job_log_id, "yours": mine, "note": unknown_note(upload)}
+            {"job": job.job_log_id, "note": unknown_note(upload, owner=True, yours=mine)}
             for job, _ in shares
             for upload, mine in job.unknown_for(owner)
         ],

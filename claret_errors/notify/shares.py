@@ -70,7 +70,6 @@ class NightJob:
     todo: tuple[dict[str, Any], ...] | None = None  # summary.json's to-do list, as the reports show it
     landed: frozenset[str] = frozenset()  # input rows imported since by a resubmission (summary.json)
     unknown: tuple[UnknownUpload, ...] = ()  # resends whose outcome is unknown (summary.json)
-    corrected_files: tuple[str, ...] = ()  # the corrected files' names (summary.json's corrections)
 
     def owners(self) -> list[str]:
         """Owners with at least one failed row in this job, in order of first appearance."""
@@ -109,26 +108,18 @@ class NightJob:
         )
 
     def unknown_for(self, owner: str) -> list[tuple[UnknownUpload, int]]:
-        """The resends with an unknown outcome that held rows of `owner`, each with how many: only where
-        the folder tells which rows a file held (the job's one corrected file, still as sent, holds the
-        rows corrected automatically, as many as were sent)."""
+        """The resends with an unknown outcome that held rows of `owner`, each with how many of them: only
+        those whose rows summary.json names (a worksheet's edited file; a corrected file's are not known)."""
         found = []
         for upload in self.unknown:
-            rows = self._rows_sent(upload)
-            if rows is not None:
+            if upload.input_rows is not None:
+                sent = {str(n) for n in upload.input_rows}
                 mine = sum(
-                    1 for row in self.failed if row.get("input_row") in rows and row.get("owner") == owner
+                    1 for row in self.failed if row.get("owner") == owner and row.get("input_row") in sent
                 )
                 if mine:
                     found.append((upload, mine))
         return found
-
-    def _rows_sent(self, upload: UnknownUpload) -> set[str] | None:
-        """The input rows a resend held, or None when the folder cannot tell."""
-        if upload.rows is None or self.corrected_files != (upload.file,):
-            return None
-        auto = {row.get("input_row") or "" for row in self.failed if row.get("fix") == "auto"}
-        return auto if len(auto) == upload.rows else None
 
     def _worksheet(self, owner: str) -> Path | None:
         for name in (f"{owner}.xlsx", f"{owner}_needs_attention.xlsx", f"{owner}_needs_attention.csv"):
@@ -197,8 +188,6 @@ def read_job(folder: Path) -> NightJob:
     if not isinstance(summary, dict):
         raise ArtifactError("not a job summary (a JSON object)", file=str(path))
     counts = summary.get("counts") or {}
-    corrections = summary.get("corrections")
-    files = corrections.get("files") if isinstance(corrections, dict) else None
     header, attention = _read_csv(folder / "needs_attention.csv")
     _, failed = _read_csv(folder / "failed_records.csv")
     owners_dir = folder / "owners"
@@ -230,7 +219,6 @@ def read_job(folder: Path) -> NightJob:
         todo=_todo(summary.get("todo")),
         landed=_landed(summary.get("landed_on_resubmission")),
         unknown=_unknown(summary.get("outcome_unknown")),
-        corrected_files=tuple(str(name) for name in files) if isinstance(files, list) else (),
     )
 
 
@@ -244,6 +232,7 @@ def _unknown(value: Any) -> tuple[UnknownUpload, ...]:
             started=printable(str(item.get("started") or ""), 40),
             rows=item.get("rows") if isinstance(item.get("rows"), int) else None,
             check=printable(str(item.get("check") or ""), 600),
+            input_rows=_numbers(item.get("input_rows")),
         )
         for item in value
         if isinstance(item, dict) and item.get("file")
@@ -255,6 +244,13 @@ def _landed(value: Any) -> frozenset[str]:
     if not isinstance(value, list):
         return frozenset()
     return frozenset(str(i["input_row"]) for i in value if isinstance(i, dict) and "input_row" in i)
+
+
+def _numbers(value: Any) -> tuple[int, ...] | None:
+    """A list of input rows as summary.json writes it; None when it is not one (not known)."""
+    if not isinstance(value, list) or not all(isinstance(n, int) for n in value):
+        return None
+    return tuple(value)
 
 
 def _todo(value: Any) -> tuple[dict[str, Any], ...] | None:
