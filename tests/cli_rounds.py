@@ -1,6 +1,7 @@
-"""Helpers for the tests that drive the CLI against the simulator: where the master data is, the flags
-every command of such a test takes, a first round that leaves a fetched, analysed job folder, and the rows
-of it a person could fix in a worksheet. The simulator they run against is conftest's `sim` fixture."""
+"""Helpers for the tests that drive the CLI or the API against the simulator: where the master data is,
+the settings of a run against it (`sim_settings`), the flags every command of such a test takes, a first
+round that leaves a fetched, analysed job folder, and the rows of it a person could fix in a worksheet.
+The simulator they run against is conftest's `sim` fixture."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from claret_errors.cli import main
+from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.fix.worksheet import SHEET
 from claret_errors.simulator import Simulator, make_nightly_csv
@@ -83,3 +86,18 @@ def edit_csv(path: Path, changes: dict[tuple[int, str], str]) -> None:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(lines)
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+
+def sim_settings(sim: Simulator, out: Path, **overrides: Any) -> Settings:
+    """Settings for a run against `sim` with its own login, polling fast and giving up after 10 s."""
+    values: dict[str, Any] = {
+        "tenant": sim.tenant,
+        "base_url": sim.base_url,
+        "email": sim.email,
+        "password": sim.password,
+        "out": out,
+        "poll_interval": 0.01,
+        "max_wait": 10.0,
+    }
+    values.update(overrides)
+    return Settings(**values)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_rounds import sim_settings
 
 from claret_errors.cli import main
-from claret_errors.config import MIB, Limits, Settings
+from claret_errors.config import MIB, Limits
 from claret_errors.errors import ExitCode
 from claret_errors.fetch import FetchOutcome, fetch
 from claret_errors.simulator import FaultRule, Scenario, Simulator, make_nightly_csv
@@ -21,16 +22,7 @@ def fetch_one(tmp_path: Path, rule: FaultRule, limits: Limits) -> tuple[FetchOut
     """One job of 20 rows fetched from a simulator applying `rule` to every matching request."""
     with Simulator(Scenario(name=rule.kind, faults=(rule,)), seed=2, speed=0.0) as sim:
         job = str(sim.submit_csv(make_nightly_csv(20, seed=2)))
-        settings = Settings(
-            tenant=sim.tenant,
-            base_url=sim.base_url,
-            email=sim.email,
-            password=sim.password,
-            out=tmp_path,
-            poll_interval=0.01,
-            max_wait=10.0,
-            limits=limits,
-        )
+        settings = sim_settings(sim, tmp_path, limits=limits)
         [outcome] = fetch([job], settings)
     return outcome, sim
 

@@ -8,9 +8,9 @@ import logging
 from pathlib import Path
 
 import pytest
+from cli_rounds import sim_settings
 
 from claret_errors.claret.client import ClaretClient
-from claret_errors.config import Settings
 from claret_errors.errors import UsageError
 from claret_errors.fetch import fetch
 from claret_errors.progress import LiveProgress
@@ -19,22 +19,10 @@ from claret_errors.simulator import Simulator, make_nightly_csv
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
-def settings_for(sim: Simulator, out: Path) -> Settings:
-    return Settings(
-        tenant=sim.tenant,
-        base_url=sim.base_url,
-        email=sim.email,
-        password=sim.password,
-        out=out,
-        poll_interval=0.01,
-        max_wait=10.0,
-    )
-
-
 def test_uploaded_csv_becomes_a_job_that_fetch_can_follow(tmp_path: Path) -> None:
     """Resubmission relies on upload_csv returning the job_log_id Claret polls under."""
     with Simulator() as sim:
-        settings = settings_for(sim, tmp_path)
+        settings = sim_settings(sim, tmp_path)
 
         async def go() -> int:
             async with ClaretClient(settings) as client:
@@ -54,7 +42,7 @@ def test_uploaded_csv_becomes_a_job_that_fetch_can_follow(tmp_path: Path) -> Non
 def test_upload_over_a_thousand_records_is_refused_with_claret_words(tmp_path: Path) -> None:
     """Claret takes at most 1000 records per request; its 422 reaches the user as a usage error."""
     with Simulator() as sim:
-        settings = settings_for(sim, tmp_path)
+        settings = sim_settings(sim, tmp_path)
 
         async def go() -> int:
             async with ClaretClient(settings) as client:
@@ -74,7 +62,7 @@ def test_no_token_or_password_in_any_log_line(tmp_path: Path, caplog: pytest.Log
     caplog.set_level(logging.DEBUG)
     with Simulator("flaky-status") as sim:
         job = str(sim.submit_csv(make_nightly_csv(20, seed=6)))
-        [outcome] = fetch([job], settings_for(sim, tmp_path))
+        [outcome] = fetch([job], sim_settings(sim, tmp_path))
         password = sim.password
     assert outcome.exit_code == 0, outcome.error
     assert "tokens/create" in caplog.text, "httpx did not log: the test would prove nothing"

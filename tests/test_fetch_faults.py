@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_rounds import sim_settings
 
-from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.fetch import fetch
 from claret_errors.simulator import FaultRule, Scenario, Simulator, make_nightly_csv
@@ -63,15 +63,7 @@ def test_any_fault_schedule_ends_complete_or_with_the_right_code(seed: int, tmp_
     )
     with Simulator(scenario, seed=seed) as sim:
         ids = [str(sim.submit_csv(make_nightly_csv(20, seed=seed * 10 + i))) for i in range(2)]
-        settings = Settings(
-            tenant=sim.tenant,
-            base_url=sim.base_url,
-            email=sim.email,
-            password=sim.password,
-            out=tmp_path,
-            poll_interval=0.01,
-            max_wait=10.0,
-        )
+        settings = sim_settings(sim, tmp_path)
         outcomes = fetch(ids, settings)
     for outcome in outcomes:
         files, manifest = walk(outcome.folder)

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 import stamina
+from cli_rounds import sim_settings
 from disk import SyncSpy
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 
 from claret_errors.claret.client import ClaretClient
 from claret_errors.claret.models import JobStatus
-from claret_errors.config import Settings
 from claret_errors.errors import ExitCode
 from claret_errors.fetch import FetchOutcome, fetch, fetch_async
 from claret_errors.progress import Progress
@@ -25,20 +25,6 @@ from claret_errors.simulator import Simulator, make_nightly_csv
 
 # Four attempts: the fault tests retry until every file is complete.
 pytestmark = [pytest.mark.usefixtures("no_backoff"), pytest.mark.retry_attempts(4)]
-
-
-def settings_for(sim: Simulator, out: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "tenant": sim.tenant,
-        "base_url": sim.base_url,
-        "email": sim.email,
-        "password": sim.password,
-        "out": out,
-        "poll_interval": 0.01,
-        "max_wait": 10.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 def submit(sim: Simulator, count: int = 1, rows: int = 30) -> list[str]:
@@ -91,7 +77,7 @@ def test_completed_jobs_land_every_category_verified(tmp_path: Path) -> None:
     """The happy path: input, staging, output and errors files, each verified by the manifest."""
     with Simulator() as sim:
         ids = submit(sim, 3)
-        outcomes = fetch(ids, settings_for(sim, tmp_path))
+        outcomes = fetch(ids, sim_settings(sim, tmp_path))
     for outcome in outcomes:
         assert outcome.exit_code == 0, outcome.error
         assert_complete(outcome)
@@ -104,7 +90,7 @@ def test_every_folder_a_file_landed_in_is_synced(tmp_path: Path, monkeypatch: py
     with Simulator() as sim:
         ids = submit(sim, 2)
         spy = SyncSpy(monkeypatch)
-        outcomes = fetch(ids, settings_for(sim, tmp_path))
+        outcomes = fetch(ids, sim_settings(sim, tmp_path))
     for outcome in outcomes:
         assert outcome.exit_code == 0, outcome.error
         folders = {(outcome.folder / e.path).parent for e in outcome.files} | {outcome.folder}
@@ -116,7 +102,7 @@ def test_progress_shows_each_step_until_completed(tmp_path: Path) -> None:
     recorder = Recorder()
     with Simulator("stepwise") as sim:
         [job] = submit(sim)
-        [outcome] = fetch([job], settings_for(sim, tmp_path), progress=recorder)
+        [outcome] = fetch([job], sim_settings(sim, tmp_path), progress=recorder)
     statuses = [e for e in recorder.events if e[0] == "status"]
     assert statuses[0][2] == "pending" and statuses[-1][2] == "completed"
     assert len({e[3] for e in statuses}) >= 3
@@ -127,7 +113,7 @@ def test_failed_job_exits_four_with_its_errors_file(tmp_path: Path) -> None:
     """A failed job's errors file is what the user needs: downloaded, and the job reported as exit 4."""
     with Simulator("failing-job") as sim:
         [job] = submit(sim)
-        [outcome] = fetch([job], settings_for(sim, tmp_path))
+        [outcome] = fetch([job], sim_settings(sim, tmp_path))
     assert outcome.exit_code == ExitCode.JOB_FAILED
     assert outcome.error is not None and "failed" in outcome.error
     assert_complete(outcome)
@@ -138,7 +124,7 @@ def test_never_finishing_job_exits_five_while_the_other_completes(tmp_path: Path
     """Giving up on one job prints its link and the resume command, and does not cost the other job."""
     with Simulator("never-finish") as sim:
         ids = submit(sim, 2)
-        outcomes = fetch(ids, settings_for(sim, tmp_path, max_wait=0.3))
+        outcomes = fetch(ids, sim_settings(sim, tmp_path, max_wait=0.3))
         base_url = sim.base_url
     stuck, done = outcomes
     assert stuck.exit_code == ExitCode.WAIT_TIMEOUT and done.exit_code == 0
@@ -151,7 +137,7 @@ def test_never_finishing_job_exits_five_while_the_other_completes(tmp_path: Path
 def test_unknown_job_exits_seven_with_claret_message(tmp_path: Path) -> None:
     """Claret's own words for a job that does not exist reach the user; nothing is written for it."""
     with Simulator() as sim:
-        [outcome] = fetch(["4242"], settings_for(sim, tmp_path))
+        [outcome] = fetch(["4242"], sim_settings(sim, tmp_path))
     assert outcome.exit_code == ExitCode.UNAVAILABLE
     assert outcome.error is not None and "Job not found" in outcome.error
     assert not outcome.folder.exists(), "a job that does not exist gets no folder"
@@ -161,7 +147,7 @@ def test_wrong_password_exits_six_without_leaking_it(tmp_path: Path) -> None:
     """A refused login is exit 6; the password appears nowhere in the message."""
     with Simulator() as sim:
         [job] = submit(sim)
-        [outcome] = fetch([job], settings_for(sim, tmp_path, password="not-the-password"))
+        [outcome] = fetch([job], sim_settings(sim, tmp_path, password="not-the-password"))
     assert outcome.exit_code == ExitCode.AUTH
     assert outcome.error is not None and "not-the-password" not in outcome.error
 
@@ -171,7 +157,7 @@ def test_stale_token_is_replaced_by_a_minted_one(tmp_path: Path) -> None:
     stale = "99|ThisTokenExpiredLongAgo0123456789abcdef"
     with Simulator() as sim:
         [job] = submit(sim)
-        [outcome] = fetch([job], settings_for(sim, tmp_path, token=stale))
+        [outcome] = fetch([job], sim_settings(sim, tmp_path, token=stale))
     assert outcome.exit_code == 0, outcome.error
     for name in ("status.json", "manifest.json"):
         assert stale not in (outcome.folder / name).read_text()
@@ -184,7 +170,7 @@ def test_fault_scenarios_still_give_complete_folders(scenario: str, tmp_path: Pa
     # by its first poll would never meet a fault scheduled for its second.
     with Simulator(scenario, seed=3, speed=0.01) as sim:
         ids = submit(sim, 3)
-        outcomes = fetch(ids, settings_for(sim, tmp_path))
+        outcomes = fetch(ids, sim_settings(sim, tmp_path))
         faults = sim.fault_log
     assert faults, "the scenario injected no fault: the test would prove nothing"
     for outcome in outcomes:
@@ -207,7 +193,7 @@ def test_retry_after_from_claret_is_the_wait_used(tmp_path: Path) -> None:
             [job] = submit(sim)
             token = sim.mint_token()
             # Skip the scenario's two leading 503s: only the 4th status call (a 429) matters here.
-            settings = settings_for(sim, tmp_path, token=token, email=None, password=None)
+            settings = sim_settings(sim, tmp_path, token=token, email=None, password=None)
 
             async def go() -> JobStatus:
                 async with ClaretClient(settings) as client:
@@ -252,7 +238,7 @@ def test_many_jobs_at_once_never_exceed_the_concurrency_bound(tmp_path: Path) ->
 
     with Simulator("slow") as sim:
         ids = submit(sim, 24, rows=10)
-        settings = settings_for(sim, tmp_path, concurrency=4)
+        settings = sim_settings(sim, tmp_path, concurrency=4)
 
         async def go() -> list[FetchOutcome]:
             transport = Counting(limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
@@ -268,7 +254,7 @@ def test_rerun_skips_complete_files_and_restores_missing_or_damaged_ones(tmp_pat
     """Resume: intact files are not fetched again; deleted, corrupted and stray temp files are repaired."""
     with Simulator() as sim:
         [job] = submit(sim)
-        settings = settings_for(sim, tmp_path)
+        settings = sim_settings(sim, tmp_path)
         [first] = fetch([job], settings)
         by_category = {e.category: first.folder / e.path for e in first.files}
         by_category["errors"].unlink()
@@ -307,7 +293,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tmp_path: Path) -> N
     """Ctrl-C mid-download must leave only complete files under final names; the rerun finishes the job."""
     with Simulator() as sim:
         ids = submit(sim, 2, rows=200)
-        settings = settings_for(sim, tmp_path, concurrency=2)
+        settings = sim_settings(sim, tmp_path, concurrency=2)
         interrupter = Interrupter()
 
         async def interrupted() -> None:
@@ -349,7 +335,7 @@ def test_a_cancel_before_the_last_manifest_write_starts_keeps_every_file_in_it(
 
     with Simulator() as sim:
         ids = submit(sim, 1, rows=50)
-        settings = settings_for(sim, tmp_path, concurrency=2)
+        settings = sim_settings(sim, tmp_path, concurrency=2)
         monkeypatch.setattr(asyncio, "to_thread", manifest_never_started)
 
         async def cancelled() -> None:
