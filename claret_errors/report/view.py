@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 import polars as pl
 
@@ -34,6 +36,48 @@ ATTENTION_CSV = "needs_attention.csv"
 FAILED_CSV = "failed_records.csv"
 CORRECTED = "corrected"
 _ADVICE = "advice"
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_memo: dict[tuple[Hashable, ...], tuple[weakref.ref[JobResult], tuple[int, ...], object]] = {}
+_memo_lock = threading.Lock()  # `run` builds two jobs' reports at once
+_MEMO_ENTRIES = 64  # a few jobs' worth; only the derived values are kept, never a result
+
+
+def _by_frames(compute: Callable[Concatenate[JobResult, _P], _T]) -> Callable[Concatenate[JobResult, _P], _T]:
+    """Computed once per result, its frames and the arguments: a job's reports ask for its attention rows,
+    to-do lines and rows to fix many times (each owner's page, the to-do lists, summary.json, the run
+    index), each time the same joins. A hit must be the same live result holding the same frames, so a
+    result given other frames is computed afresh. Callers must not change what they are given."""
+
+    @functools.wraps(compute)
+    def memo(result: JobResult, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        recon, fixes = result.reconciliation, result.fixes
+        frames = tuple(
+            id(x)
+            for x in (
+                recon,
+                fixes,
+                getattr(recon, "failed", None),
+                getattr(recon, "messages", None),
+                getattr(fixes, "needs_attention", None),
+                getattr(fixes, "rows", None),
+            )
+        )
+        key = (compute.__name__, id(result), *args, *sorted(kwargs.items()))
+        with _memo_lock:
+            hit = _memo.get(key)
+        if hit is not None and hit[0]() is result and hit[1] == frames:
+            return cast(_T, hit[2])
+        value = compute(result, *args, **kwargs)
+        with _memo_lock:
+            _memo[key] = (weakref.ref(result), frames, value)
+            while len(_memo) > _MEMO_ENTRIES:
+                del _memo[next(iter(_memo))]
+        return value
+
+    return memo
 
 
 # --- the to-do list --------------------------------------------------------------------------------------
@@ -115,7 +159,7 @@ def todo_for(result: JobResult, owner: str | None = None) -> list[TodoItem]:
     """The job's to-do list: owners with most rows first, each owner's most common action first; only the
     given owner's lines when one is named. Re-uploading the corrected files is the whole job's last line,
     until they are resubmitted (a worksheet's rows sent are not they)."""
-    items = _person_items(result, owner)
+    items = list(_person_items(result, owner))
     fixes = result.fixes
     sent = {k.file for k in result.links if k.relation == "resubmitted_as"}
     sent |= {u.file for u in result.unknown_uploads}  # may have been sent: re-uploading could send it twice
@@ -163,13 +207,19 @@ def todo_summary(result: JobResult) -> str:
 
 def rows_to_fix(result: JobResult, owner: str | None = None) -> dict[str, int]:
     """Distinct rows a person must fix, per owner, most first."""
+    return dict(_rows_to_fix(result, owner))
+
+
+@_by_frames
+def _rows_to_fix(result: JobResult, owner: str | None) -> tuple[tuple[str, int], ...]:
     frame = _attention_rows(result)
     if frame is None:
-        return {}
+        return ()
     if owner is not None:
         frame = frame.filter(pl.col("owner") == owner)
     grouped = frame.group_by("owner").agg(pl.col("input_row").n_unique().alias("n"))
-    return {str(o): int(n) for o, n in grouped.sort(["n", "owner"], descending=[True, False]).iter_rows()}
+    ordered = grouped.sort(["n", "owner"], descending=[True, False])
+    return tuple((str(o), int(n)) for o, n in ordered.iter_rows())
 
 
 def by_owner(
@@ -195,42 +245,6 @@ def by_owner(
             )
         )
     return todo
-
-
-_Sources = tuple[object, object, object]
-_memo: dict[tuple[int, int, int], tuple[_Sources, pl.DataFrame | None]] = {}
-_memo_lock = threading.Lock()  # `run` builds two jobs' reports at once
-_MEMO_JOBS = 8  # the frames are the result's own: kept alive by it in any case, a few jobs are plenty
-
-
-def _by_frames(
-    compute: Callable[[JobResult], pl.DataFrame | None],
-) -> Callable[[JobResult], pl.DataFrame | None]:
-    """Computed once per job's frames: a job's reports ask for its attention rows about a dozen times
-    (each owner's page, the to-do lists, the run index), each time the same joins. The key is the frames'
-    identity, checked on a hit, so a result given other frames is computed afresh."""
-
-    @functools.wraps(compute)
-    def memo(result: JobResult) -> pl.DataFrame | None:
-        recon, fixes = result.reconciliation, result.fixes
-        sources: _Sources = (
-            recon.failed if recon is not None else None,
-            fixes.needs_attention if fixes is not None else None,
-            fixes.rows if fixes is not None else None,
-        )
-        key = (id(sources[0]), id(sources[1]), id(sources[2]))
-        with _memo_lock:
-            hit = _memo.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
-            return hit[1]
-        frame = compute(result)
-        with _memo_lock:
-            _memo[key] = (sources, frame)
-            while len(_memo) > _MEMO_JOBS:
-                del _memo[next(iter(_memo))]
-        return frame
-
-    return memo
 
 
 @_by_frames
@@ -259,12 +273,13 @@ def _attention_rows(result: JobResult) -> pl.DataFrame | None:
     return rows.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias(_ADVICE))
 
 
-def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
+@_by_frames
+def _person_items(result: JobResult, owner: str | None) -> tuple[TodoItem, ...]:
     """Each (owner, advice) with its rows: the fix stage's advice for what still fails, else the advice of
     every message of the row."""
     frame = _attention_rows(result)
     if frame is None or frame.height == 0:
-        return []
+        return ()
     if owner is not None:
         frame = frame.filter(pl.col("owner") == owner)
     given = frame.filter(pl.col(_ADVICE).list.len().fill_null(0) > 0).explode(_ADVICE)
@@ -294,12 +309,13 @@ def _person_items(result: JobResult, owner: str | None) -> list[TodoItem]:
         .sort(["owner_rows", "owner", "n", _ADVICE], descending=[True, False, True, False])
     )
     where = attention_file(result)
-    return [
+    return tuple(
         TodoItem(str(o), int(n), str(a), where, tuple(rows), int(g))
         for o, a, rows, n, g in grouped.select("owner", _ADVICE, "input_row", "n", "guessed").iter_rows()
-    ]
+    )
 
 
+@_by_frames
 def _message_advice(result: JobResult) -> pl.DataFrame:
     """Each message's advice by input row: the classification's, else the shipped advice of its category
     on its field (for results made without it); with the message's confidence."""
