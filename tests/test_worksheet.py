@@ -15,6 +15,7 @@ from claret_errors.errors import ExitCode
 from claret_errors.fix.worksheet import INFO_SHEET, LISTS_SHEET, SHEET
 from claret_errors.simulator import Simulator, make_nightly_csv
 
+OWNERS_EXAMPLE = Path(__file__).parent.parent / "fixtures" / "owners.example.toml"
 FORMULA = '=HYPERLINK("http://x.invalid","click")'
 
 
@@ -71,18 +72,43 @@ def test_formula_like_values_stay_text_and_reference_columns_offer_known_names(f
 
 
 def test_each_worksheet_says_which_job_it_is_of_and_each_owner_gets_their_rows(folder: Path) -> None:
-    """The job id travels inside the file (so another job's worksheet is recognised); owners get theirs."""
+    """The job id travels inside the file (so another job's worksheet is recognised); owners get theirs.
+    Without an owners file every row is unassigned: the one owner's workbook is the job's, byte for byte."""
     info = dict(openpyxl.load_workbook(folder / "needs_attention.xlsx")[INFO_SHEET].values)
-    assert (info["tenant"], info["job_log_id"], info["owner"]) == ("demo", folder.name, "")
+    assert (info["tenant"], info["job_log_id"], info["owner"]) == ("demo", folder.name, "unassigned")
     original = json.loads((folder / "worksheet.json").read_text())
     assert original["job_log_id"] == folder.name and original["rows"]
     owners = {r["owner"] for r in csv_rows(folder / "needs_attention.csv") if r["owner"]}
-    assert owners
-    for owner in owners:
-        book = openpyxl.load_workbook(folder / "owners" / f"{owner}.xlsx")
-        assert dict(book[INFO_SHEET].values)["owner"] == owner
-        shown = [r[-1] for r in book[SHEET].iter_rows(min_row=2, values_only=True)]
-        assert shown and set(shown) == {owner}
+    assert owners == {"unassigned"}
+    book = openpyxl.load_workbook(folder / "owners" / "unassigned.xlsx")
+    assert dict(book[INFO_SHEET].values)["owner"] == "unassigned"
+    shown = [r[-1] for r in book[SHEET].iter_rows(min_row=2, values_only=True)]
+    assert shown and set(shown) == {"unassigned"}
+    owner_book = (folder / "owners" / "unassigned.xlsx").read_bytes()
+    assert owner_book == (folder / "needs_attention.xlsx").read_bytes()
+    written = json.loads((folder / "worksheet.json").read_text())["written"]
+    assert written["owners/unassigned.xlsx"] == written["needs_attention.xlsx"]
+
+
+def test_with_several_owners_each_workbook_holds_and_names_its_owner_only(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The job's workbook holds every owner's rows and names none; each owner's holds and names theirs."""
+    job = str(sim.submit_csv(make_nightly_csv(200, seed=8, error_share=0.3)))
+    args = ["run", job, "--tenant", "demo", "--owners", str(OWNERS_EXAMPLE), *common(sim, tmp_path)]
+    assert main(args) == ExitCode.RECORDS_FAILED
+    capsys.readouterr()
+    folder = tmp_path / "out" / "demo" / job
+    info = dict(openpyxl.load_workbook(folder / "needs_attention.xlsx")[INFO_SHEET].values)
+    assert info["owner"] == ""
+    owners = {r["owner"] for r in csv_rows(folder / "needs_attention.csv")}
+    assert len(owners) > 1
+    for path in (folder / "owners").glob("*.xlsx"):
+        book = openpyxl.load_workbook(path)
+        shown = {r[-1] for r in book[SHEET].iter_rows(min_row=2, values_only=True)}
+        assert len(shown) == 1 and shown <= owners
+        assert dict(book[INFO_SHEET].values)["owner"] == shown.pop()
+        assert path.read_bytes() != (folder / "needs_attention.xlsx").read_bytes()
 
 
 def test_the_reports_say_how_rows_fixed_in_a_worksheet_go_back(folder: Path) -> None:

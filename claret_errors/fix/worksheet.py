@@ -97,19 +97,26 @@ def write_worksheets(result: JobResult, folder: Path, owner_stems: Mapping[str, 
     # The job's number habit, for `resubmit` to read an edited "1,200" as the file would mean it.
     quantities = job.input.get_column("quantity") if job and "quantity" in job.input.columns else None
     comma = quantity_style(quantities) if quantities is not None else False
-    books = {WORKSHEET: (frame, "")}
+    books = {WORKSHEET: frame}
     for owner, stem in owner_stems.items():
         mine = frame.filter(pl.col("owner") == owner)
         if owner and mine.height:
-            books[f"owners/{stem}.xlsx"] = (mine, owner)
+            books[f"owners/{stem}.xlsx"] = mine
     before = _written_before(folder)
     sums: dict[str, str] = {}
-    for name, (rows, owner) in books.items():
+    whole: bytes | None = None  # the job's book: an owner with every row of it gets the same file
+    for name, rows in books.items():
         path = folder / name
         if name in before and path.is_file() and file_sha256(path) != before[name]:
             sums[name] = before[name]  # edited by a person since: their work is never overwritten
             continue
-        sums[name] = _write_book(path, rows, layout, marks, fixes.choices, {**info, "owner": owner})
+        if rows.height == frame.height and whole is not None:
+            data = whole
+        else:
+            data = _book(rows, layout, marks, fixes.choices, {**info, "owner": _sole_owner(rows)})
+            whole = data if rows.height == frame.height else whole
+        atomic_write_bytes(path, data)
+        sums[name] = hashlib.sha256(data).hexdigest()
     if (folder / ATTENTION_CSV).is_file():  # written by the fix stage just now: edited if it differs later
         sums[ATTENTION_CSV] = file_sha256(folder / ATTENTION_CSV)
     _write_original(folder / ORIGINAL, frame, layout, {**info, "comma_decimal": comma, "written": sums})
@@ -248,16 +255,20 @@ def _width(frame: pl.DataFrame, column: str) -> int:
     return chars * _CHAR_PX + 10
 
 
-def _write_book(
-    path: Path,
+def _sole_owner(rows: pl.DataFrame) -> str:
+    """The owner of every row of a book, else "": what its hidden info names as whose rows it holds."""
+    owners = rows.get_column("owner").unique()
+    return str(owners[0]) if owners.len() == 1 else ""
+
+
+def _book(
     frame: pl.DataFrame,
     layout: SheetLayout,
     marks: Mapping[int, set[str]],
     choices: Mapping[str, Sequence[str]],
     info: Mapping[str, str],
-) -> str:
-    """One workbook: the rows (text cells), highlights, drop-downs, hidden info and lists, atomically;
-    its sha256."""
+) -> bytes:
+    """One workbook's bytes: the rows (text cells), highlights, drop-downs, hidden info and lists."""
     from xlsxwriter import Workbook
     from xlsxwriter.utility import xl_col_to_name
 
@@ -294,8 +305,7 @@ def _write_book(
     _drop_downs(book, sheet, frame, layout, choices, text, xl_col_to_name)
     _info_sheet(book, {**info, "columns": "\t".join(layout.columns)})
     book.close()
-    atomic_write_bytes(path, buffer.getvalue())
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    return buffer.getvalue()
 
 
 def _drop_downs(
