@@ -390,8 +390,9 @@ def _agreement(
     rows = _pointed_rows(values, base, source)
     if sample.height == 0 or source.height == 0:
         return 0.0
-    if not shared:
-        return int(rows.is_not_null().sum()) / sample.height
+    hits = int(rows.is_not_null().sum())
+    if not shared or hits == 0:  # record ids far past the input's rows point at none: nothing to compare
+        return hits / sample.height
     # input_row N is row N-1 of the input frame: gather, no join over the whole input.
     pointed = (
         source.select(shared)
