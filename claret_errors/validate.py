@@ -6,6 +6,7 @@ corrected files. It never reads files and never changes a frame.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,7 @@ INPUT_RULES["quantity"] = (*_TEXT, Rule("positive_number", _positive_number))
 ARTIFACT_RULES: dict[str, tuple[Rule, ...]] = {INPUT_ROW: (Rule("linked_row", _linked_row),)}
 
 
+@functools.cache  # built once: a schema is not changed by validating, and every job and preflight asks
 def input_schema() -> pa.DataFrameSchema:
     """The inventory input as Claret's documentation states it: six required text fields, dates Y-m-d,
     positive quantities, nothing over 255 characters. Missing columns are reported as drift, not here."""
@@ -97,6 +99,7 @@ def input_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, name="inventory input", strict=False)
 
 
+@functools.cache
 def _artifact_schema(kind: str, *, messages: bool = False) -> pa.DataFrameSchema:
     """Staging, output and errors: a nullable `input_row` that points at a data row, source columns."""
     checks = [r.check() for r in ARTIFACT_RULES[INPUT_ROW]]
