@@ -33,11 +33,12 @@ for f in sorted((Path(sys.argv[1]) / "artifacts").rglob("*.csv")):
 """
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one child process."""
+def timed(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one child process, run in `cwd`: never the project root, whose package
+    `python -m` and `python -c` would import in place of the install's."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=False)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=False, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -61,14 +62,14 @@ def main() -> None:
         # The first run of an install compiles the report templates into its cache and writes the
         # package's bytecode, as every later run of a cron job finds them (even where the environment
         # says not to write bytecode, as a test box may).
-        timed(ours_cmd, {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
+        timed(ours_cmd, {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}, tmp)
         floors: list[tuple[float, float]] = []
         ours: list[tuple[float, float]] = []
         for _ in range(args.runs):
-            floors.append(timed(floor_cmd, env))
+            floors.append(timed(floor_cmd, env, tmp))
             shutil.rmtree(job)
             shutil.copytree(pristine, job)  # analyze writes its outputs into a job folder
-            ours.append(timed(ours_cmd, env))
+            ours.append(timed(ours_cmd, env, tmp))
     floor_wall, floor_cpu = min(w for w, _ in floors), min(c for _, c in floors)
     ours_wall, ours_cpu = min(w for w, _ in ours), min(c for _, c in ours)
     print(f"job: {args.rows} rows, {args.failed_share:.0%} failing; best of {args.runs} runs each")

@@ -57,8 +57,11 @@ print(json.dumps({"seconds": time.perf_counter() - start,
 
 
 def measure(python: str, code: str, *args: str) -> dict[str, float]:
-    """One fresh process running `code`; the seconds and peak resident KB it reports."""
-    done = subprocess.run([python, "-c", code, *args], check=True, capture_output=True, text=True)
+    """One fresh process running `code`; the seconds and peak resident KB it reports. It runs in the temp
+    folder: from the project root, `python -c` would import the project's package, not the install's."""
+    done = subprocess.run(
+        [python, "-c", code, *args], check=True, capture_output=True, text=True, cwd=tempfile.gettempdir()
+    )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
