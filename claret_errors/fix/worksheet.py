@@ -2,7 +2,9 @@
 `worksheet.json`, the rows as written, from which `resubmit` later tells which rows a person changed.
 
 Cells are written as text (a formula-like value never runs), the cells to change are highlighted, reference
-columns get a drop-down of the names known to exist. Writes files only; xlsxwriter loads only here.
+columns get a drop-down of the names known to exist. The hidden info names the owner of every row of a book
+("" when they have several), so an owner holding every row of the job gets the job's workbook, byte for
+byte, built once. Writes files only; xlsxwriter loads only here.
 """
 
 from __future__ import annotations
