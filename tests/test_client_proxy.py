@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import ssl
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from claret_errors.simulator import Simulator, make_nightly_csv
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 PROXY_COMMAND = (sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0")
 STATUS = "/demo/api/v1/imports/status/12"
+OPENSSL = shutil.which("openssl")  # hashes a CA folder as SSL_CERT_DIR wants it
 
 
 @pytest.fixture(autouse=True)
@@ -186,6 +188,25 @@ def test_ssl_cert_file_is_honoured_without_the_setting(
     bundle = tmp_path / "company-ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    assert poll_once(tls_server).status == "pending"
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command to hash the folder")
+def test_ssl_cert_dir_is_honoured_without_the_setting(
+    tls_server: Scripted, ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine whose CAs sit in a hashed folder (SSL_CERT_DIR) reaches a server they sign, and only that:
+    the same folder without the company CA is refused."""
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+    trustme.CA().cert_pem.write_to_path(str(folder / "other.pem"))  # a CA that did not sign the server
+    subprocess.run([str(OPENSSL), "rehash", str(folder)], check=True, capture_output=True)
+    with pytest.raises(ClaretUnavailableError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        poll_once(tls_server)
+    ca.cert_pem.write_to_path(str(folder / "company-ca.pem"))
+    subprocess.run([str(OPENSSL), "rehash", str(folder)], check=True, capture_output=True)
     assert poll_once(tls_server).status == "pending"
 
 
