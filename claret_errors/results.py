@@ -28,8 +28,8 @@ SCHEMA_VERSION = 1
 class Finding:
     """One observation about a file: a schema failure, an odd encoding, a ragged row, drift.
 
-    Not frozen: a frozen dataclass sets each field through object.__setattr__, and a million-row night
-    makes tens of thousands of findings (25,000 in 48 ms frozen, 16 ms not). Nothing hashes or edits them.
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, three times slower, and a
+    million-row night makes tens of thousands of findings. Nothing hashes or edits them.
     """
 
     file: str

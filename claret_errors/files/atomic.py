@@ -31,7 +31,7 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 def fsync_dir(folder: Path) -> None:
-    """Make the names in `folder` durable: a rename is on disk only once its directory is (about 0.2 ms).
+    """Make the names in `folder` durable: a rename is on disk only once its directory is.
 
     A file system that cannot sync a directory (EINVAL, as some network ones answer) has nothing to flush.
     """

@@ -207,7 +207,7 @@ def _find_files(root: Path, findings: list[Finding]) -> dict[ArtifactKind, list[
 
 def _check_sizes(root: Path, files: Mapping[ArtifactKind, list[Path]], limit: int) -> None:
     """Refuse a file above the size limit before reading any: analysing one takes about 11 times its size
-    in memory (a 256 MiB errors file of 10,000-character messages peaked at 2.8 GB)."""
+    in memory (bench/bench_memory.py)."""
     for path in (p for paths in files.values() for p in paths):
         try:
             size = path.stat().st_size
