@@ -7,28 +7,23 @@ import csv
 import json
 from pathlib import Path
 
+from plain_jobs import plain_job
+
 from claret_errors.config import Settings, load_settings
 from claret_errors.pipeline import analyze_job
 from claret_errors.reconcile.advice import advice_for, builtin_advice
 from claret_errors.reconcile.classify import RulePack
 
-HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
-
 
 def _job(folder: Path, errors: list[tuple[str, str]]) -> Path:
     """A plain folder: rows 1 and 4 imported, the rows of `errors` (values, message) failed."""
-    folder.mkdir()
     rows = [
         "122-16,SS-01,L1,2023-08-01,10,Gallon",
         "124,ss-01,L2,2023-08-02,5,Gallon",
         "125,ss-01,L3,2023-08-03,3,Gallon",
         "126,SS-01,L4,2023-08-04,3,Gallon",
     ]
-    (folder / "input.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    (folder / "output.csv").write_text(HEADER + rows[0] + "\n" + rows[3] + "\n", encoding="utf-8")
-    lines = [f'{values},"{message}"' for values, message in errors]
-    (folder / "errors.csv").write_text(HEADER.strip() + ",Error Message\n" + "\n".join(lines) + "\n")
-    return folder
+    return plain_job(folder, rows, [rows[0], rows[3]], errors)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

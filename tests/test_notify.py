@@ -27,6 +27,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cli_rounds import FIXES, common, csv_rows, edit, fixable
+from plain_jobs import plain_job
 
 from claret_errors.cli import main
 from claret_errors.config import Settings, load_settings
@@ -541,9 +542,6 @@ def _parts(message: EmailMessage) -> tuple[str, str]:
 def _guessed_job(tmp_path: Path, owners: Path) -> Path:
     """A job analysed by the pipeline whose three failed rows are read by a rule, by a guess at the
     wording, and not at all; its run folder (the tenant's folder)."""
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    header = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
     rows = [
         "122-16,SS-01,L1,2023-08-01,10,Gallon",
         "124,ss-01,L2,2023-08-02,5,Gallon",
@@ -551,10 +549,7 @@ def _guessed_job(tmp_path: Path, owners: Path) -> Path:
         "126,T-04,L4,2023-08-04,3,Gallon",
     ]
     said = ("The selected bin name is invalid.", "The bin name does not exist in the system.", "Rejected.")
-    (folder / "input.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
-    (folder / "output.csv").write_text(header + rows[0] + "\n", encoding="utf-8")
-    lines = [f'{values},"{message}"' for values, message in zip(rows[1:], said, strict=True)]
-    (folder / "errors.csv").write_text(header.strip() + ",Error Message\n" + "\n".join(lines) + "\n")
+    folder = plain_job(tmp_path / "plain", rows, rows[:1], zip(rows[1:], said, strict=True))
     result = analyze_job(folder, Settings(out=tmp_path / "out", owners=owners), use_history=False)
     return result.folder.parent
 

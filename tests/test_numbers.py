@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from cli_rounds import FIXES, MASTER, Resubmit, edit, first_round, fixable
+from plain_jobs import plain_job
 
 from claret_errors.cli import main
 from claret_errors.config import Settings
@@ -368,15 +369,9 @@ def test_every_number_shown_agrees_with_the_model(
 def test_guessed_readings_are_counted_as_the_model_counts_them(tmp_path: Path) -> None:
     """No scenario's wording is only guessed: a job on disk whose bin messages are read by a rule and by a
     guess shows, in every report, the reading and to-do counts summary.json and messages.csv give."""
-    folder = tmp_path / "job"
-    folder.mkdir()
-    header = "item_name,bin_name,lot_name,date_filled,quantity,uom"
     rows = [f"12{i},XX-9{i},L{i},2023-08-0{i},{i},Gallon" for i in range(1, 6)]
     said = ["The selected bin name is invalid."] * 2 + ["The bin name does not exist in the system."] * 2
-    (folder / "input.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    (folder / "output.csv").write_text(f"{header}\n{rows[4]}\n", encoding="utf-8")
-    errors = [f'{r},"{m}"' for r, m in zip(rows, said, strict=False)]
-    (folder / "errors.csv").write_text("\n".join([f"{header},Error Message", *errors]) + "\n")
+    folder = plain_job(tmp_path / "job", rows, rows[4:], zip(rows, said, strict=False))
     result = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False)
     summary = check_job(result.folder)
     assert summary["classification"] == {"rule": 2, "guessed": 2, "none": 0}

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import openpyxl
+from plain_jobs import plain_job
 
 from claret_errors.config import Settings
 from claret_errors.pipeline import analyze_job
 from claret_errors.reconcile.advice import GUESSED
 from claret_errors.report.tables import KNOWN_WORDING
 
-HEADER = "item_name,bin_name,lot_name,date_filled,quantity,uom\n"
 OWNERS = Path(__file__).resolve().parents[1] / "fixtures" / "owners.example.toml"
 RULE_MESSAGE = "The selected bin name is invalid."
 GUESSED_MESSAGE = "The bin name does not exist in the system."
@@ -26,19 +26,14 @@ UNREAD_MESSAGE = "Row rejected by policy 17."
 
 def _analysed(tmp_path: Path) -> Path:
     """A job whose three failed rows are read by a rule, by a guess, and not at all; its folder."""
-    folder = tmp_path / "job"
-    folder.mkdir()
     rows = [
         "122-16,SS-01,L1,2023-08-01,10,Gallon",
         "124,ss-01,L2,2023-08-02,5,Gallon",
         "125,ss-01,L3,2023-08-03,3,Gallon",
         "126,T-04,L4,2023-08-04,3,Gallon",
     ]
-    (folder / "input.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    (folder / "output.csv").write_text(HEADER + rows[0] + "\n", encoding="utf-8")
     failed = zip(rows[1:], (RULE_MESSAGE, GUESSED_MESSAGE, UNREAD_MESSAGE), strict=True)
-    lines = [f'{values},"{message}"' for values, message in failed]
-    (folder / "errors.csv").write_text(HEADER.strip() + ",Error Message\n" + "\n".join(lines) + "\n")
+    folder = plain_job(tmp_path / "job", rows, rows[:1], failed)
     result = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False)
     return result.folder
 
@@ -132,12 +127,8 @@ def test_needs_attention_files_mark_a_guessed_action_and_an_unread_message(tmp_p
 def test_a_message_whose_field_alone_was_guessed_is_not_called_a_guessed_action(tmp_path: Path) -> None:
     """ "The bin name was refused." names a column but no meaning: its advice says we could not read it, and
     neither the to-do list nor needs_attention.csv calls that advice our best guess."""
-    folder = tmp_path / "job"
-    folder.mkdir()
     row = "126,T-04,L4,2023-08-04,3,Gallon"
-    (folder / "input.csv").write_text(HEADER + row + "\n", encoding="utf-8")
-    (folder / "output.csv").write_text(HEADER, encoding="utf-8")
-    (folder / "errors.csv").write_text(f'{HEADER.strip()},Error Message\n{row},"The bin name was refused."\n')
+    folder = plain_job(tmp_path / "job", [row], [], [(row, "The bin name was refused.")])
     out = analyze_job(folder, Settings(out=tmp_path / "out", owners=OWNERS), use_history=False).folder
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["classification"] == {"rule": 0, "guessed": 1, "none": 0}  # its field was guessed
